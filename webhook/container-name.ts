@@ -1,0 +1,31 @@
+// Sidecar container names: `kubectl logs POD -c NAME` is how users reach a file's lines, so the
+// default is derived from the file name (/var/log/error.log → error-log), as in the Kubernetes
+// docs' streaming-sidecar example, and is the same every time the same pod is injected.
+import { posix } from "node:path";
+
+const MAX_LABEL = 63;
+const DNS1123_LABEL = /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$/;
+
+export function isDns1123Label(name: string): boolean {
+  return name.length <= MAX_LABEL && DNS1123_LABEL.test(name);
+}
+
+function shorten(name: string, length: number): string {
+  return name.slice(0, length).replace(/-+$/, "");
+}
+
+export function nameFromPath(path: string): string {
+  const base = posix.basename(path).toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+  return shorten(base, MAX_LABEL) || "log";
+}
+
+/** `base`, or `base-2`, `base-3`… (shortened to stay a valid label) if taken; records the result. */
+export function claimName(base: string, taken: Set<string>): string {
+  let name = base;
+  for (let n = 2; taken.has(name); n++) {
+    const suffix = `-${n}`;
+    name = shorten(base, MAX_LABEL - suffix.length) + suffix;
+  }
+  taken.add(name);
+  return name;
+}

@@ -1,0 +1,138 @@
+// pod → pod + warnings, pure. A fixed pipeline (as vault-k8s does): is it a pod we should touch →
+// read the annotations → name the sidecars → share the volumes → build the containers → mark the
+// pod. The input is never mutated and nothing here throws on odd input.
+import { INJECT_LABEL, parsePodConfig, STATUS_ANNOTATION, type PodConfig } from "./annotations.ts";
+import { claimName, nameFromPath } from "./container-name.ts";
+import { CHECKPOINT_MOUNT_PATH, FILES_ANNOTATION } from "./file-entries.ts";
+import type { InjectOptions } from "./options.ts";
+import { packageVersion } from "./package-version.ts";
+import { isRecord, type Container, type Pod, type PodSpec } from "./pod-types.ts";
+import { sidecarSecurityContext } from "./security.ts";
+import { sidecarContainer } from "./sidecar-container.ts";
+import { SKIP_REASONS, type SkipReason } from "./skip-reasons.ts";
+import { planLogVolume, type VolumeChanges } from "./volumes.ts";
+
+export { SKIP_REASONS, type SkipReason };
+
+export const CHECKPOINT_VOLUME_BASE = "tailcar-checkpoints";
+
+export interface InjectContext {
+  /** The request's namespace, for pods whose metadata has none (the API server fills it in later). */
+  namespace?: string;
+}
+
+export interface InjectResult {
+  /** A new object; the input is never mutated. */
+  pod: Pod;
+  /** Names of the sidecar containers added. */
+  injected: string[];
+  warnings: string[];
+  skipped?: SkipReason;
+}
+
+export interface InjectStatus {
+  version: string;
+  containers: string[];
+}
+
+function isContainerList(value: unknown): value is Container[] {
+  return Array.isArray(value) && value.every((c) => isRecord(c) && typeof c.name === "string" && c.name !== ""
+    && (c.volumeMounts === undefined || (Array.isArray(c.volumeMounts) && c.volumeMounts.every(isRecord))));
+}
+
+function wellFormedSpec(spec: unknown): spec is PodSpec {
+  return isRecord(spec) && isContainerList(spec.containers) && spec.containers.length > 0
+    && (spec.initContainers === undefined || isContainerList(spec.initContainers))
+    && (spec.volumes === undefined || (Array.isArray(spec.volumes) && spec.volumes.every(isRecord)));
+}
+
+function stringEntries(value: unknown): Record<string, string> {
+  if (!isRecord(value)) return {};
+  return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === "string"));
+}
+
+function skip(pod: Pod, skipped: SkipReason, warnings: string[] = []): InjectResult {
+  return { pod, injected: [], warnings, skipped };
+}
+
+export function inject(pod: Pod, options: InjectOptions, context: InjectContext = {}): InjectResult {
+  void context; // accepted for the server's sake; nothing in the injected spec depends on the namespace
+  if (!isRecord(pod) || (pod.kind !== undefined && pod.kind !== "Pod")) return skip(pod, "not-a-pod");
+  const out: Pod = structuredClone(pod);
+  if (!wellFormedSpec(out.spec)) return skip(out, "malformed-pod");
+  if (out.metadata !== undefined && !isRecord(out.metadata)) return skip(out, "malformed-pod");
+  const spec = out.spec;
+  const labels = stringEntries(out.metadata?.labels);
+  if (labels[INJECT_LABEL] === "false") return skip(out, "opted-out-by-label");
+  const annotations = stringEntries(out.metadata?.annotations);
+  if (annotations[STATUS_ANNOTATION] !== undefined) return skip(out, "already-injected");
+
+  const { config, warnings } = parsePodConfig(annotations, options);
+  if (annotations[FILES_ANNOTATION] === undefined) return skip(out, "no-files-annotation", warnings);
+  if (config.files.length === 0) return skip(out, "no-valid-files", warnings);
+
+  const sidecars = buildSidecars(spec, config, options, warnings);
+  if (sidecars.length === 0) return skip(out, "no-valid-files", warnings);
+  if (options.sidecarMode === "native") spec.initContainers = [...(spec.initContainers ?? []), ...sidecars];
+  else spec.containers.push(...sidecars);
+
+  const injected = sidecars.map((c) => c.name);
+  const status: InjectStatus = { version: packageVersion(), containers: injected };
+  out.metadata ??= {};
+  if (!isRecord(out.metadata.annotations)) out.metadata.annotations = {};
+  out.metadata.annotations[STATUS_ANNOTATION] = JSON.stringify(status);
+  return { pod: out, injected, warnings };
+}
+
+/** Adds the volumes and app mounts to `spec` and returns the sidecars, in the annotation's order. */
+function buildSidecars(spec: PodSpec, config: PodConfig, options: InjectOptions, warnings: string[]): Container[] {
+  const apps = spec.containers;
+  const takenNames = new Set([...apps, ...(spec.initContainers ?? [])].map((c) => c.name));
+  const takenVolumes = new Set((spec.volumes ?? []).map((v) => String(v.name)));
+  // Explicit names first, so a derived name never takes a name the user asked for.
+  const names = new Map<string, string>();
+  for (const entry of config.files) {
+    if (entry.name === undefined) continue;
+    if (takenNames.has(entry.name)) {
+      warnings.push(`invalid value ${JSON.stringify(`${entry.name}=${entry.path}`)} for annotation ${JSON.stringify(FILES_ANNOTATION)}: container name ${JSON.stringify(entry.name)} is taken; named with a suffix instead`);
+      continue;
+    }
+    names.set(entry.path, claimName(entry.name, takenNames));
+  }
+  for (const entry of config.files) {
+    if (!names.has(entry.path)) names.set(entry.path, claimName(entry.name ?? nameFromPath(entry.path), takenNames));
+  }
+
+  const changes: VolumeChanges = { volumes: [], appMounts: [] };
+  const checkpointVolume = claimName(CHECKPOINT_VOLUME_BASE, takenVolumes);
+  const sidecars: Container[] = [];
+  for (const entry of config.files) {
+    const name = names.get(entry.path)!;
+    const plan = planLogVolume(entry.path, apps, takenVolumes, changes);
+    if (plan.warning !== undefined) warnings.push(plan.warning);
+    if (plan.sidecarMount === undefined) continue;
+    const security = sidecarSecurityContext(spec, plan.owner ?? apps[0], name);
+    if (security.warning !== undefined) warnings.push(security.warning);
+    sidecars.push(sidecarContainer({
+      name,
+      path: entry.path,
+      config,
+      logMount: plan.sidecarMount,
+      checkpointMount: { name: checkpointVolume, mountPath: CHECKPOINT_MOUNT_PATH, subPath: name },
+      securityContext: security.securityContext,
+      native: options.sidecarMode === "native",
+      ...(plan.env !== undefined && { extraEnv: plan.env }),
+    }));
+  }
+  if (sidecars.length === 0) return [];
+  for (const app of apps) {
+    const mounts = changes.appMounts.filter((m) => !(app.volumeMounts ?? []).some((own) => own.mountPath === m.mountPath));
+    if (mounts.length > 0) app.volumeMounts = [...(app.volumeMounts ?? []), ...mounts.map((m) => ({ ...m }))];
+  }
+  spec.volumes = [
+    ...(spec.volumes ?? []),
+    ...changes.volumes,
+    { name: checkpointVolume, emptyDir: { sizeLimit: options.checkpointVolumeSizeLimit } },
+  ];
+  return sidecars;
+}

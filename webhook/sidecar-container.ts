@@ -1,0 +1,61 @@
+// One sidecar container for one file. The command is exactly `tailcar sidecar`; every setting is
+// in the environment (the schema of sidecar/config.ts), so what runs in the pod can be rerun
+// locally from the pod spec alone.
+import { POD_ENV, toEnv, type SidecarSettings } from "../sidecar/config.ts";
+import type { PodConfig } from "./annotations.ts";
+import type { Container, EnvVar, SecurityContext, VolumeMount } from "./pod-types.ts";
+
+export const SIDECAR_COMMAND = ["tailcar", "sidecar"];
+
+export interface SidecarSpec {
+  name: string;
+  path: string;
+  config: PodConfig;
+  logMount: VolumeMount;
+  checkpointMount: VolumeMount;
+  securityContext: SecurityContext;
+  native: boolean;
+  /** Variables copied from the app container (those its shared mount's subPathExpr uses). */
+  extraEnv?: EnvVar[];
+}
+
+export function sidecarSettings(path: string, config: PodConfig, checkpointDir: string): SidecarSettings {
+  const forward = config.mode === "forward" && config.forwardSink !== undefined && config.forwardEndpoint !== undefined;
+  return {
+    files: [path],
+    checkpointDir,
+    format: config.format,
+    ...(config.from !== undefined && { from: config.from }),
+    ...(config.multiline !== undefined && { multiline: config.multiline }),
+    ...(forward && { sink: config.forwardSink, endpoint: config.forwardEndpoint }),
+  };
+}
+
+function fieldEnv(name: string, fieldPath: string): EnvVar {
+  return { name, valueFrom: { fieldRef: { apiVersion: "v1", fieldPath } } };
+}
+
+export function sidecarContainer(s: SidecarSpec): Container {
+  const { resources } = s.config;
+  const env: EnvVar[] = [
+    ...(s.extraEnv ?? []).filter((e) => !e.name.startsWith("TAILCAR_")),
+    ...toEnv(sidecarSettings(s.path, s.config, s.checkpointMount.mountPath)),
+    fieldEnv(POD_ENV.podName, "metadata.name"),
+    fieldEnv(POD_ENV.podNamespace, "metadata.namespace"),
+    fieldEnv(POD_ENV.nodeName, "spec.nodeName"),
+    { name: POD_ENV.containerName, value: s.name },
+  ];
+  const limits: Record<string, string> = { memory: resources.limits.memory };
+  if (resources.limits.cpu !== undefined) limits.cpu = resources.limits.cpu;
+  return {
+    name: s.name,
+    image: s.config.image,
+    imagePullPolicy: s.config.imagePullPolicy,
+    command: [...SIDECAR_COMMAND],
+    env,
+    resources: { requests: { ...resources.requests }, limits },
+    securityContext: s.securityContext,
+    volumeMounts: [s.logMount, s.checkpointMount],
+    ...(s.native && { restartPolicy: "Always" }),
+  };
+}

@@ -1,0 +1,83 @@
+// Finding the pods in a manifest: a Pod itself, the pod template of a workload, or the items of a
+// List. Other kinds pass through untouched. Pure; used by `tailcar inject`.
+import { inject } from "./inject.ts";
+import type { InjectOptions } from "./options.ts";
+import { isRecord, type Pod } from "./pod-types.ts";
+import { SKIP_REASONS } from "./skip-reasons.ts";
+
+export interface ManifestResult {
+  object: unknown;
+  /** Each prefixed with the object it is about, e.g. `Deployment/web: …`. */
+  warnings: string[];
+  injected: number;
+}
+
+const TEMPLATE_PATH: Record<string, readonly string[]> = {
+  Deployment: ["spec", "template"],
+  StatefulSet: ["spec", "template"],
+  DaemonSet: ["spec", "template"],
+  ReplicaSet: ["spec", "template"],
+  ReplicationController: ["spec", "template"],
+  Job: ["spec", "template"],
+  CronJob: ["spec", "jobTemplate", "spec", "template"],
+};
+
+function describe(object: Record<string, unknown>, fallback: string): string {
+  const kind = typeof object.kind === "string" ? object.kind : "object";
+  const meta = isRecord(object.metadata) ? object.metadata : {};
+  if (typeof meta.name === "string") return `${kind}/${meta.name}`;
+  if (typeof meta.generateName === "string") return `${kind}/${meta.generateName}*`;
+  return `${kind} (${fallback})`;
+}
+
+function injectPod(pod: Pod, options: InjectOptions, label: string): { pod: Pod; warnings: string[]; injected: number } {
+  const result = inject(pod, options);
+  const warnings = result.warnings.map((w) => `${label}: ${w}`);
+  if (result.skipped !== undefined && result.skipped !== "no-files-annotation") {
+    warnings.push(`${label}: not injected: ${SKIP_REASONS[result.skipped]}`);
+  }
+  return { pod: result.pod, warnings, injected: result.injected.length };
+}
+
+/** Replaces the value at `path` in a copy of `object`, or returns undefined when the path is absent. */
+function withTemplate(object: Record<string, unknown>, path: readonly string[], options: InjectOptions, label: string): ManifestResult | undefined {
+  const copy = structuredClone(object);
+  let parent: Record<string, unknown> = copy;
+  for (const key of path.slice(0, -1)) {
+    const next = parent[key];
+    if (!isRecord(next)) return undefined;
+    parent = next;
+  }
+  const last = path.at(-1)!;
+  const template = parent[last];
+  if (!isRecord(template)) return undefined;
+  const pod: Pod = { apiVersion: "v1", kind: "Pod", ...(template.metadata !== undefined && { metadata: template.metadata as Pod["metadata"] }), spec: template.spec as Pod["spec"] };
+  const result = injectPod(pod, options, label);
+  if (result.injected === 0) return { object, warnings: result.warnings, injected: 0 };
+  parent[last] = { ...template, metadata: result.pod.metadata, spec: result.pod.spec };
+  return { object: copy, warnings: result.warnings, injected: result.injected };
+}
+
+export function injectManifest(object: unknown, options: InjectOptions, where = "document"): ManifestResult {
+  if (!isRecord(object)) return { object, warnings: [], injected: 0 };
+  const label = describe(object, where);
+  const kind = object.kind;
+  if (kind === "Pod") {
+    const result = injectPod(object as Pod, options, label);
+    return { object: result.injected > 0 ? result.pod : object, warnings: result.warnings, injected: result.injected };
+  }
+  if (typeof kind === "string" && kind.endsWith("List") && Array.isArray(object.items)) {
+    const warnings: string[] = [];
+    let injected = 0;
+    const items = object.items.map((item, i) => {
+      const r = injectManifest(item, options, `${label} item ${i + 1}`);
+      warnings.push(...r.warnings);
+      injected += r.injected;
+      return r.object;
+    });
+    return { object: injected > 0 ? { ...object, items } : object, warnings, injected };
+  }
+  const path = typeof kind === "string" ? TEMPLATE_PATH[kind] : undefined;
+  if (path) return withTemplate(object, path, options, label) ?? { object, warnings: [`${label}: not injected: no pod template at ${path.join(".")}`], injected: 0 };
+  return { object, warnings: [], injected: 0 };
+}
