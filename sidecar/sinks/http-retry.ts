@@ -1,0 +1,101 @@
+// The HTTP shell shared by the network sinks: one POST with a timeout, the backoff between
+// attempts, and failure messages on stderr that do not repeat once per retry forever.
+
+export interface RetryPolicy {
+  readonly initialMs: number;
+  readonly maxMs: number;
+  /** Per-request timeout; a backend that accepts but never answers is treated as down. */
+  readonly requestTimeoutMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { initialMs: 250, maxMs: 30_000, requestTimeoutMs: 30_000 };
+
+/**
+ * Exponential backoff with "equal jitter": half the delay fixed, half random, so many sidecars
+ * that lost the same backend do not come back in lockstep. attempt 0 → 125..250 ms.
+ */
+export function backoffMs(attempt: number, policy: RetryPolicy, random: number): number {
+  const ceiling = Math.min(policy.maxMs, policy.initialMs * 2 ** Math.min(attempt, 30));
+  return Math.round(ceiling / 2 + (ceiling / 2) * random);
+}
+
+export type HttpVerdict = "ok" | "retry" | "split";
+
+/**
+ * What to do with a whole-request answer. 5xx, 408, 429 are transient. 401/403/404 mean a wrong
+ * endpoint or credentials: also retried, because dropping everything until someone fixes it would
+ * lose it all while the file can still hold it. Other 4xx reject the content: split the batch to
+ * isolate the bad lines (a single line is then dropped and counted).
+ */
+export function httpVerdict(status: number): HttpVerdict {
+  if (status >= 200 && status < 300) return "ok";
+  if (status >= 400 && status < 500 && ![401, 403, 404, 408, 429].includes(status)) return "split";
+  return "retry";
+}
+
+export interface HttpAnswer {
+  readonly status: number;
+  readonly body: string;
+}
+
+/** One POST; throws on network errors and timeouts. fetch keeps connections alive between calls. */
+export async function post(url: string, body: string, headers: Readonly<Record<string, string>>, timeoutMs: number, abort: AbortSignal): Promise<HttpAnswer> {
+  const signal = AbortSignal.any([abort, AbortSignal.timeout(timeoutMs)]);
+  const res = await fetch(url, { method: "POST", body, headers, signal });
+  return { status: res.status, body: await res.text() };
+}
+
+/** A failure that reads well in one stderr line: fetch's "fetch failed" says nothing without its cause. */
+export function describeFailure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (error.name === "TimeoutError") return "request timed out";
+  const cause = (error as { cause?: unknown }).cause;
+  if (cause instanceof Error) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    return `${error.message}: ${code !== undefined && !cause.message.includes(code) ? `${code} ` : ""}${cause.message}`;
+  }
+  return error.message;
+}
+
+export type Emit = (level: "warn" | "error" | "info", msg: string, fields: Readonly<Record<string, unknown>>) => void;
+
+export const stderrEmit: Emit = (level, msg, fields) => {
+  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`);
+};
+
+/**
+ * The first failure is reported at once, later ones at most every `everyMs` with how many were
+ * folded in, and recovery once: a backend down for an hour gives a few dozen lines, not thousands.
+ */
+export class FailureReporter {
+  readonly #emit: Emit;
+  readonly #everyMs: number;
+  readonly #now: () => number;
+  #failures = 0;
+  #unreported = 0;
+  #lastReport = -Infinity;
+
+  constructor(emit: Emit, everyMs = 30_000, now: () => number = Date.now) {
+    this.#emit = emit;
+    this.#everyMs = everyMs;
+    this.#now = now;
+  }
+
+  failure(msg: string, fields: Readonly<Record<string, unknown>>): void {
+    this.#failures++;
+    this.#unreported++;
+    const now = this.#now();
+    if (now - this.#lastReport < this.#everyMs) return;
+    this.#emit("warn", msg, { ...fields, failures: this.#failures, since_last_report: this.#unreported });
+    this.#unreported = 0;
+    this.#lastReport = now;
+  }
+
+  success(fields: Readonly<Record<string, unknown>>): void {
+    if (this.#failures === 0) return;
+    this.#emit("info", "backend accepts again", { ...fields, failures: this.#failures });
+    this.#failures = 0;
+    this.#unreported = 0;
+    this.#lastReport = -Infinity;
+  }
+}

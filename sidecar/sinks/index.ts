@@ -1,0 +1,44 @@
+// Builds the forwarding sink named by the configuration. `endpoint` is the backend's base URL, as
+// Filebeat or Promtail take it; the API path is appended unless the URL already ends with it:
+//   elasticsearch: http://es:9200            → http://es:9200/_bulk
+//                  http://vl:9428/insert/elasticsearch → …/insert/elasticsearch/_bulk (VictoriaLogs)
+//   loki:          http://loki:3100          → http://loki:3100/loki/api/v1/push
+//                  http://vl:9428/insert     → …/insert/loki/api/v1/push (VictoriaLogs)
+
+import type { SidecarConfig } from "../config.ts";
+import { DEFAULT_INDEX } from "./elasticsearch-encode.ts";
+import { ElasticsearchProtocol } from "./elasticsearch.ts";
+import { LOKI_PUSH_PATH } from "./loki-encode.ts";
+import { LokiProtocol } from "./loki.ts";
+import { NetworkSink, type NetworkSinkOptions } from "./network-sink.ts";
+
+export { NetworkSink } from "./network-sink.ts";
+export type { ForwardBatch } from "./records.ts";
+
+/** endpoint + path, without doubling the path or a slash; query string and credentials kept. */
+export function apiUrl(endpoint: string, path: string): string {
+  const url = new URL(endpoint);
+  const base = url.pathname.replace(/\/+$/, "");
+  url.pathname = base.endsWith(path) ? base : `${base}${path}`;
+  return url.toString();
+}
+
+/** The index for Elasticsearch documents: TAILCAR_ES_INDEX, default "tailcar-logs". */
+export function elasticsearchIndex(env: Readonly<Record<string, string | undefined>>): string {
+  return env.TAILCAR_ES_INDEX || DEFAULT_INDEX;
+}
+
+/** A network sink for config.sink elasticsearch|loki; undefined for stdout (the tailer's own sink). */
+export function createSink(
+  config: SidecarConfig,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  options: Partial<NetworkSinkOptions> = {},
+): NetworkSink | undefined {
+  if (config.sink === "stdout") return undefined;
+  if (config.endpoint === undefined) throw new Error(`--sink ${config.sink} needs --endpoint URL`);
+  const protocol =
+    config.sink === "elasticsearch"
+      ? new ElasticsearchProtocol(apiUrl(config.endpoint, "/_bulk"), elasticsearchIndex(env))
+      : new LokiProtocol(apiUrl(config.endpoint, LOKI_PUSH_PATH));
+  return new NetworkSink(protocol, { pod: config.pod, ...options });
+}

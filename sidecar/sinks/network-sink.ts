@@ -1,0 +1,228 @@
+// The shell around a protocol (Elasticsearch _bulk or Loki push): queues writes, batches them,
+// keeps one request in flight (file order is backend order), retries forever with backoff, and
+// resolves a write only when the backend acknowledged every line of it. While a request is in
+// flight, new writes collect into the next batch, so batches grow with load and an idle sidecar
+// sends each line at once: the batching time is the round trip, never a fixed delay.
+
+import type { PodMetadata } from "../config.ts";
+import { SinkClosedError, type Sink } from "../sink.ts";
+import { DEFAULT_RETRY, FailureReporter, backoffMs, describeFailure, stderrEmit, type Emit, type RetryPolicy } from "./http-retry.ts";
+import { NanoClock, splitLines, type ForwardBatch, type LineSource, type LogLine } from "./records.ts";
+
+/** What one attempt to send `lines` came to. */
+export type SendOutcome =
+  | { readonly kind: "done"; readonly dropped: number; readonly duplicates: number; readonly reason?: string; readonly status?: number }
+  /** Some lines were stored; `remaining` (a subset, in order) must be sent again. */
+  | { readonly kind: "partial"; readonly remaining: readonly LogLine[]; readonly dropped: number; readonly duplicates: number; readonly reason: string; readonly status: number }
+  | { readonly kind: "retry"; readonly reason: string; readonly status?: number }
+  /** The backend rejected the content of the request: send halves to isolate the bad lines. */
+  | { readonly kind: "split"; readonly reason: string; readonly status: number };
+
+export interface Protocol {
+  readonly name: string;
+  readonly url: string;
+  send(lines: readonly LogLine[], source: LineSource, signal: AbortSignal, timeoutMs: number): Promise<SendOutcome>;
+}
+
+export interface BatchLimits {
+  readonly maxLines: number;
+  readonly maxBytes: number;
+}
+
+export const DEFAULT_LIMITS: BatchLimits = { maxLines: 10_000, maxBytes: 1024 * 1024 };
+
+export interface SinkStats {
+  linesAcked: number;
+  linesDropped: number;
+  /** Lines the backend said it already had (Elasticsearch 409 on create): resends it absorbed. */
+  duplicatesAbsorbed: number;
+  /**
+   * Lines sent again after an attempt whose fate is unknown (connection lost, timeout, 5xx): an
+   * upper bound on the duplicates a backend without ids (Loki across restarts, VictoriaLogs) may hold.
+   */
+  linesResent: number;
+  requests: number;
+  failedRequests: number;
+}
+
+
+interface Pending {
+  readonly source: LineSource;
+  readonly lines: LogLine[];
+  readonly resolve: () => void;
+  readonly reject: (e: Error) => void;
+}
+
+export interface NetworkSinkOptions {
+  readonly pod: PodMetadata;
+  readonly retry?: RetryPolicy;
+  readonly limits?: BatchLimits;
+  readonly emit?: Emit;
+  readonly random?: () => number;
+}
+
+export class NetworkSink implements Sink {
+  readonly stats: SinkStats = { linesAcked: 0, linesDropped: 0, duplicatesAbsorbed: 0, linesResent: 0, requests: 0, failedRequests: 0 };
+  readonly #protocol: Protocol;
+  readonly #pod: PodMetadata;
+  readonly #retry: RetryPolicy;
+  readonly #limits: BatchLimits;
+  readonly #emit: Emit;
+  readonly #random: () => number;
+  readonly #reporter: FailureReporter;
+  readonly #clock = new NanoClock();
+  readonly #abort = new AbortController();
+  readonly #queue: Pending[] = [];
+  #pumping = false;
+
+  constructor(protocol: Protocol, options: NetworkSinkOptions) {
+    this.#protocol = protocol;
+    this.#pod = options.pod;
+    this.#retry = options.retry ?? DEFAULT_RETRY;
+    this.#limits = options.limits ?? DEFAULT_LIMITS;
+    this.#emit = options.emit ?? stderrEmit;
+    this.#random = options.random ?? Math.random;
+    this.#reporter = new FailureReporter(this.#emit);
+  }
+
+  /** Resolves once the backend acknowledged every line of `batch`; rejects with SinkClosedError after close(). */
+  write(batch: ForwardBatch): Promise<void> {
+    if (this.#abort.signal.aborted) return Promise.reject(new SinkClosedError("sink closed"));
+    const source: LineSource = { file: batch.file, fileKey: batch.fileKey, pod: this.#pod };
+    const lines = splitLines(batch.data, batch.startOffset, this.#clock);
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ source, lines, resolve, reject });
+      void this.#pump();
+    });
+  }
+
+  /** Stops retrying: the write in flight and all queued ones reject, so no checkpoint passes them. */
+  close(): void {
+    if (!this.#abort.signal.aborted) this.#emit("info", "forwarding stopped", { sink: this.#protocol.name, url: this.#protocol.url, ...this.stats });
+    this.#abort.abort();
+    for (const p of this.#queue.splice(0)) p.reject(new SinkClosedError("sink closed before the backend acknowledged"));
+  }
+
+  async #pump(): Promise<void> {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (this.#queue.length > 0 && !this.#abort.signal.aborted) {
+        const taken = this.#takeBatch();
+        const first = taken[0]!;
+        try {
+          await this.#deliver(taken.flatMap((p) => p.lines), first.source);
+          for (const p of taken) p.resolve();
+        } catch (e) {
+          const err = e instanceof Error ? e : new Error(String(e));
+          for (const p of taken) p.reject(err);
+        }
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /** Queued writes of the head's source, up to the batch limits (at least one write). */
+  #takeBatch(): Pending[] {
+    const head = this.#queue[0]!;
+    const taken: Pending[] = [];
+    let lines = 0;
+    let bytes = 0;
+    while (this.#queue.length > 0) {
+      const p = this.#queue[0]!;
+      if (p.source.file !== head.source.file || p.source.fileKey !== head.source.fileKey) break;
+      const size = p.lines.reduce((n, l) => n + l.text.length + 64, 0);
+      if (taken.length > 0 && (lines + p.lines.length > this.#limits.maxLines || bytes + size > this.#limits.maxBytes)) break;
+      taken.push(this.#queue.shift()!);
+      lines += p.lines.length;
+      bytes += size;
+    }
+    return taken;
+  }
+
+  /** Sends `lines` in chunks within the limits, each until acknowledged. */
+  async #deliver(lines: readonly LogLine[], source: LineSource): Promise<void> {
+    const chunks: (readonly LogLine[])[] = [];
+    let start = 0;
+    let bytes = 0;
+    for (let i = 0; i < lines.length; i++) {
+      bytes += lines[i]!.text.length + 64;
+      if (i + 1 - start >= this.#limits.maxLines || bytes >= this.#limits.maxBytes || i === lines.length - 1) {
+        chunks.push(lines.slice(start, i + 1));
+        start = i + 1;
+        bytes = 0;
+      }
+    }
+    while (chunks.length > 0) {
+      const { outcome, remaining } = await this.#attemptUntilProgress(chunks[0]!, source);
+      if (outcome.kind === "split" && remaining.length > 1) {
+        const half = Math.ceil(remaining.length / 2);
+        chunks.splice(0, 1, remaining.slice(0, half), remaining.slice(half));
+      } else if (outcome.kind === "split") {
+        chunks.shift();
+        this.#drop(remaining.length, outcome.status, outcome.reason, source);
+      } else {
+        chunks.shift();
+      }
+    }
+  }
+
+  /** Retries one chunk until it is stored or must be split; `remaining`: the lines not yet stored. */
+  async #attemptUntilProgress(chunk: readonly LogLine[], source: LineSource): Promise<{ outcome: SendOutcome; remaining: readonly LogLine[] }> {
+    let remaining = chunk;
+    for (let attempt = 0; ; attempt++) {
+      if (this.#abort.signal.aborted) throw new SinkClosedError("sink closed before the backend acknowledged");
+      if (attempt > 0) this.stats.linesResent += remaining.length;
+      let outcome: SendOutcome;
+      this.stats.requests++;
+      try {
+        outcome = await this.#protocol.send(remaining, source, this.#abort.signal, this.#retry.requestTimeoutMs);
+      } catch (e) {
+        if (this.#abort.signal.aborted) throw new SinkClosedError("sink closed before the backend acknowledged");
+        outcome = { kind: "retry", reason: describeFailure(e) };
+      }
+      const fields = { sink: this.#protocol.name, url: this.#protocol.url, file: source.file };
+      if (outcome.kind === "done") {
+        this.stats.linesAcked += remaining.length - outcome.dropped;
+        this.stats.duplicatesAbsorbed += outcome.duplicates;
+        if (outcome.dropped > 0) this.#drop(outcome.dropped, outcome.status ?? 0, outcome.reason ?? "rejected", source);
+        this.#reporter.success(fields);
+        return { outcome, remaining };
+      }
+      this.stats.failedRequests++;
+      if (outcome.kind === "split") return { outcome, remaining };
+      if (outcome.kind === "partial") {
+        this.stats.linesAcked += remaining.length - outcome.remaining.length - outcome.dropped;
+        this.stats.duplicatesAbsorbed += outcome.duplicates;
+        if (outcome.dropped > 0) this.#drop(outcome.dropped, outcome.status, outcome.reason, source);
+        remaining = outcome.remaining;
+      }
+      this.#reporter.failure("backend did not accept lines; retrying (the file holds them)", {
+        ...fields,
+        status: outcome.status,
+        reason: outcome.reason,
+        lines: remaining.length,
+      });
+      await sleep(backoffMs(attempt, this.#retry, this.#random()), this.#abort.signal);
+    }
+  }
+
+  #drop(count: number, status: number, reason: string, source: LineSource): void {
+    this.stats.linesDropped += count;
+    this.#emit("error", "backend rejected lines; dropped", { sink: this.#protocol.name, file: source.file, lines: count, status, reason });
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

@@ -1,0 +1,82 @@
+// What a forwarding sink receives from the tailer, and the per-line view its encoders work on.
+// Encoders are pure: given the same lines and metadata they produce the same bytes, which is what
+// lets a retry resend exactly what was sent before.
+
+import type { PodMetadata } from "../config.ts";
+import type { Batch } from "../sink.ts";
+
+/**
+ * The tailer's batch (complete lines of one file, in file order), plus what makes resends
+ * idempotent in Elasticsearch: without both extras, documents get backend-chosen ids.
+ */
+export interface ForwardBatch extends Batch {
+  /**
+   * Identity of this incarnation of the file (for example dev:ino:fingerprint). A rotated file and
+   * its successor at the same path must differ here, or their lines would get the same document ids.
+   */
+  readonly fileKey?: string;
+  /** File offset of data[0]. */
+  readonly startOffset?: number;
+}
+
+export interface LogLine {
+  /** The line without its "\n"; invalid UTF-8 becomes U+FFFD. */
+  readonly text: string;
+  /** File offset of the line's first byte, when the tailer told it. */
+  readonly offset: number | undefined;
+  /** Nanoseconds since the epoch, strictly increasing within a sink (keeps order in time-sorted backends). */
+  readonly timeNs: bigint;
+}
+
+/** Where lines come from: the file and the pod, the same for every line of a batch. */
+export interface LineSource {
+  readonly file: string;
+  readonly fileKey: string | undefined;
+  readonly pod: PodMetadata;
+}
+
+const NEWLINE = 0x0a;
+
+/** Splits complete lines; a trailing fragment without "\n" is kept as a last line too (a flushed partial). */
+export function splitLines(data: Buffer, startOffset: number | undefined, clock: NanoClock): LogLine[] {
+  const lines: LogLine[] = [];
+  let start = 0;
+  while (start < data.length) {
+    let end = data.indexOf(NEWLINE, start);
+    const next = end === -1 ? data.length : end + 1;
+    if (end === -1) end = data.length;
+    lines.push({ text: data.toString("utf8", start, end), offset: startOffset === undefined ? undefined : startOffset + start, timeNs: clock.next() });
+    start = next;
+  }
+  return lines;
+}
+
+/** Wall-clock nanoseconds that never repeat or go backwards, so lines read together keep their order. */
+export class NanoClock {
+  #last = 0n;
+  readonly #now: () => bigint;
+
+  constructor(now: () => bigint = () => BigInt(Date.now()) * 1_000_000n) {
+    this.#now = now;
+  }
+
+  next(): bigint {
+    const t = this.#now();
+    this.#last = t > this.#last ? t : this.#last + 1n;
+    return this.#last;
+  }
+}
+
+/** RFC 3339 UTC with nanoseconds: "2024-05-01T12:00:00.123456789Z". */
+export function isoNanos(ns: bigint): string {
+  const seconds = ns / 1_000_000_000n;
+  if (seconds !== lastSecond) {
+    lastSecond = seconds;
+    lastSecondIso = new Date(Number(seconds) * 1000).toISOString().slice(0, 19); // "...T12:00:00"
+  }
+  return `${lastSecondIso}.${(ns % 1_000_000_000n).toString().padStart(9, "0")}Z`;
+}
+
+// Lines come in bursts read at the same time: format the date part once per second.
+let lastSecond = -1n;
+let lastSecondIso = "";

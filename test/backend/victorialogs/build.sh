@@ -1,0 +1,45 @@
+#!/bin/sh
+# Builds the VictoriaLogs server pinned by go.mod/go.sum in this folder, once per set of pins.
+# Prints the binary's path on stdout; progress goes to stderr.
+# Cache: ${XDG_CACHE_HOME:-$HOME/.cache}/tailcar/victorialogs/<hash of go.mod, go.sum, go version>/victoria-logs
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+pkg=github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs
+
+if ! command -v go >/dev/null 2>&1; then
+  echo "build.sh: Go is not installed (https://go.dev/dl/): it is needed once to build VictoriaLogs for the forwarding tests" >&2
+  exit 2
+fi
+
+pins=$( (cat "$here/go.mod" "$here/go.sum"; go version) | sha256sum | cut -c1-16)
+dir="${XDG_CACHE_HOME:-$HOME/.cache}/tailcar/victorialogs/$pins"
+bin="$dir/victoria-logs"
+
+if [ -x "$bin" ]; then
+  echo "$bin"
+  exit 0
+fi
+
+mkdir -p "$dir"
+echo "building VictoriaLogs ($pkg, pins $pins) into $dir; the first build takes a few minutes" >&2
+start=$(date +%s)
+tmp="$bin.tmp.$$"
+trap 'rm -f "$tmp"' EXIT
+# -mod=readonly: the pins in go.sum are the truth; a missing sum is an error, never a silent upgrade.
+(cd "$here" && CGO_ENABLED=0 nice -n 10 go build -mod=readonly -trimpath -ldflags "-s -w" -o "$tmp" "$pkg") >&2 &
+pid=$!
+# go build is silent for minutes: say it is still working.
+ticks=0
+while kill -0 "$pid" 2>/dev/null; do
+  sleep 1
+  ticks=$((ticks + 1))
+  if [ $((ticks % 15)) -eq 0 ] && kill -0 "$pid" 2>/dev/null; then echo "  still building VictoriaLogs (${ticks}s)" >&2; fi
+done
+if ! wait "$pid"; then
+  echo "build.sh: go build of $pkg failed (see above)" >&2
+  exit 1
+fi
+mv "$tmp" "$bin"
+echo "built $bin in $(( $(date +%s) - start ))s, $(du -h "$bin" | cut -f1)" >&2
+echo "$bin"

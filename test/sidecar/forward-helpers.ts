@@ -1,0 +1,125 @@
+// Shared by the forwarding tests: run the built sidecar against a backend, write numbered lines,
+// and count what the backend holds.
+
+import { spawn, type ChildProcess } from "node:child_process";
+import { appendFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { query, victoriaLogsBinary } from "../backend/victorialogs.ts";
+
+/** For a before() hook: the first build of VictoriaLogs takes minutes, longer than a test's timeout. */
+export const buildBackend = { fn: (): void => void victoriaLogsBinary(), options: { timeout: 20 * 60_000 } };
+
+/** The sink's closing summary from the sidecar's stderr ("forwarding stopped"). */
+export function sinkSummary(stderr: string): Record<string, number> | undefined {
+  const line = stderr.split("\n").find((l) => l.includes('"forwarding stopped"'));
+  return line === undefined ? undefined : (JSON.parse(line) as Record<string, number>);
+}
+
+export const CLI = join(import.meta.dirname, "..", "..", "dist", "cli", "main.js");
+
+export type SinkKind = "elasticsearch" | "loki";
+
+/** The endpoint a user gives for VictoriaLogs (the sink appends /_bulk or /loki/api/v1/push). */
+export function endpointFor(sink: SinkKind, baseUrl: string): string {
+  return sink === "elasticsearch" ? `${baseUrl}/insert/elasticsearch` : `${baseUrl}/insert`;
+}
+
+export function tempDir(t: { after(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), "tailcar-fwd-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Appends lines "<tag> <n>" for n in [from, to), in chunks so a follower sees the file grow. */
+export function writeNumbered(path: string, tag: string, from: number, to: number): void {
+  const chunk = 5000;
+  for (let start = from; start < to; start += chunk) {
+    let text = "";
+    for (let n = start; n < Math.min(to, start + chunk); n++) text += `${tag} ${String(n).padStart(7, "0")}\n`;
+    appendFileSync(path, text);
+  }
+}
+
+export interface Sidecar {
+  readonly child: ChildProcess;
+  stderr(): string;
+  /** SIGTERM, then SIGKILL after `ms`; resolves to the exit code (null if killed). */
+  stop(ms?: number): Promise<number | null>;
+}
+
+export function startSidecar(t: { after(fn: () => Promise<unknown> | void): void }, args: readonly string[]): Sidecar {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
+  const child = spawn(process.execPath, [CLI, "sidecar", ...args], {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, TAILCAR_POD_NAME: "app-1", TAILCAR_POD_NAMESPACE: "shop", TAILCAR_CONTAINER_NAME: "error-log" },
+  });
+  let err = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    if (err.length < 200_000) err += d.toString();
+  });
+  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const stop = async (ms = 10_000): Promise<number | null> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), ms);
+      const code = await exit;
+      clearTimeout(timer);
+      return code;
+    }
+    return child.exitCode;
+  };
+  t.after(() => stop(2000));
+  return { child, stderr: () => err, stop };
+}
+
+export interface Tally {
+  /** Log lines stored. */
+  readonly total: number;
+  /** Distinct messages among them. */
+  readonly distinct: number;
+}
+
+export async function tally(url: string): Promise<Tally> {
+  const rows = await query(url, "* | stats count() as n, count_uniq(_msg) as u");
+  return { total: Number(rows[0]?.n ?? 0), distinct: Number(rows[0]?.u ?? 0) };
+}
+
+/**
+ * Polls until `want` distinct lines are stored and the count stopped moving, or the time is up.
+ * Returns the last tally either way; the caller asserts on it.
+ */
+export async function waitForLines(url: string, want: number, timeoutMs: number): Promise<Tally> {
+  const deadline = Date.now() + timeoutMs;
+  let last: Tally = { total: 0, distinct: 0 };
+  let stableSince = Date.now();
+  for (let i = 0; i < 10_000 && Date.now() < deadline; i++) {
+    const now = await tally(url);
+    if (now.total !== last.total) stableSince = Date.now();
+    last = now;
+    // Stable for 1.5 s: VictoriaLogs makes rows searchable within about a second. Stuck for 15 s: give up.
+    if (now.distinct >= want && Date.now() - stableSince > 1500) return now;
+    if (Date.now() - stableSince > 15_000) return now;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return last;
+}
+
+/** Resolves once the backend holds at least one line (the sidecar is sending). */
+export async function waitForFirstLine(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; i < 10_000 && Date.now() < deadline; i++) {
+    if ((await tally(url)).total > 0) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`no line reached ${url} within ${timeoutMs} ms`);
+}
+
+/** The first numbers of [0, n) that the backend does not hold (for a failure message). */
+export async function missingNumbers(url: string, tag: string, n: number): Promise<number[]> {
+  const rows = await query(url, `* | fields _msg | limit ${n * 2}`);
+  const seen = new Set(rows.map((r) => Number(r._msg?.slice(tag.length + 1))));
+  const missing: number[] = [];
+  for (let i = 0; i < n && missing.length < 10; i++) if (!seen.has(i)) missing.push(i);
+  return missing;
+}
