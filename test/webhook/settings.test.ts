@@ -1,0 +1,101 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { DEFAULT_INJECT_OPTIONS } from "../../webhook/options.ts";
+import { parseWebhookSettings, SETTINGS } from "../../webhook/settings.ts";
+import { parseServerVersion, sidecarModeForVersion } from "../../webhook/sidecar-mode.ts";
+
+const files = (map: Record<string, string>) => (path: string): string => {
+  const text = map[path];
+  if (text === undefined) throw new Error(`ENOENT: ${path}`);
+  return text;
+};
+
+test("defaults: port 8443, all interfaces, sidecar mode auto, the injector's defaults", () => {
+  const s = parseWebhookSettings(["--self-bootstrap"], {});
+  assert.equal(s.port, 8443);
+  assert.equal(s.address, "");
+  assert.equal(s.sidecarMode, "auto");
+  assert.equal(s.namespace, "tailcar-system");
+  const { sidecarMode: _ignored, ...rest } = DEFAULT_INJECT_OPTIONS;
+  assert.deepEqual(s.inject, rest);
+});
+
+test("--self-signed listens on 127.0.0.1 unless --address says otherwise", () => {
+  assert.equal(parseWebhookSettings(["--self-signed", "--port", "0"], {}).address, "127.0.0.1");
+  assert.equal(parseWebhookSettings(["--self-signed", "--address=0.0.0.0"], {}).address, "0.0.0.0");
+});
+
+test("precedence is flags > environment > config file > defaults, setting by setting", () => {
+  const read = files({ "/c.yaml": "image: from-file\nformat: json\nmemoryLimit: 1Gi\ncertIp: [10.0.0.1, 10.0.0.2]\n" });
+  const env = { TAILCAR_WEBHOOK_CONFIG: "/c.yaml", TAILCAR_WEBHOOK_IMAGE: "from-env", TAILCAR_WEBHOOK_FORMAT: "raw", TAILCAR_WEBHOOK_SELF_BOOTSTRAP: "true" };
+  const s = parseWebhookSettings(["--image", "from-flag"], env, read);
+  assert.equal(s.inject.image, "from-flag");
+  assert.equal(s.inject.format, "raw");
+  assert.equal(s.inject.resources.limits.memory, "1Gi");
+  assert.deepEqual(s.certIps, ["10.0.0.1", "10.0.0.2"]);
+  assert.equal(s.selfBootstrap, true);
+});
+
+test("every InjectOptions field can be set by flag", () => {
+  const s = parseWebhookSettings(
+    ["--self-signed", "--image=i:1", "--image-pull-policy", "Always", "--sidecar-mode", "classic", "--mode", "forward", "--format", "json",
+      "--forward-sink", "loki", "--forward-endpoint", "http://loki:3100", "--cpu-request", "5m", "--memory-request", "32Mi", "--cpu-limit", "1",
+      "--memory-limit", "64Mi", "--checkpoint-volume-size-limit", "4Mi"],
+    {},
+  );
+  assert.equal(s.sidecarMode, "classic");
+  assert.deepEqual(s.inject, {
+    image: "i:1", imagePullPolicy: "Always", mode: "forward", format: "json", forwardSink: "loki", forwardEndpoint: "http://loki:3100",
+    resources: { requests: { cpu: "5m", memory: "32Mi" }, limits: { cpu: "1", memory: "64Mi" } }, checkpointVolumeSizeLimit: "4Mi",
+  });
+});
+
+const bad: [string, string[], Record<string, string>, RegExp][] = [
+  ["no TLS source", [], {}, /no TLS source/],
+  ["two TLS sources", ["--self-signed", "--self-bootstrap"], {}, /choose one TLS source/],
+  ["a cert without key", ["--tls-cert", "c.pem"], {}, /--tls-cert and --tls-key go together/],
+  ["an unknown flag", ["--self-signed", "--colour"], {}, /unknown option "--colour"/],
+  ["a bad pull policy", ["--self-signed", "--image-pull-policy", "Sometimes"], {}, /--image-pull-policy: "Sometimes" is not one of Always, IfNotPresent, Never/],
+  ["a bad quantity in the environment", ["--self-signed"], { TAILCAR_WEBHOOK_MEMORY_LIMIT: "lots" }, /TAILCAR_WEBHOOK_MEMORY_LIMIT: "lots" is not a Kubernetes quantity/],
+  ["a bad port", ["--self-signed", "--port", "99999"], {}, /--port: "99999" is not a port/],
+  ["a flag without its value", ["--self-signed", "--image"], {}, /--image needs a value/],
+];
+for (const [name, argv, env, message] of bad) {
+  test(`${name} is rejected with a message naming the setting`, () => {
+    assert.throws(() => parseWebhookSettings(argv, env), message);
+  });
+}
+
+test("a config file with an unknown key or bad YAML is rejected naming the file", () => {
+  assert.throws(() => parseWebhookSettings(["--self-signed", "--config", "/c"], {}, files({ "/c": "imagee: x\n" })), /--config \/c: unknown setting "imagee"/);
+  assert.throws(() => parseWebhookSettings(["--self-signed", "--config", "/c"], {}, files({ "/c": "a: [\n" })), /--config \/c:/);
+  assert.throws(() => parseWebhookSettings(["--self-signed", "--config", "/c"], {}, files({ "/c": "- 1\n" })), /must be a mapping/);
+});
+
+test("docs/webhook.md documents every flag and environment variable", () => {
+  const doc = readFileSync(new URL("../../docs/webhook.md", import.meta.url), "utf8");
+  for (const s of SETTINGS) {
+    assert.ok(doc.includes(`\`${s.flag}\``), `${s.flag} missing from docs/webhook.md`);
+    assert.ok(doc.includes(`\`${s.env}\``), `${s.env} missing from docs/webhook.md`);
+  }
+});
+
+const versions: [object, "native" | "classic" | undefined][] = [
+  [{ major: "1", minor: "29", gitVersion: "v1.29.0" }, "native"],
+  [{ gitVersion: "v1.34.2" }, "native"],
+  [{ major: "1", minor: "28+", gitVersion: "v1.28.9-eks-036c24b" }, "classic"],
+  [{ major: "1", minor: "30+" }, "native"],
+  [{ major: "2", minor: "0" }, "native"],
+  [{ gitVersion: "v0.0.0-master" }, "classic"],
+  [{ major: "", minor: "" }, undefined],
+];
+for (const [version, mode] of versions) {
+  test(`sidecar mode auto: API server ${JSON.stringify(version)} → ${mode ?? "unknown (classic)"}`, () => {
+    assert.equal(sidecarModeForVersion(version), mode);
+  });
+}
+
+test("parseServerVersion prefers gitVersion", () => {
+  assert.deepEqual(parseServerVersion({ major: "1", minor: "20", gitVersion: "v1.31.1" }), { major: 1, minor: 31 });
+});

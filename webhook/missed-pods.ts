@@ -1,0 +1,173 @@
+// Pods admitted while the webhook was down: with failurePolicy: Ignore the API server admits them
+// untouched, and nobody would notice. At start and every few minutes the webhook lists the pods that
+// ask for sidecars, are in scope of the shipped MutatingWebhookConfiguration, and carry no
+// tailcar.io/status; it logs each, records an Event on it and exposes the count as a gauge.
+// The selection and the Event are pure functions; startMissedPodReporter is the I/O.
+import type { CoreV1Event } from "@kubernetes/client-node";
+import { Gauge, type Registry } from "prom-client";
+import { INJECT_LABEL, NAMESPACE_LABEL, STATUS_ANNOTATION } from "./annotations.ts";
+import { FILES_ANNOTATION } from "./file-entries.ts";
+import type { Logger } from "./log.ts";
+
+export const MISSED_REASON = "TailcarNotInjected";
+export const MISSED_PODS_METRIC = "tailcar_webhook_missed_pods";
+/** Never injected, whatever their labels (as the shipped namespaceSelector says). */
+export const EXCLUDED_NAMESPACES: readonly string[] = ["kube-system", "tailcar-system"];
+
+export interface ObjectMeta {
+  readonly name?: string;
+  readonly namespace?: string;
+  readonly uid?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
+  readonly deletionTimestamp?: unknown;
+}
+
+export interface PodView {
+  readonly metadata?: ObjectMeta;
+  readonly status?: { readonly phase?: string };
+}
+
+export interface NamespaceView {
+  readonly metadata?: ObjectMeta;
+}
+
+export interface MissedPod {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+}
+
+/**
+ * Whether the shipped webhooks would have been called for a pod: a namespace labelled
+ * tailcar.io/injection=enabled unless the pod is labelled tailcar.io/inject=false, or a namespace
+ * without that label when the pod is labelled tailcar.io/inject=true.
+ */
+export function inScope(podLabels: Readonly<Record<string, string>>, namespace: NamespaceView | undefined): boolean {
+  const name = namespace?.metadata?.name;
+  if (name === undefined || EXCLUDED_NAMESPACES.includes(name)) return false;
+  const nsLabel = namespace?.metadata?.labels?.[NAMESPACE_LABEL];
+  const podLabel = podLabels[INJECT_LABEL];
+  if (nsLabel === "enabled") return podLabel !== "false";
+  return nsLabel === undefined && podLabel === "true";
+}
+
+/** Pods that asked for sidecars, were in scope, and were admitted without the webhook. */
+export function findMissedPods(pods: readonly PodView[], namespaces: readonly NamespaceView[]): MissedPod[] {
+  const byName = new Map(namespaces.map((ns) => [ns.metadata?.name ?? "", ns]));
+  const missed: MissedPod[] = [];
+  for (const pod of pods) {
+    const meta = pod.metadata ?? {};
+    const annotations = meta.annotations ?? {};
+    if (annotations[FILES_ANNOTATION] === undefined || annotations[STATUS_ANNOTATION] !== undefined) continue;
+    // Finished or going away: recreating it would not help, so it is not worth an alarm.
+    if (meta.deletionTimestamp !== undefined || pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") continue;
+    if (!inScope(meta.labels ?? {}, byName.get(meta.namespace ?? ""))) continue;
+    missed.push({ namespace: meta.namespace ?? "", name: meta.name ?? "", uid: meta.uid ?? "" });
+  }
+  return missed.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+}
+
+export const missedMessage = (pod: MissedPod): string =>
+  `tailcar: the webhook was unavailable when pod ${pod.name} was admitted, so its ${FILES_ANNOTATION} sidecars were not injected; delete and recreate the pod (or restart its workload) to get them`;
+
+/** A core/v1 Event on the pod; the name is fixed per pod uid, so a rescan or a restart never duplicates it. */
+export function missedEvent(pod: MissedPod, component: string, now: Date): CoreV1Event {
+  return {
+    apiVersion: "v1",
+    kind: "Event",
+    metadata: { name: `${pod.name}.tailcar-not-injected.${pod.uid.slice(0, 8)}`, namespace: pod.namespace },
+    involvedObject: { apiVersion: "v1", kind: "Pod", namespace: pod.namespace, name: pod.name, uid: pod.uid },
+    reason: MISSED_REASON,
+    message: missedMessage(pod),
+    type: "Warning",
+    source: { component },
+    reportingComponent: component,
+    reportingInstance: component,
+    action: "Admit",
+    firstTimestamp: now,
+    lastTimestamp: now,
+    count: 1,
+  };
+}
+
+export interface MissedPodReporterOptions {
+  /** A kubeconfig file; undefined: in-cluster, else KUBECONFIG or ~/.kube/config. */
+  readonly kubeconfig: string | undefined;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly intervalMs: number;
+  readonly component?: string;
+}
+
+export interface MissedPodReporter {
+  /** Resolves after the first scan (successful or not). */
+  readonly firstScan: Promise<void>;
+  stop(): void;
+}
+
+/** Page size for the list calls: bounded memory on big clusters. */
+const PAGE = 500;
+
+export function startMissedPodReporter(options: MissedPodReporterOptions): MissedPodReporter {
+  const { logger, intervalMs } = options;
+  const component = options.component ?? "tailcar-webhook";
+  const gauge = new Gauge({
+    name: MISSED_PODS_METRIC,
+    help: "Pods that ask for sidecars (tailcar.io/files, in scope) but were admitted without the webhook, at the last scan",
+    registers: [options.registry],
+  });
+  const reported = new Set<string>();
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  const scan = async (): Promise<void> => {
+    // Loaded only here: the Kubernetes client takes about 2 s to import.
+    const [{ CoreV1Api, ApiException }, { kubeConfigFrom }] = await Promise.all([import("@kubernetes/client-node"), import("./tls-bootstrap.ts")]);
+    const core = kubeConfigFrom(options.kubeconfig).makeApiClient(CoreV1Api);
+    const namespaces = (await core.listNamespace()).items;
+    const pods: PodView[] = [];
+    for (let page = 0, cont: string | undefined; page < 1000; page++) {
+      const list = await core.listPodForAllNamespaces({ limit: PAGE, ...(cont ? { _continue: cont } : {}) });
+      pods.push(...list.items.map((p) => ({ metadata: p.metadata as ObjectMeta, status: { phase: p.status?.phase } })));
+      cont = list.metadata?._continue;
+      if (!cont) break;
+    }
+    const missed = findMissedPods(pods, namespaces as NamespaceView[]);
+    gauge.set(missed.length);
+    // Forget pods that are gone or fixed, so the set stays as small as the problem.
+    const current = new Set(missed.map((p) => p.uid));
+    for (const uid of reported) if (!current.has(uid)) reported.delete(uid);
+    for (const pod of missed) {
+      if (reported.has(pod.uid)) continue;
+      logger.warn("pod admitted without the webhook: no sidecars injected", { namespace: pod.namespace, name: pod.name, uid: pod.uid, reason: MISSED_REASON });
+      try {
+        await core.createNamespacedEvent({ namespace: pod.namespace, body: missedEvent(pod, component, new Date()) });
+      } catch (e) {
+        // 409: recorded before this restart already.
+        if (!(e instanceof ApiException && e.code === 409)) throw e;
+      }
+      reported.add(pod.uid);
+    }
+    logger.info("missed-pod scan done", { missedPods: missed.length, podsListed: pods.length });
+  };
+
+  const loop = async (): Promise<void> => {
+    try {
+      await scan();
+    } catch (e) {
+      logger.warn("missed-pod scan failed; will retry at the next scan", { error: e, retryInMs: intervalMs });
+    }
+    if (!stopped) {
+      timer = setTimeout(() => void loop(), intervalMs);
+      timer.unref();
+    }
+  };
+  return {
+    firstScan: loop(),
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,167 @@
+// AdmissionReview admission.k8s.io/v1: parse and validate what the API server sends, and build what
+// it expects back. Pure: no I/O, no injection. Every rejection names the field and what is wrong, so a
+// 400 tells the caller exactly why (a catch-all 500 would lose the cause).
+
+export const ADMISSION_API_VERSION = "admission.k8s.io/v1";
+
+/** Kubernetes asks that each warning be at most 120 characters. */
+export const MAX_WARNING_LENGTH = 120;
+
+export interface GroupVersionKind {
+  readonly group: string;
+  readonly version: string;
+  readonly kind: string;
+}
+
+export interface GroupVersionResource {
+  readonly group: string;
+  readonly version: string;
+  readonly resource: string;
+}
+
+export interface AdmissionRequest {
+  readonly uid: string;
+  readonly kind: GroupVersionKind;
+  readonly resource: GroupVersionResource;
+  readonly subResource?: string;
+  readonly name?: string;
+  readonly namespace?: string;
+  readonly operation: string;
+  readonly object?: unknown;
+  readonly dryRun: boolean;
+}
+
+export interface AdmissionResponse {
+  readonly uid: string;
+  readonly allowed: true;
+  readonly patchType?: "JSONPatch";
+  readonly patch?: string;
+  readonly warnings?: string[];
+}
+
+export interface AdmissionReviewResponse {
+  readonly apiVersion: typeof ADMISSION_API_VERSION;
+  readonly kind: "AdmissionReview";
+  readonly response: AdmissionResponse;
+}
+
+export type ParseResult = { readonly ok: true; readonly request: AdmissionRequest } | { readonly ok: false; readonly error: string };
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "string") return `"${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`;
+  return typeof value === "object" ? "an object" : `${typeof value} ${String(value)}`;
+}
+
+class ReviewError extends Error {
+  override name = "ReviewError";
+}
+
+function str(obj: Json, key: string, where: string, required: boolean): string | undefined {
+  const v = obj[key];
+  if (v === undefined || (v === null && !required)) {
+    if (required) throw new ReviewError(`${where}.${key} is missing`);
+    return undefined;
+  }
+  if (typeof v !== "string") throw new ReviewError(`${where}.${key} must be a string, got ${describe(v)}`);
+  if (required && v === "") throw new ReviewError(`${where}.${key} must not be empty`);
+  return v;
+}
+
+function obj(parent: Json, key: string, where: string): Json {
+  const v = parent[key];
+  if (v === undefined) throw new ReviewError(`${where}.${key} is missing`);
+  if (!isObject(v)) throw new ReviewError(`${where}.${key} must be an object, got ${describe(v)}`);
+  return v;
+}
+
+function gvk(parent: Json, key: string): GroupVersionKind {
+  const o = obj(parent, key, "request");
+  const where = `request.${key}`;
+  return { group: str(o, "group", where, false) ?? "", version: str(o, "version", where, true)!, kind: str(o, "kind", where, true)! };
+}
+
+function gvr(parent: Json, key: string): GroupVersionResource {
+  const o = obj(parent, key, "request");
+  const where = `request.${key}`;
+  return { group: str(o, "group", where, false) ?? "", version: str(o, "version", where, true)!, resource: str(o, "resource", where, true)! };
+}
+
+function parseRequest(review: Json): AdmissionRequest {
+  const apiVersion = review["apiVersion"];
+  if (apiVersion !== ADMISSION_API_VERSION) {
+    throw new ReviewError(`apiVersion must be "${ADMISSION_API_VERSION}", got ${apiVersion === undefined ? "nothing" : describe(apiVersion)}`);
+  }
+  const kind = review["kind"];
+  if (kind !== "AdmissionReview") throw new ReviewError(`kind must be "AdmissionReview", got ${kind === undefined ? "nothing" : describe(kind)}`);
+  const request = obj(review, "request", "AdmissionReview");
+  const uid = str(request, "uid", "request", true)!;
+  const dryRun = request["dryRun"];
+  if (dryRun !== undefined && dryRun !== null && typeof dryRun !== "boolean") {
+    throw new ReviewError(`request.dryRun must be a boolean, got ${describe(dryRun)}`);
+  }
+  const object = request["object"];
+  if (object !== undefined && object !== null && !isObject(object)) {
+    throw new ReviewError(`request.object must be an object, got ${describe(object)}`);
+  }
+  const subResource = str(request, "subResource", "request", false);
+  const name = str(request, "name", "request", false);
+  const namespace = str(request, "namespace", "request", false);
+  return {
+    uid,
+    kind: gvk(request, "kind"),
+    resource: gvr(request, "resource"),
+    operation: str(request, "operation", "request", true)!,
+    dryRun: dryRun === true,
+    ...(subResource ? { subResource } : {}),
+    ...(name ? { name } : {}),
+    ...(namespace ? { namespace } : {}),
+    ...(isObject(object) ? { object } : {}),
+  };
+}
+
+/** Validates a parsed JSON body as an AdmissionReview v1 request. */
+export function parseAdmissionReview(body: unknown): ParseResult {
+  if (!isObject(body)) return { ok: false, error: `body must be a JSON object (an AdmissionReview), got ${describe(body)}` };
+  try {
+    return { ok: true, request: parseRequest(body) };
+  } catch (e) {
+    if (e instanceof ReviewError) return { ok: false, error: e.message };
+    throw e;
+  }
+}
+
+/** Only a Pod CREATE (no subresource) is ours to mutate; everything else is allowed unchanged. */
+export function isPodCreate(request: AdmissionRequest): boolean {
+  return (
+    request.operation === "CREATE" &&
+    request.subResource === undefined &&
+    request.kind.group === "" &&
+    request.kind.kind === "Pod" &&
+    request.resource.resource === "pods"
+  );
+}
+
+/** Shortens a warning to the 120 characters Kubernetes recommends, keeping its start (which names the annotation). */
+export function shortenWarning(warning: string): string {
+  const oneLine = warning.replace(/\s+/g, " ").trim();
+  return oneLine.length <= MAX_WARNING_LENGTH ? oneLine : `${oneLine.slice(0, MAX_WARNING_LENGTH - 1)}…`;
+}
+
+/** The AdmissionReview to send back: always allowed, with a base64 JSON Patch only when there is one. */
+export function admissionResponse(uid: string, patch: readonly unknown[] = [], warnings: readonly string[] = []): AdmissionReviewResponse {
+  const response: AdmissionResponse = {
+    uid,
+    allowed: true,
+    ...(patch.length > 0 ? { patchType: "JSONPatch" as const, patch: Buffer.from(JSON.stringify(patch)).toString("base64") } : {}),
+    ...(warnings.length > 0 ? { warnings: warnings.map(shortenWarning) } : {}),
+  };
+  return { apiVersion: ADMISSION_API_VERSION, kind: "AdmissionReview", response };
+}

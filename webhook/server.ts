@@ -1,0 +1,188 @@
+// The HTTPS shell around admit(): express 5 on node:https, health and readiness, metrics, one log
+// line per admission, body limit, timeouts and graceful shutdown.
+import { createServer, type Server } from "node:https";
+import type { AddressInfo } from "node:net";
+import type { SecureContextOptions } from "node:tls";
+import express, { type NextFunction, type Request, type Response } from "express";
+import { admit } from "./admit.ts";
+import type { Logger } from "./log.ts";
+import type { WebhookMetrics } from "./metrics.ts";
+import type { InjectOptions } from "./options.ts";
+
+/** The API server's own limit for a request body; a Pod cannot be bigger than this. */
+export const BODY_LIMIT_BYTES = 3 * 1024 * 1024;
+
+/** Conditions that must all be met before /readyz answers 200 (e.g. "tls", "caBundle"). */
+export class Readiness {
+  readonly #pending = new Set<string>();
+  #stopping = false;
+  constructor(conditions: readonly string[] = []) {
+    for (const c of conditions) this.#pending.add(c);
+  }
+  wait(condition: string): void {
+    this.#pending.add(condition);
+  }
+  done(condition: string): void {
+    this.#pending.delete(condition);
+  }
+  stop(): void {
+    this.#stopping = true;
+  }
+  get stopping(): boolean {
+    return this.#stopping;
+  }
+  /** Why the server is not ready; empty when it is. */
+  reasons(): string[] {
+    return [...(this.#stopping ? ["shutting down"] : []), ...[...this.#pending].map((c) => `waiting for ${c}`)];
+  }
+}
+
+export interface AppDeps {
+  readonly options: InjectOptions;
+  readonly metrics: WebhookMetrics;
+  readonly logger: Logger;
+  readonly readiness: Readiness;
+}
+
+function elapsedSeconds(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+function bodyParserError(err: unknown): { status: number; error: string } | undefined {
+  if (typeof err !== "object" || err === null || !("type" in err)) return undefined;
+  const e = err as { type: unknown; message?: unknown; length?: unknown; limit?: unknown; status?: unknown };
+  switch (e.type) {
+    case "entity.parse.failed":
+      return { status: 400, error: `request body is not valid JSON: ${String(e.message)}` };
+    case "entity.too.large":
+      return { status: 413, error: `request body of ${String(e.length)} bytes is above the limit of ${String(e.limit)} bytes` };
+    case "request.size.invalid":
+      return { status: 400, error: "request body is shorter than its Content-Length" };
+    case "encoding.unsupported":
+    case "charset.unsupported":
+      return { status: 415, error: String(e.message) };
+    default:
+      return typeof e.status === "number" && e.status >= 400 && e.status < 500 ? { status: e.status, error: String(e.message) } : undefined;
+  }
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const { options, metrics, logger, readiness } = deps;
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+
+  app.use((_req, res, next) => {
+    res.locals["start"] = process.hrtime.bigint();
+    // Once shutting down, finish this request and let the client reconnect elsewhere.
+    if (readiness.stopping) res.setHeader("Connection", "close");
+    next();
+  });
+
+  app.get("/healthz", (_req, res) => {
+    res.type("text/plain").send("ok\n");
+  });
+  app.get("/readyz", (_req, res) => {
+    const reasons = readiness.reasons();
+    if (reasons.length === 0) res.type("text/plain").send("ok\n");
+    else res.status(503).json({ ready: false, reasons });
+  });
+  app.get("/metrics", async (_req, res, next) => {
+    try {
+      const text = await metrics.registry.metrics();
+      res.type(metrics.registry.contentType).send(text);
+    } catch (e) {
+      next(e);
+    }
+  });
+
+  // Parse any content type as JSON: the API server sends application/json, and a wrong header
+  // should get a message about the body, not a silent empty object. strict:false lets admit()
+  // explain a body that is JSON but not an object.
+  app.post("/mutate", express.json({ limit: BODY_LIMIT_BYTES, strict: false, type: () => true }), (req: Request, res: Response) => {
+    const outcome = admit(req.body, options);
+    const seconds = elapsedSeconds(res.locals["start"] as bigint);
+    metrics.requests.inc({ result: outcome.result });
+    metrics.duration.observe({ result: outcome.result }, seconds);
+    if (outcome.warnings.length > 0) metrics.warnings.inc(outcome.warnings.length);
+    if (!outcome.dryRun && outcome.injected.length > 0) metrics.sidecarsInjected.inc(outcome.injected.length);
+    if (outcome.skipped !== undefined) metrics.skipped.inc({ reason: outcome.skipped });
+    logger.log(outcome.result === "error" ? "error" : outcome.result === "invalid" ? "warn" : "info", "admission", {
+      ...outcome.fields,
+      result: outcome.result,
+      ...(outcome.status !== 200 ? { status: outcome.status, error: (outcome.body as { error?: string }).error } : {}),
+      injected: outcome.injected,
+      warnings: outcome.warnings,
+      ...(outcome.skipped !== undefined ? { skipped: outcome.skipped } : {}),
+      ms: Math.round(seconds * 1e6) / 1e3,
+    });
+    res.status(outcome.status).json(outcome.body);
+  });
+
+  app.use((req: Request, res: Response) => {
+    res.status(404).json({ error: `no route for ${req.method} ${req.path}: the webhook serves POST /mutate, GET /healthz, /readyz, /metrics` });
+  });
+
+  // Express's error middleware is recognised by its four parameters.
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const known = bodyParserError(err);
+    const status = known?.status ?? 500;
+    const error = known?.error ?? `internal error: ${err instanceof Error ? err.message : String(err)}`;
+    if (req.path === "/mutate") {
+      const result = "invalid";
+      metrics.requests.inc({ result });
+      metrics.duration.observe({ result }, elapsedSeconds((res.locals["start"] as bigint | undefined) ?? process.hrtime.bigint()));
+    }
+    logger.log(status >= 500 ? "error" : "warn", "request failed", { method: req.method, path: req.path, status, error });
+    if (res.headersSent) return;
+    res.status(status).json({ error });
+  });
+  return app;
+}
+
+export interface ServeOptions {
+  readonly port: number;
+  readonly address: string;
+  readonly tls: SecureContextOptions;
+}
+
+export interface RunningServer {
+  readonly server: Server;
+  readonly port: number;
+  /** Stops accepting, lets in-flight requests finish, and closes connections after graceMs at most. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export async function serve(app: express.Express, opts: ServeOptions, readiness: Readiness): Promise<RunningServer> {
+  const server = createServer({ ...opts.tls, handshakeTimeout: 10_000 }, app);
+  server.headersTimeout = 10_000;
+  // The API server waits at most 30 s for a webhook; nothing legitimate takes longer.
+  server.requestTimeout = 30_000;
+  // Longer than the API server's idle timeout (Go's 90 s), so the client, not us, closes idle
+  // connections and never sends on one we just closed.
+  server.keepAliveTimeout = 95_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, opts.address, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  let closing: Promise<void> | undefined;
+  const close = (graceMs = 10_000): Promise<void> =>
+    (closing ??= new Promise<void>((resolve) => {
+      readiness.stop();
+      const force = setTimeout(() => server.closeAllConnections(), graceMs);
+      // A keep-alive connection whose request was in flight at close() becomes idle afterwards;
+      // sweep those until the last one is gone.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
+      server.close(() => {
+        clearTimeout(force);
+        clearInterval(sweep);
+        resolve();
+      });
+      server.closeIdleConnections();
+    }));
+  return { server, port, close };
+}
