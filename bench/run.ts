@@ -1,0 +1,48 @@
+// `npm run bench [-- --quick] [-- --write] [-- --only sidecar|webhook]`: runs each benchmark in a
+// process of its own, one after the other (they would disturb each other's timings otherwise).
+// A full run writes BENCHMARKS.md and bench/results/; --quick is a smoke run that only prints.
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const BENCHES = ["sidecar", "webhook"] as const;
+const args = process.argv.slice(2);
+const onlyAt = args.indexOf("--only");
+const only = onlyAt >= 0 ? args[onlyAt + 1] : undefined;
+if (only !== undefined && !(BENCHES as readonly string[]).includes(only)) {
+  process.stderr.write(`bench: --only "${only}" is not one of ${BENCHES.join(", ")}\n`);
+  process.exit(2);
+}
+const passOn = args.filter((a) => a === "--quick" || a === "--write");
+
+function run(script: string): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [script, ...passOn], { stdio: "inherit" });
+    const forward = (sig: NodeJS.Signals): void => {
+      child.kill(sig);
+    };
+    process.once("SIGINT", forward);
+    process.once("SIGTERM", forward);
+    child.once("exit", (code, signal) => {
+      process.off("SIGINT", forward);
+      process.off("SIGTERM", forward);
+      resolve(code ?? (signal ? 1 : 0));
+    });
+  });
+}
+
+let failed = 0;
+for (const name of BENCHES) {
+  if (only !== undefined && name !== only) continue;
+  const script = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
+  if (!existsSync(script)) {
+    process.stderr.write(`[bench] bench/${name}.ts does not exist yet: skipping the ${name} benchmark\n`);
+    continue;
+  }
+  process.stderr.write(`[bench] ${name}${passOn.length > 0 ? ` ${passOn.join(" ")}` : ""}\n`);
+  const t0 = performance.now();
+  const code = await run(script);
+  process.stderr.write(`[bench] ${name} ${code === 0 ? "done" : `FAILED (exit ${code})`} in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+  if (code !== 0) failed++;
+}
+process.exitCode = failed > 0 ? 1 : 0;

@@ -1,0 +1,200 @@
+// The sidecar benchmark (issue 4): every figure is a ratio to GNU coreutils `tail -n +1 -F`
+// measured in the same run, over several rounds with the tailers' order rotated each round.
+// Usage: node bench/sidecar.ts [--quick] [--write]  (a full run writes BENCHMARKS.md and
+// bench/results/sidecar.json; a quick one only prints, unless --write). Progress goes to stderr.
+import { rmSync } from "node:fs";
+import { mkdtemp, rm, open } from "node:fs/promises";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { writeLinesFile } from "./gen.ts";
+import { throughput, memoryProbe, latency, killAll, type MemorySample, type ThroughputSample } from "./probes.ts";
+import { summarize, pairedRatios, percentile, type Summary } from "./stats.ts";
+import { coreutils, busybox, naiveReader, tailcar, sidecarBuilt, snapshotBuild, type Tailer } from "./tailers.ts";
+import { benchTransforms, type TransformResult } from "./transform.ts";
+import { renderSidecar, writeSection, writeJson } from "./report.ts";
+import { parseSidecarConfig } from "../sidecar/config.ts";
+import { createTransform } from "../sidecar/transform.ts";
+
+const quick = process.argv.includes("--quick");
+const write = process.argv.includes("--write") || !quick;
+const MiB = 1024 * 1024;
+const FILE_BYTES = (quick ? 32 : 256) * MiB;
+const ROUNDS = quick ? 3 : 5;
+const MEM_ROUNDS = quick ? 1 : 3;
+const LATENCY = quick ? { rounds: 1, seconds: 2 } : { rounds: 3, seconds: 4 };
+const BLOCKED_GROWTH = 64 * MiB;
+const FLAG_VARIANTS: string[][] = quick
+  ? []
+  : [["--lite-mode"], ["--max-semi-space-size=1"]];
+
+function progress(msg: string): void {
+  process.stderr.write(`[bench sidecar ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+export interface ThroughputRow { name: string; baseline: boolean; mbPerS: Summary; steadyMbPerS: Summary; ratio: Summary; cpuSPerGB: Summary; cpuRatio: Summary; afterRssMiB: Summary; afterAnonMiB: Summary }
+export interface MemoryRow { name: string; baseline: boolean; rssMiB: Summary; anonMiB: Summary }
+export interface BlockedRow { name: string; baseline: boolean; growthRssMiB: Summary; growthAnonMiB: Summary }
+export interface LatencyRow { name: string; baseline: boolean; p50Ms: Summary; p99Ms: Summary; maxMs: number; written: number; received: number }
+export interface SidecarResults {
+  date: string; quick: boolean; cores: number; loadAvg: { start: number; end: number }; cpuModel: string; node: string; sidecarBuilt: boolean;
+  fileBytes: number; fileLines: number; rounds: number; memRounds: number; latency: { rounds: number; seconds: number; rate: number };
+  throughput: ThroughputRow[]; idle: MemoryRow[]; blocked: BlockedRow[]; latencyRows: LatencyRow[]; transforms: TransformResult[];
+}
+
+function rotate<T>(xs: readonly T[], by: number): T[] {
+  return xs.map((_, i) => xs[(i + by) % xs.length]!);
+}
+
+/** At least `n` bytes of whole lines from the start of `file` (repeated if it is shorter): what the blocked test appends. */
+async function readStart(file: string, n: number): Promise<Buffer> {
+  const fh = await open(file, "r");
+  try {
+    const buf = Buffer.allocUnsafe(n);
+    const { bytesRead } = await fh.read(buf, 0, n, 0);
+    if (bytesRead === 0) throw new Error(`${file} is empty`);
+    const lines = buf.subarray(0, buf.lastIndexOf(0x0a, bytesRead - 1) + 1);
+    if (lines.length === 0) throw new Error(`${file}: no whole line in its first ${n} bytes`);
+    return Buffer.concat(Array.from({ length: Math.ceil(n / lines.length) }, () => lines));
+  } finally {
+    await fh.close();
+  }
+}
+
+/** How many bytes `tailcar sidecar --format json` writes for `file` (no pod metadata): the same transform, in-process. */
+async function jsonOutputBytes(file: string): Promise<number> {
+  const config = parseSidecarConfig(["--file", file, "--format", "json"], {});
+  const transform = createTransform(config, file);
+  const fh = await open(file, "r");
+  const buf = Buffer.allocUnsafe(MiB);
+  let total = 0;
+  let pos = 0;
+  try {
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+      // (lastIndexOf with a negative start would search from the end of the stale buffer)
+      if (bytesRead === 0) break;
+      const end = buf.lastIndexOf(0x0a, bytesRead - 1) + 1;
+      if (end === 0) break;
+      pos += end;
+      total += transform.push(buf.subarray(0, end), pos).out.length;
+    }
+  } finally {
+    await fh.close();
+  }
+  return total + transform.flush().out.length;
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), "tailcar-bench-"));
+  const loadAtStart = loadavg()[0]!;
+  const stopOnSignal = (): void => {
+    // Synchronously, so that nothing of main() runs (and fails noisily) in between.
+    killAll();
+    rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    process.stderr.write("bench sidecar: interrupted\n");
+    process.exit(130);
+  };
+  process.once("SIGINT", stopOnSignal);
+  process.once("SIGTERM", stopOnSignal);
+  try {
+    const bb = busybox();
+    if (!bb) progress("busybox not installed: skipping it (apt-get install -y busybox)");
+    const build = sidecarBuilt() ? await snapshotBuild(dir) : undefined;
+    if (!build) progress("dist/sidecar/command.js missing: measuring the naive stand-in reader instead (npm run build)");
+    const main = tailcar(build);
+    const variants = FLAG_VARIANTS.map((f) => tailcar(build, f));
+    const jsonMode = build ? [tailcar(build, [], ["--format", "json"])] : [];
+    const reference = build && !quick ? [naiveReader()] : [];
+    const tailers: Tailer[] = [coreutils, ...(bb ? [bb] : []), ...reference, main, ...variants, ...jsonMode];
+
+    progress(`generating ${FILE_BYTES / MiB} MiB of lines`);
+    const file = join(dir, "big.log");
+    const { bytes: size, lines } = writeLinesFile(file, FILE_BYTES);
+    const jsonSize = await jsonOutputBytes(file);
+    const growth = await readStart(file, BLOCKED_GROWTH);
+
+    const samples = new Map<string, ThroughputSample[]>();
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const t of rotate(tailers, r)) {
+        const s = await throughput(t, file, t.format === "json" ? jsonSize : size, dir, r);
+        (samples.get(t.name) ?? samples.set(t.name, []).get(t.name)!).push(s);
+        progress(`throughput round ${r + 1}/${ROUNDS} ${t.name}: ${(size / 1e6 / s.wallS).toFixed(0)} MB/s, ${s.cpuS.toFixed(2)} CPU-s`);
+      }
+    }
+    const base = samples.get(coreutils.name)!;
+    const gb = size / 1e9;
+    const throughputRows: ThroughputRow[] = tailers.map((t) => {
+      const s = samples.get(t.name)!;
+      return {
+        name: t.name,
+        baseline: t.isBaseline,
+        mbPerS: summarize(s.map((x) => size / 1e6 / x.wallS)),
+        steadyMbPerS: summarize(s.map((x) => size / 1e6 / x.steadyS)),
+        ratio: summarize(pairedRatios(base.map((x) => x.wallS), s.map((x) => x.wallS))),
+        cpuSPerGB: summarize(s.map((x) => x.cpuS / gb)),
+        cpuRatio: summarize(pairedRatios(s.map((x) => x.cpuS), base.map((x) => x.cpuS))),
+        afterRssMiB: summarize(s.map((x) => x.after.rss / 1024)),
+        afterAnonMiB: summarize(s.map((x) => x.after.anonymous / 1024)),
+      };
+    });
+
+    const idle: MemoryRow[] = [];
+    const blocked: BlockedRow[] = [];
+    // A smoke run skips busybox here: its memory and its 1 s poll are known, and time is short.
+    const slowOnes = tailers.filter((t) => t.format === undefined && !reference.includes(t) && !(quick && t === bb));
+    for (const t of slowOnes) {
+      const ms: MemorySample[] = [];
+      for (let r = 0; r < MEM_ROUNDS; r++) ms.push(await memoryProbe(t, dir, growth));
+      const mib = (f: (m: (typeof ms)[number]) => number): Summary => summarize(ms.map((m) => f(m) / 1024));
+      idle.push({ name: t.name, baseline: t.isBaseline, rssMiB: mib((m) => m.idle.rss), anonMiB: mib((m) => m.idle.anonymous) });
+      blocked.push({
+        name: t.name,
+        baseline: t.isBaseline,
+        growthRssMiB: mib((m) => m.blockedPeak.rss - m.blockedBefore.rss),
+        growthAnonMiB: mib((m) => m.blockedPeak.anonymous - m.blockedBefore.anonymous),
+      });
+      progress(`memory ${t.name}: idle RSS ${idle.at(-1)!.rssMiB.median.toFixed(1)} MiB, anonymous ${idle.at(-1)!.anonMiB.median.toFixed(1)} MiB; blocked growth ${blocked.at(-1)!.growthRssMiB.median.toFixed(1)} MiB`);
+    }
+
+    const latencyRows: LatencyRow[] = [];
+    for (const t of [coreutils, ...(bb && !quick ? [bb] : []), main]) {
+      const rounds = [];
+      for (let r = 0; r < LATENCY.rounds; r++) rounds.push(await latency(t, dir, 1000, LATENCY.seconds));
+      const all = rounds.flatMap((x) => x.latenciesMs);
+      latencyRows.push({
+        name: t.name,
+        baseline: t.isBaseline,
+        p50Ms: summarize(rounds.map((x) => percentile(x.latenciesMs, 50))),
+        p99Ms: summarize(rounds.map((x) => percentile(x.latenciesMs, 99))),
+        maxMs: Math.max(...all),
+        written: rounds.reduce((a, x) => a + x.written, 0),
+        received: rounds.reduce((a, x) => a + x.received, 0),
+      });
+      progress(`latency ${t.name}: p50 ${latencyRows.at(-1)!.p50Ms.median.toFixed(2)} ms, p99 ${latencyRows.at(-1)!.p99Ms.median.toFixed(2)} ms`);
+    }
+
+    progress("JSON transforms in-process");
+    const transforms = benchTransforms();
+
+    const results: SidecarResults = {
+      date: new Date().toISOString(), quick, cores: cpus().length, loadAvg: { start: loadAtStart, end: loadavg()[0]! }, cpuModel: cpus()[0]?.model ?? "unknown",
+      node: process.version, sidecarBuilt: build !== undefined, fileBytes: size, fileLines: lines, rounds: ROUNDS, memRounds: MEM_ROUNDS,
+      latency: { ...LATENCY, rate: 1000 }, throughput: throughputRows, idle, blocked, latencyRows, transforms,
+    };
+    const md = renderSidecar(results);
+    process.stdout.write(md + "\n");
+    if (write) {
+      await writeSection("sidecar", md);
+      await writeJson("sidecar", results);
+      progress("wrote BENCHMARKS.md (sidecar section) and bench/results/sidecar.json");
+    }
+  } finally {
+    killAll();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench sidecar: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,75 @@
+// The programs the benchmark compares: the baselines (coreutils tail, busybox tail when it is
+// installed) and tailcar's sidecar, or a stand-in reader until the sidecar is built.
+import { existsSync } from "node:fs";
+import { cp, copyFile, symlink } from "node:fs/promises";
+import { join } from "node:path";
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+export interface Tailer {
+  readonly name: string;
+  readonly command: string;
+  /** Arguments for following `file` from its first byte. */
+  readonly args: (file: string) => string[];
+  readonly isBaseline: boolean;
+  /** The output format, when it is not the file's bytes as they are. */
+  readonly format?: "json";
+}
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const SIDECAR_COMMAND_JS = join(ROOT, "dist/sidecar/command.js");
+const NAIVE = fileURLToPath(new URL("./naive-reader.ts", import.meta.url));
+
+export const coreutils: Tailer = { name: "coreutils tail", command: "tail", args: (f) => ["-n", "+1", "-F", f], isBaseline: true };
+
+function hasBusybox(): boolean {
+  try {
+    execFileSync("busybox", ["tail", "--help"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function busybox(): Tailer | undefined {
+  if (!hasBusybox()) return undefined;
+  return { name: "busybox tail", command: "busybox", args: (f) => ["tail", "-n", "+1", "-F", f], isBaseline: true };
+}
+
+export function sidecarBuilt(): boolean {
+  return existsSync(join(ROOT, "dist/cli/main.js")) && existsSync(SIDECAR_COMMAND_JS);
+}
+
+/**
+ * A copy of dist/ (with package.json and a link to node_modules) under `dir`: the run measures
+ * the build as it was when it started, even if dist/ is rebuilt meanwhile. Returns its main.js.
+ */
+export async function snapshotBuild(dir: string): Promise<string> {
+  const root = join(dir, "build");
+  await cp(join(ROOT, "dist"), join(root, "dist"), { recursive: true });
+  await copyFile(join(ROOT, "package.json"), join(root, "package.json"));
+  await symlink(join(ROOT, "node_modules"), join(root, "node_modules"), "dir");
+  return join(root, "dist/cli/main.js");
+}
+
+/** The stand-in reader as a reference row: about the least a Node tailer can cost. */
+export function naiveReader(): Tailer {
+  return { name: "naive node reader (reference)", command: process.execPath, args: (f) => [NAIVE, f], isBaseline: true };
+}
+
+/** tailcar's sidecar (`mainJs`: the built CLI) run by this Node binary with `nodeFlags`, or the stand-in without a build. */
+export function tailcar(mainJs: string | undefined, nodeFlags: readonly string[] = [], extraArgs: readonly string[] = []): Tailer {
+  const label = nodeFlags.length > 0 ? ` ${nodeFlags.join(" ")}` : "";
+  if (mainJs === undefined) {
+    return { name: `naive reader (stand-in)${label}`, command: process.execPath, args: (f) => [...nodeFlags, NAIVE, f], isBaseline: false };
+  }
+  const extra = extraArgs.length > 0 ? ` ${extraArgs.join(" ")}` : "";
+  const json = extraArgs.includes("json");
+  return {
+    ...(json ? { format: "json" as const } : {}),
+    name: `tailcar sidecar${extra}${label}`,
+    command: process.execPath,
+    args: (f) => [...nodeFlags, mainJs, "sidecar", "--file", f, ...extraArgs],
+    isBaseline: false,
+  };
+}

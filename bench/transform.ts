@@ -1,0 +1,99 @@
+// Throughput of the JSON transforms in-process, against the obvious per-line version
+// (toString + JSON.stringify of an object per line) measured in the same run.
+// Usage: node bench/transform.ts [--quick] [--json]  (prints a JSON summary on stdout with --json)
+import type { SidecarConfig } from "../sidecar/config.ts";
+import { createTransform } from "../sidecar/transform.ts";
+import { summarize, type Summary } from "./stats.ts";
+import { makeLines } from "./gen.ts";
+
+const quick = process.argv.includes("--quick");
+const totalBytes = (quick ? 8 : 32) * 1024 * 1024;
+const rounds = quick ? 3 : 5;
+const CHUNK = 64 * 1024;
+
+function config(multiline: string | undefined): SidecarConfig {
+  return {
+    files: ["/var/log/app.log"], checkpointDir: undefined, from: "start", format: "json", partialFlushMs: 1000,
+    maxLineBytes: 1024 * 1024, multiline, multilineTimeoutMs: 1000, drainTimeoutMs: 5000, checkpointIntervalMs: 1000,
+    pollIntervalMs: 250, metricsPort: undefined, sink: "stdout", endpoint: undefined,
+    pod: { podName: "web-7d9f", podNamespace: "shop", nodeName: "node-1", containerName: "app" },
+  };
+}
+
+/** Whole-line chunks of about CHUNK bytes, as the follower hands them over. */
+function chunks(data: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let start = 0;
+  while (start < data.length) {
+    const nl = data.lastIndexOf(0x0a, Math.min(start + CHUNK, data.length) - 1);
+    const end = nl < start ? data.length : nl + 1;
+    out.push(data.subarray(start, end));
+    start = end;
+  }
+  return out;
+}
+
+type Variant = (parts: Buffer[]) => number;
+
+const variants: Record<string, Variant> = {
+  naive: (parts) => {
+    let n = 0;
+    for (const p of parts) {
+      const time = new Date().toISOString();
+      const pieces: string[] = [];
+      for (const line of p.toString("utf8").split("\n")) {
+        if (line === "") continue;
+        pieces.push(JSON.stringify({ time, file: "/var/log/app.log", log: line, pod: "web-7d9f", namespace: "shop", node: "node-1", container: "app" }));
+      }
+      n += Buffer.byteLength(pieces.join("\n") + "\n");
+    }
+    return n;
+  },
+  json: (parts) => {
+    const t = createTransform(config(undefined), "/var/log/app.log");
+    let n = 0;
+    let off = 0;
+    for (const p of parts) n += t.push(p, (off += p.length)).out.length;
+    return n;
+  },
+  "json reuse": (parts) => {
+    const t = createTransform(config(undefined), "/var/log/app.log", { reuseOutput: true });
+    let n = 0;
+    let off = 0;
+    for (const p of parts) n += t.push(p, (off += p.length)).out.length;
+    return n;
+  },
+  "json+java": (parts) => {
+    const t = createTransform(config("java"), "/var/log/app.log");
+    let n = 0;
+    let off = 0;
+    for (const p of parts) n += t.push(p, (off += p.length)).out.length;
+    return n + t.flush().out.length;
+  },
+};
+
+export interface TransformResult { name: string; mbPerS: Summary; ratioToNaive: Summary }
+
+export function benchTransforms(): TransformResult[] {
+  const parts = chunks(makeLines(totalBytes, 1));
+  const seconds: Record<string, number[]> = {};
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, fn] of Object.entries(variants)) {
+      const t0 = process.hrtime.bigint();
+      fn(parts);
+      (seconds[name] ??= []).push(Number(process.hrtime.bigint() - t0) / 1e9);
+    }
+  }
+  const naive = seconds.naive!;
+  return Object.entries(seconds).map(([name, s]) => ({
+    name,
+    mbPerS: summarize(s.map((x) => totalBytes / 1e6 / x)),
+    ratioToNaive: summarize(s.map((x, i) => naive[i]! / x)),
+  }));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const results = benchTransforms();
+  if (process.argv.includes("--json")) process.stdout.write(JSON.stringify(results) + "\n");
+  else for (const r of results) console.log(`${r.name.padEnd(10)} ${r.mbPerS.median.toFixed(0)} MB/s (${r.mbPerS.min.toFixed(0)}–${r.mbPerS.max.toFixed(0)}), ${r.ratioToNaive.median.toFixed(2)}× naive`);
+}

@@ -1,0 +1,82 @@
+// The webhook benchmark's load generator, run as its own process by bench/webhook.ts so that it
+// does not share an event loop with the servers under test. Reads a LoadSpec as JSON on stdin,
+// writes a LoadResult as JSON on stdout.
+import { Agent, request } from "node:https";
+import { fileURLToPath } from "node:url";
+import { percentile } from "./stats.ts";
+
+export interface LoadSpec {
+  readonly port: number;
+  readonly ca: string;
+  readonly body: string;
+  readonly seconds: number;
+  /** Closed loop: this many requests in flight at all times. */
+  readonly concurrency?: number;
+  /** Open loop: requests started at this fixed rate, whatever the answers. */
+  readonly rate?: number;
+}
+
+export interface LoadResult {
+  readonly completed: number;
+  readonly errors: number;
+  readonly seconds: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+}
+
+function post(agent: Agent, spec: LoadSpec): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request(
+      { host: "127.0.0.1", port: spec.port, path: "/mutate", method: "POST", ca: spec.ca, agent, headers: { "content-type": "application/json" }, timeout: 5000 },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode === 200));
+        res.on("error", () => resolve(false));
+      },
+    );
+    req.on("timeout", () => req.destroy());
+    req.on("error", () => resolve(false));
+    req.end(spec.body);
+  });
+}
+
+export async function load(spec: LoadSpec): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: spec.concurrency ?? 64 });
+  const latencies: number[] = [];
+  let errors = 0;
+  const start = performance.now();
+  const end = start + spec.seconds * 1000;
+  const one = async (scheduled: number): Promise<void> => {
+    const ok = await post(agent, spec);
+    // Open loop: from the time the request was due, so a stall counts against every request it delays.
+    if (ok) latencies.push(performance.now() - scheduled);
+    else errors++;
+  };
+  if (spec.rate !== undefined) {
+    const interval = 1000 / spec.rate;
+    const inflight: Promise<void>[] = [];
+    for (let i = 0; start + i * interval < end; i++) {
+      const due = start + i * interval;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      inflight.push(one(due));
+    }
+    await Promise.all(inflight);
+  } else {
+    const worker = async (): Promise<void> => {
+      while (performance.now() < end) await one(performance.now());
+    };
+    await Promise.all(Array.from({ length: spec.concurrency ?? 1 }, worker));
+  }
+  const seconds = (performance.now() - start) / 1000;
+  agent.destroy();
+  if (latencies.length === 0) throw new Error(`no successful request to port ${spec.port} (${errors} errors)`);
+  return { completed: latencies.length, errors, seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: Math.max(...latencies) };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  process.stdout.write(JSON.stringify(await load(JSON.parse(Buffer.concat(chunks).toString("utf8")) as LoadSpec)));
+}

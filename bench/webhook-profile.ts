@@ -1,0 +1,64 @@
+// Loads servers one at a time with the benchmark's closed-loop load and prints this process's CPU µs
+// per request for each, rounds interleaved: a quick way to compare a change against the no-op
+// baseline and the reference server without the full benchmark. Run it under `node --cpu-prof`
+// (with only `tailcar`) to see where the serving process spends its time.
+// Usage: node [--cpu-prof] bench/webhook-profile.ts [noop] [reference] [tailcar] [--seconds N] [--rounds N]
+import { openSync, writeSync } from "node:fs";
+import { generateCertBundle } from "../webhook/certs.ts";
+import { admit } from "../webhook/admit.ts";
+import { batchedSink, createLogger, silentLogger } from "../webhook/log.ts";
+import { createMetrics } from "../webhook/metrics.ts";
+import { DEFAULT_INJECT_OPTIONS } from "../webhook/options.ts";
+import express from "express";
+import { BODY_LIMIT_BYTES, createApp, Readiness, serve } from "../webhook/server.ts";
+import { summarize } from "./stats.ts";
+import { applicationReview, fixedAnswerApp, noopApp, runLoad } from "./webhook.ts";
+
+const argv = process.argv.slice(2);
+const flag = (name: string, fallback: number): number => {
+  const at = argv.indexOf(name);
+  return at >= 0 ? Number(argv[at + 1]) : fallback;
+};
+const seconds = flag("--seconds", 3);
+const rounds = flag("--rounds", 3);
+const wanted = argv.filter((a, i) => !a.startsWith("--") && !argv[i - 1]?.startsWith("--"));
+const names = wanted.length > 0 ? wanted : ["noop", "tailcar"];
+const bundle = await generateCertBundle({ dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] });
+const devNull = openSync("/dev/null", "w");
+const logger = createLogger(batchedSink((chunk) => void writeSync(devNull, chunk)));
+const readiness = new Readiness();
+const body = applicationReview();
+const answer = admit(JSON.parse(body), DEFAULT_INJECT_OPTIONS).body;
+const apps = {
+  noop: noopApp,
+  reference: () => fixedAnswerApp(() => answer),
+  "admit-only": () => express().post("/mutate", express.json({ limit: BODY_LIMIT_BYTES, strict: false, type: () => true }), (req, res) => { const o = admit(req.body, DEFAULT_INJECT_OPTIONS); res.status(o.status).json(o.body); }),
+  "tailcar-noprocmetrics": () => createApp({ options: DEFAULT_INJECT_OPTIONS, metrics: createMetrics({ processMetrics: false }), logger, readiness }),
+  "tailcar-silent": () => createApp({ options: DEFAULT_INJECT_OPTIONS, metrics: createMetrics(), logger: silentLogger, readiness }),
+  tailcar: () => createApp({ options: DEFAULT_INJECT_OPTIONS, metrics: createMetrics(), logger, readiness }),
+} as const;
+const servers = [];
+for (const name of names) {
+  const make = apps[name as keyof typeof apps];
+  if (make === undefined) throw new Error(`unknown server ${JSON.stringify(name)}: one of ${Object.keys(apps).join(", ")}`);
+  servers.push({ name, cpu: [] as number[], rps: [] as number[], running: await serve(make(), { port: 0, address: "127.0.0.1", tls: { cert: bundle.cert, key: bundle.key } }, readiness) });
+}
+try {
+  for (const s of servers) await runLoad({ port: s.running.port, ca: bundle.caCert, body, seconds: 1, concurrency: 16 });
+  for (let round = 0; round < rounds; round++) {
+    for (const s of round % 2 === 0 ? servers : [...servers].reverse()) {
+      const cpu0 = process.cpuUsage();
+      const r = await runLoad({ port: s.running.port, ca: bundle.caCert, body, seconds, concurrency: 16 });
+      const cpu = process.cpuUsage(cpu0);
+      s.cpu.push((cpu.user + cpu.system) / (r.completed + r.errors));
+      s.rps.push(r.completed / r.seconds);
+    }
+  }
+  for (const s of servers) {
+    const c = summarize(s.cpu);
+    const r = summarize(s.rps);
+    process.stdout.write(`${s.name.padEnd(10)} CPU-µs/req ${c.median.toFixed(0)} (${c.min.toFixed(0)}–${c.max.toFixed(0)})  req/s ${r.median.toFixed(0)} (${r.min.toFixed(0)}–${r.max.toFixed(0)})\n`);
+  }
+} finally {
+  for (const s of servers) await s.running.close(1000);
+}
