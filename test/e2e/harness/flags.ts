@@ -1,0 +1,85 @@
+// Command lines for the three servers (pure). Everything listens on 127.0.0.1 only; tuned for short-lived
+// test clusters (no fsync, no leader election, quiet logs).
+import { join } from "node:path";
+
+export interface ControlPlaneFiles {
+  readonly dir: string;
+  readonly caCert: string;
+  readonly servingCert: string;
+  readonly servingKey: string;
+  readonly saPublicKey: string;
+  readonly saPrivateKey: string;
+  readonly adminKubeconfig: string;
+  readonly controllerManagerKubeconfig: string;
+}
+
+export function etcdArgs(files: ControlPlaneFiles, clientPort: number, peerPort: number): string[] {
+  const client = `http://127.0.0.1:${clientPort}`;
+  const peer = `http://127.0.0.1:${peerPort}`;
+  return [
+    `--data-dir=${join(files.dir, "etcd-data")}`,
+    `--listen-client-urls=${client}`,
+    `--advertise-client-urls=${client}`,
+    // A peer port of our own: the default 2380 may be taken by another run.
+    `--listen-peer-urls=${peer}`,
+    `--initial-advertise-peer-urls=${peer}`,
+    `--initial-cluster=default=${peer}`,
+    "--unsafe-no-fsync",
+    "--log-level=warn",
+  ];
+}
+
+/**
+ * The default admission plugins stay on, ServiceAccount included, so pods come back as in a real cluster
+ * (projected token volume); the controller-manager, or the harness's createNamespace, provides the
+ * `default` ServiceAccount that plugin insists on.
+ */
+export function apiserverArgs(files: ControlPlaneFiles, etcdURL: string, securePort: number): string[] {
+  return [
+    `--etcd-servers=${etcdURL}`,
+    `--secure-port=${securePort}`,
+    "--bind-address=127.0.0.1",
+    "--advertise-address=127.0.0.1",
+    `--cert-dir=${join(files.dir, "apiserver-certs")}`,
+    `--tls-cert-file=${files.servingCert}`,
+    `--tls-private-key-file=${files.servingKey}`,
+    `--client-ca-file=${files.caCert}`,
+    // A configuration value only: nothing routes traffic to these addresses.
+    "--service-cluster-ip-range=10.0.0.0/24",
+    "--authorization-mode=RBAC",
+    `--service-account-issuer=https://127.0.0.1:${securePort}`,
+    `--service-account-key-file=${files.saPublicKey}`,
+    `--service-account-signing-key-file=${files.saPrivateKey}`,
+    "--allow-privileged=true",
+    "--v=1",
+  ];
+}
+
+/** The controllers tests need: pods from Deployments and Jobs, service accounts, namespace cleanup. */
+export const CONTROLLERS: readonly string[] = [
+  "serviceaccount-controller",
+  "serviceaccount-token-controller",
+  "root-ca-certificate-publisher-controller",
+  "namespace-controller",
+  "garbage-collector-controller",
+  "deployment-controller",
+  "replicaset-controller",
+  "job-controller",
+];
+
+export function controllerManagerArgs(files: ControlPlaneFiles): string[] {
+  return [
+    `--kubeconfig=${files.controllerManagerKubeconfig}`,
+    `--authentication-kubeconfig=${files.controllerManagerKubeconfig}`,
+    `--authorization-kubeconfig=${files.controllerManagerKubeconfig}`,
+    `--controllers=${CONTROLLERS.join(",")}`,
+    "--leader-elect=false",
+    // One identity (system:masters) for every controller: no per-controller tokens to mint.
+    "--use-service-account-credentials=false",
+    `--service-account-private-key-file=${files.saPrivateKey}`,
+    `--root-ca-file=${files.caCert}`,
+    // No HTTPS endpoint: readiness is judged by the default ServiceAccount appearing.
+    "--secure-port=0",
+    "--v=1",
+  ];
+}
