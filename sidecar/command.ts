@@ -1,0 +1,80 @@
+// `tailcar sidecar`: follow files, write their lines to stdout (or a backend), checkpoint, and
+// shut down cleanly on SIGTERM. stdout carries only log data; diagnostics are JSON lines on stderr.
+import { ConfigError, SETTINGS, parseSidecarConfig, type SidecarConfig } from "./config.ts";
+import type { LineTransform } from "./line-transform.ts";
+import { log } from "./log.ts";
+import type { Sink } from "./sink.ts";
+import { StreamSink } from "./stdout-sink.ts";
+import { startTailer } from "./tailer.ts";
+
+export function helpText(): string {
+  const width = Math.max(...SETTINGS.map((s) => s.flag.length)) + 2;
+  const rows = SETTINGS.map((s) => `  ${s.flag.padEnd(width)}${s.help}\n  ${"".padEnd(width)}env ${s.env}`);
+  return [
+    "Usage: tailcar sidecar --file PATH [--file PATH ...] [options]",
+    "",
+    "Follows files like `tail -n+1 -F` with nothing lost or doubled across rotation, truncation and",
+    "restarts, and writes their lines to stdout (diagnostics go to stderr as JSON lines).",
+    "Every option can also be set by its environment variable; flags win.",
+    "",
+    "Options:",
+    ...rows,
+    "  -h, --help" + "".padEnd(Math.max(0, width - 10)) + "show this help",
+    "",
+  ].join("\n");
+}
+
+async function transformFactory(config: SidecarConfig): Promise<((file: string) => LineTransform) | undefined> {
+  if (config.format === "raw") return undefined; // raw bytes go straight to the sink: no copy, no transform
+  const { createTransform } = await import("./transform.ts");
+  return (file) => createTransform(config, file);
+}
+
+async function createOutput(config: SidecarConfig): Promise<{ sink: Sink; close(): void }> {
+  if (config.sink === "stdout") return { sink: new StreamSink(process.stdout), close: () => undefined };
+  const { createSink } = await import("./sinks/index.ts");
+  const sink = createSink(config);
+  if (!sink) throw new ConfigError(`--sink ${config.sink}: no such sink`);
+  return { sink, close: () => sink.close() };
+}
+
+export async function run(argv: readonly string[]): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(helpText());
+    return 0;
+  }
+  let config: SidecarConfig;
+  try {
+    config = parseSidecarConfig(argv, process.env);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    process.stderr.write(`tailcar sidecar: ${e.message}\n`);
+    return 2;
+  }
+  const output = await createOutput(config);
+  const tailer = await startTailer({
+    config,
+    sink: output.sink,
+    transformFor: await transformFactory(config),
+    countLines: config.metricsPort !== undefined,
+  });
+  const metrics = config.metricsPort === undefined ? undefined : await (await import("./metrics.ts")).serveMetrics(tailer.stats, config.metricsPort);
+  if (metrics) log("info", "serving metrics", { port: metrics.port, path: "/metrics" });
+  const onSignal = (signal: NodeJS.Signals): void => {
+    log("info", "stopping: reading the files to their end, then saving checkpoints", { signal, drainTimeoutMs: config.drainTimeoutMs });
+    tailer.stop();
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  const { reason, drained } = await tailer.done;
+  process.off("SIGTERM", onSignal);
+  process.off("SIGINT", onSignal);
+  await metrics?.close();
+  output.close();
+  const code = reason === "error" ? 1 : 0;
+  log("info", "stopped", { reason, drained });
+  // A write still stuck in a blocked stdout would keep the process alive: its lines are not in the
+  // checkpoint, so a restart sends them again.
+  if (!drained) process.exit(code);
+  return code;
+}

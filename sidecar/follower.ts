@@ -1,0 +1,328 @@
+// Follows one path like `tail -F`, at explicit byte offsets: reads into a reused buffer, writes
+// whole lines to the sink and waits for its acknowledgement before reading on (backpressure, and
+// the acknowledged offset is what a checkpoint records). Rotation keeps the old descriptor until
+// it is read to its end; truncation goes back to 0.
+import { open, stat, type FileHandle } from "node:fs/promises";
+import type { SidecarConfig } from "./config.ts";
+import { countLines } from "./framing.ts";
+import { LineReader } from "./line-reader.ts";
+import { compareIdentity, identify, tailHash, type FileIdentity } from "./identity.ts";
+import type { Checkpoint } from "./checkpoint.ts";
+import { CHECKPOINT_VERSION } from "./checkpoint.ts";
+import { log } from "./log.ts";
+import type { Sink } from "./sink.ts";
+import type { FileStats } from "./stats.ts";
+import type { LineTransform } from "./line-transform.ts";
+import { FileOutput } from "./file-output.ts";
+import { planResume } from "./resume.ts";
+import { findSkippedRotation } from "./skipped-rotations.ts";
+import { findCopy } from "./copytruncate-copy.ts";
+
+/** After a rotation to an empty new file, how long the old file must stay quiet before we let it go. */
+export const ROTATION_GRACE_MS = 2000;
+
+export interface FollowerOptions {
+  readonly path: string;
+  readonly config: SidecarConfig;
+  readonly sink: Sink;
+  readonly stats: FileStats;
+  readonly checkpoint: Checkpoint | undefined;
+  readonly newTransform: (() => LineTransform) | undefined;
+  readonly countLines: boolean;
+}
+
+export type StepResult = "progress" | "idle";
+
+/** Wall clock in ns, less a margin: file birth times come from a coarse clock that lags a few ms. */
+function nowNs(): bigint {
+  return BigInt(Date.now() - 50) * 1_000_000n;
+}
+
+export class Follower {
+  readonly path: string;
+  readonly #o: FollowerOptions;
+  readonly #reader: LineReader;
+  readonly #out: FileOutput;
+  #fh: FileHandle | undefined;
+  #identity: FileIdentity | undefined;
+  #partialSince: number | undefined;
+  #lastDataAt = Date.now();
+  #lastPathCheck = 0;
+  #rotatedAway = false;
+  #opens = 0;
+  /** --from end applies only to a file that is there at the very first attempt: one that appears later is all new. */
+  #firstAttempt = true;
+  #missingNoticed = false;
+  /** While no file is open: a rotated sibling born after this (ns) holds lines we have not read. */
+  #waitingSinceNs: bigint | undefined = nowNs();
+  /** Files (dev:ino:birth) this follower has read to their end, never to be taken for skipped rotations. */
+  readonly #done = new Set<string>();
+  /** The file resumed from a checkpoint: files born in its clock tick may be ones read before the restart. */
+  #resumedIno: bigint | undefined;
+
+  constructor(options: FollowerOptions) {
+    this.#o = options;
+    this.path = options.path;
+    this.#reader = new LineReader(options.config.maxLineBytes);
+    this.#out = new FileOutput(options);
+    // After a restart the checkpoint says where we were; siblings born before now were seen then.
+    if (options.checkpoint) this.#waitingSinceNs = undefined;
+  }
+
+  /** When the follower needs a step even without a file event (partial-line or multiline flush). */
+  deadline(): number | undefined {
+    const c = this.#o.config;
+    const d: number[] = [];
+    if (this.#partialSince !== undefined) d.push(this.#partialSince + c.partialFlushMs);
+    const held = this.#out.heldSince;
+    if (held !== undefined) d.push(held + c.multilineTimeoutMs);
+    return d.length ? Math.min(...d) : undefined;
+  }
+
+  /** One unit of work. draining: SIGTERM came; switch files without the rotation grace. */
+  async step(draining: boolean, pathHint: boolean): Promise<StepResult> {
+    if (!this.#fh) return (await this.#openPath()) ? "progress" : "idle";
+    if ((await this.#readChunk()) !== 0) return "progress";
+    const now = Date.now();
+    if (this.#partialSince === undefined && this.#reader.pending > 0) this.#partialSince = now;
+    if (this.#partialSince !== undefined && (draining || now - this.#partialSince >= this.#o.config.partialFlushMs)) {
+      await this.#flushPartial();
+      return "progress";
+    }
+    const held = this.#out.heldSince;
+    if (held !== undefined && (draining || now - held >= this.#o.config.multilineTimeoutMs)) {
+      await this.#out.flushHeld();
+      return "progress";
+    }
+    if (draining || pathHint || this.#rotatedAway || now - this.#lastPathCheck >= this.#o.config.pollIntervalMs) {
+      this.#lastPathCheck = now;
+      return this.#checkPath(draining);
+    }
+    return "idle";
+  }
+
+  /** Shutdown: write the unfinished line and anything a transform holds back. */
+  async finish(): Promise<void> {
+    await this.#flushPartial();
+    await this.#out.flushHeld();
+  }
+
+  async close(): Promise<void> {
+    const fh = this.#fh;
+    this.#fh = undefined;
+    await fh?.close().catch(() => undefined);
+  }
+
+  /** The checkpoint for what the sink has acknowledged, or undefined when no file is open. */
+  async checkpoint(): Promise<Checkpoint | undefined> {
+    const fh = this.#fh;
+    const identity = this.#identity;
+    const offset = this.#out.acked;
+    if (!fh || !identity) return undefined;
+    const tail = await tailHash(fh, offset);
+    const { birthtimeNs } = await fh.stat({ bigint: true });
+    return { version: CHECKPOINT_VERSION, path: this.path, identity, offset, tail, savedAt: new Date().toISOString(), birthtimeNs: birthtimeNs.toString() };
+  }
+
+  async #openPath(): Promise<boolean> {
+    const firstAttempt = this.#firstAttempt;
+    this.#firstAttempt = false;
+    const cp = this.#opens === 0 ? this.#o.checkpoint : undefined;
+    if (cp) {
+      const plan = await planResume(this.path, cp);
+      if (plan.kind !== "fresh") {
+        const rotated = plan.kind === "rotated";
+        log("info", rotated ? "finishing a file rotated while stopped, then following the path" : "resuming from checkpoint", {
+          file: this.path,
+          offset: plan.offset,
+          ...(rotated ? { rotatedTo: plan.rotatedPath } : {}),
+        });
+        this.#adopt(plan.fh, cp.identity, plan.offset);
+        this.#rotatedAway = rotated;
+        this.#resumedIno = BigInt(cp.identity.ino);
+        return true;
+      }
+      log("warn", "checkpoint does not match the file: reading it from the start", { file: this.path, reason: plan.reason });
+      // Files born after the checkpointed one (or, without birth times, since the last save) may
+      // be rotated-away generations we have not read.
+      const born = cp.birthtimeNs && /^\d+$/.test(cp.birthtimeNs) ? BigInt(cp.birthtimeNs) : 0n;
+      this.#waitingSinceNs = born > 0n ? born + 1n : BigInt(Date.parse(cp.savedAt) - 50) * 1_000_000n;
+      this.#opens++; // the checkpoint is spent; from=end does not apply to a file we have not seen
+    }
+    // A file may have appeared at the path and been rotated away between two looks: its rotated
+    // name is a sibling born while we waited, and it comes before whatever is at the path now.
+    let fh: FileHandle | undefined;
+    try {
+      fh = await open(this.path, "r");
+    } catch (e) {
+      if (await this.#adoptSkipped(undefined)) return true;
+      this.#waitingSinceNs ??= nowNs();
+      if (!this.#missingNoticed) {
+        this.#missingNoticed = true;
+        const code = (e as NodeJS.ErrnoException).code;
+        const msg = code === "ENOENT" ? "file does not exist yet: waiting for it" : `cannot open file (${code ?? String(e)}): retrying`;
+        log(code === "ENOENT" ? "info" : "error", msg, { file: this.path });
+      }
+      return false;
+    }
+    // Searched after the open, so nothing can be rotated away between the search and the open.
+    if (await this.#adoptSkipped(await fh.stat({ bigint: true }))) {
+      await fh.close();
+      return true;
+    }
+    const id = await identify(fh);
+    const start = firstAttempt && !cp && this.#o.config.from === "end" ? id.size : 0;
+    if (this.#missingNoticed || this.#opens === 0) log("info", "following file", { file: this.path, offset: start });
+    this.#missingNoticed = false;
+    this.#adopt(fh, id, start);
+    return true;
+  }
+
+  /** A file at the path rotated away before we looked (a sibling born while we waited): follow it first. */
+  async #adoptSkipped(atPath: { ino: bigint; birthtimeNs: bigint } | undefined): Promise<boolean> {
+    const since = this.#waitingSinceNs;
+    if (since === undefined) return false;
+    const skipped = await findSkippedRotation(this.path, this.#done, since, atPath);
+    if (!skipped) return false;
+    log("warn", "a file was at the path and rotated away before we looked: reading it first", { file: this.path, rotated: skipped.path });
+    this.#adopt(skipped.fh, await identify(skipped.fh), 0);
+    this.#rotatedAway = true;
+    return true;
+  }
+
+  #adopt(fh: FileHandle, identity: FileIdentity, offset: number): void {
+    this.#opens++;
+    this.#waitingSinceNs = undefined;
+    this.#fh = fh;
+    this.#identity = { dev: identity.dev, ino: identity.ino, fingerprint: identity.fingerprint, fingerprintLength: identity.fingerprintLength };
+    this.#reader.reset(offset);
+    this.#out.reset(fh, identity, offset);
+    this.#partialSince = undefined;
+    this.#rotatedAway = false;
+    this.#lastDataAt = Date.now();
+  }
+
+  /** Reads and writes one chunk: bytes read, 0 at the end of the file, -1 when it was truncated and refilled. */
+  async #readChunk(): Promise<number> {
+    const chunk = await this.#reader.read(this.#fh!);
+    if (chunk === "eof") return 0;
+    if (chunk === "changed") {
+      await this.#truncated((await this.#fh!.stat()).size);
+      return -1;
+    }
+    const stats = this.#o.stats;
+    this.#out.sawSize(this.#reader.pos);
+    this.#lastDataAt = Date.now();
+    stats.bytesRead += chunk.bytesRead;
+    if (chunk.lines.length > 0) {
+      this.#partialSince = undefined;
+      stats.longLinesSplit += chunk.splits;
+      if (this.#o.countLines) stats.linesRead += countLines(chunk.lines);
+      await this.#out.emit(chunk.lines, chunk.start, chunk.end);
+    }
+    this.#reader.commit();
+    return chunk.bytesRead;
+  }
+
+  /** The unfinished last line, written with a newline so the next bytes start a line of their own. */
+  async #flushPartial(): Promise<void> {
+    const partial = this.#reader.takePartial();
+    this.#partialSince = undefined;
+    if (!partial) return;
+    if (this.#o.countLines) this.#o.stats.linesRead++;
+    await this.#out.emit(partial.line, partial.start, partial.end);
+  }
+
+  async #endOfFile(): Promise<void> {
+    await this.#flushPartial();
+    await this.#out.flushHeld();
+  }
+
+  async #checkPath(draining: boolean): Promise<StepResult> {
+    const fh = this.#fh!;
+    const match = await compareIdentity(fh, this.#identity!);
+    const { size } = await fh.stat();
+    if (match === "different" || size < this.#reader.pos) {
+      await this.#truncated(size);
+      return "progress";
+    }
+    if (match === "grown") this.#identity = await identify(fh);
+    this.#out.sawSize(size);
+    if (size > this.#reader.pos) return "progress"; // more to read: the watch hint was lost or late
+    const atPath = await stat(this.path, { bigint: true }).catch(() => undefined);
+    if (atPath && atPath.dev.toString() === this.#identity!.dev && atPath.ino.toString() === this.#identity!.ino) {
+      this.#rotatedAway = false;
+      return "idle";
+    }
+    this.#rotatedAway = true;
+    const ours = await fh.stat({ bigint: true });
+    if (!atPath) {
+      // Deleted or renamed, nothing new at the path: keep reading ours, unless a newer file already
+      // came and was rotated away in between.
+      const newer = await findSkippedRotation(this.path, this.#doneWith(ours), ours.birthtimeNs, undefined, ours.ino !== this.#resumedIno);
+      if (!newer) return "idle";
+      await newer.fh.close();
+    }
+    // A writer puts its last bytes into the old file before its first into the new one, so once the
+    // new file has data, the old one read to its end (after that stat) is complete.
+    const quiet = Date.now() - this.#lastDataAt >= ROTATION_GRACE_MS;
+    if (atPath?.size === 0n && !quiet && !draining) return "idle";
+    while ((await this.#readChunk()) > 0);
+    await this.#endOfFile();
+    this.#o.stats.rotations++;
+    log("info", "file rotated: old file read to its end, following the new one", { file: this.path, oldOffset: this.#reader.pos });
+    await this.close();
+    const skipped = await findSkippedRotation(this.path, this.#doneWith(ours), ours.birthtimeNs, undefined, ours.ino !== this.#resumedIno);
+    if (skipped) {
+      // Read the generation we never saw at the path first; the next check moves on from it.
+      log("warn", "a rotated file was never seen at the path (rotated twice between looks): reading it first", { file: this.path, skipped: skipped.path });
+      this.#adopt(skipped.fh, await identify(skipped.fh), 0);
+      this.#rotatedAway = true;
+      return "progress";
+    }
+    this.#waitingSinceNs = ours.birthtimeNs + (ours.ino === this.#resumedIno ? 1n : 0n);
+    if (!(await this.#openPath())) this.#rotatedAway = false;
+    return "progress";
+  }
+
+  /** copytruncate: read what we had not read yet from the copy, if there is one; returns its name. */
+  async #finishFromCopy(): Promise<string | undefined> {
+    const truncated = this.#fh!;
+    const copy = await findCopy(this.path, this.#identity!, this.#reader.pos, this.#reader.lastBytes());
+    if (!copy) return undefined;
+    this.#fh = copy.fh;
+    try {
+      while ((await this.#readChunk()) > 0);
+    } finally {
+      this.#fh = truncated;
+      await copy.fh.close();
+    }
+    return copy.path;
+  }
+
+  /** The done set, with `file` in it (bounded: only recent generations can be mistaken for skipped ones). */
+  #doneWith(file: { dev: bigint; ino: bigint; birthtimeNs: bigint }): ReadonlySet<string> {
+    this.#done.add(`${file.dev}:${file.ino}:${file.birthtimeNs}`);
+    if (this.#done.size > 64) this.#done.delete(this.#done.values().next().value!);
+    return this.#done;
+  }
+
+  async #truncated(size: number): Promise<void> {
+    const recovered = await this.#finishFromCopy();
+    const unread = Math.max(0, this.#out.knownSize - this.#reader.pos);
+    await this.#endOfFile();
+    const stats = this.#o.stats;
+    stats.truncations++;
+    stats.truncatedUnreadBytes += unread;
+    log("warn", "file truncated: reading it again from the start (copytruncate loses lines written between copy and truncate)", {
+      file: this.path,
+      previousOffset: this.#reader.pos,
+      size,
+      unreadBytes: unread,
+      ...(recovered ? { readFromCopy: recovered } : {}),
+    });
+    const id = await identify(this.#fh!);
+    this.#adopt(this.#fh!, id, 0);
+    this.#opens--; // same descriptor, not a new open
+  }
+}

@@ -1,0 +1,113 @@
+// Reads one open file at explicit byte offsets into a reused buffer and cuts what it read into
+// whole lines (framing.ts). It keeps the unfinished last line, grows the buffer only for a line
+// longer than it (up to --max-line-bytes) and shrinks back after, and remembers the last bytes it
+// read so a truncate-and-refill behind its back can be noticed.
+import type { FileHandle } from "node:fs/promises";
+import { frameLines } from "./framing.ts";
+import { readAt } from "./identity.ts";
+
+/** Read size: whole-line writes of this order suit a pipe best (see docs/decisions.md and GUIDE). */
+export const CHUNK_BYTES = 64 * 1024;
+
+export interface Chunk {
+  /** Whole lines (and marked pieces of over-long ones); may be empty. Valid until commit(). */
+  readonly lines: Buffer;
+  /** File offsets of the first byte of `lines` and just after its last input byte. */
+  readonly start: number;
+  readonly end: number;
+  readonly splits: number;
+  readonly bytesRead: number;
+}
+
+export class LineReader {
+  readonly #maxLineBytes: number;
+  #buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  /** buf[0, carry) holds the file bytes [pos - carry, pos): an unfinished line. */
+  #carry = 0;
+  #pos = 0;
+  #consumed = 0;
+  #filled = 0;
+  readonly #last = Buffer.alloc(32);
+  #lastLen = 0;
+  #verify = false;
+
+  constructor(maxLineBytes: number) {
+    this.#maxLineBytes = maxLineBytes;
+  }
+
+  /** Next byte to read. */
+  get pos(): number {
+    return this.#pos;
+  }
+
+  /** Bytes of an unfinished line held back. */
+  get pending(): number {
+    return this.#carry;
+  }
+
+  /** The last bytes read, just before pos (up to 32; a copy). */
+  lastBytes(): Buffer {
+    return Buffer.from(this.#last.subarray(0, this.#lastLen));
+  }
+
+  reset(offset: number): void {
+    this.#pos = offset;
+    this.#carry = this.#lastLen = 0;
+    this.#verify = false;
+  }
+
+  /**
+   * Reads on. "eof": nothing new. "changed": after an idle spell, the bytes before pos are no
+   * longer the ones we read (the file was truncated and refilled). Otherwise call commit() once
+   * the chunk's lines are written, before the next read.
+   */
+  async read(fh: FileHandle): Promise<Chunk | "eof" | "changed"> {
+    if (this.#carry === this.#buf.length) {
+      // A line longer than the buffer: grow, up to what the longest allowed line needs.
+      const bigger = Buffer.allocUnsafe(Math.min(this.#buf.length * 2, this.#maxLineBytes + CHUNK_BYTES));
+      this.#buf.copy(bigger, 0, 0, this.#carry);
+      this.#buf = bigger;
+    }
+    if (this.#verify && this.#lastLen > 0) {
+      this.#verify = false;
+      const before = await readAt(fh, this.#pos - this.#lastLen, this.#lastLen);
+      if (!before.equals(this.#last.subarray(0, this.#lastLen))) return "changed";
+    }
+    const { bytesRead } = await fh.read(this.#buf, this.#carry, this.#buf.length - this.#carry, this.#pos);
+    if (bytesRead === 0) {
+      this.#verify = true;
+      return "eof";
+    }
+    const start = this.#pos - this.#carry;
+    this.#pos += bytesRead;
+    const filled = this.#carry + bytesRead;
+    this.#lastLen = Math.min(this.#last.length, filled);
+    this.#buf.copy(this.#last, 0, filled - this.#lastLen, filled);
+    const framed = frameLines(this.#buf.subarray(0, filled), this.#maxLineBytes);
+    this.#consumed = framed.consumed;
+    this.#filled = filled;
+    return { lines: framed.out, start, end: start + framed.consumed, splits: framed.splits, bytesRead };
+  }
+
+  /** Drops the lines of the last chunk from the buffer, keeping the unfinished tail. */
+  commit(): void {
+    if (this.#consumed > 0) this.#buf.copyWithin(0, this.#consumed, this.#filled);
+    this.#carry = this.#filled - this.#consumed;
+    this.#consumed = this.#filled = 0;
+    if (this.#buf.length > CHUNK_BYTES && this.#carry <= CHUNK_BYTES / 2) {
+      // Back to the small buffer once the long line is out: memory stays small between long lines.
+      const small = Buffer.allocUnsafe(CHUNK_BYTES);
+      this.#buf.copy(small, 0, 0, this.#carry);
+      this.#buf = small;
+    }
+  }
+
+  /** The unfinished line plus "\n" (a copy), no longer held; undefined when there is none. */
+  takePartial(): { line: Buffer; start: number; end: number } | undefined {
+    if (this.#carry === 0) return undefined;
+    const line = Buffer.concat([this.#buf.subarray(0, this.#carry), Buffer.from("\n")]);
+    const start = this.#pos - this.#carry;
+    this.#carry = 0;
+    return { line, start, end: this.#pos };
+  }
+}

@@ -1,0 +1,24 @@
+// Where lines go. A sink acknowledges each batch by resolving its promise, in the order the
+// batches were given; a follower advances its checkpoint only on that acknowledgement. Network
+// sinks (Elasticsearch _bulk, Loki push) plug in here by resolving after the backend's reply.
+
+export interface Batch {
+  /** The followed path the bytes come from (network sinks label records with it). */
+  readonly file: string;
+  /** Whole lines, each ending in "\n" (raw bytes, or one JSON object per line). */
+  readonly data: Buffer;
+  /** This incarnation of the file (dev:ino:fingerprint): a rotated file and its successor differ. */
+  readonly fileKey?: string;
+  /** File offset of data[0]; raw format only (a transform's output has no such offset). */
+  readonly startOffset?: number;
+}
+
+export interface Sink {
+  /** Resolves once the batch is delivered; rejects with SinkClosedError when the output is gone for good. */
+  write(batch: Batch): Promise<void>;
+}
+
+/** The output will never accept more (stdout's reader went away: EPIPE). */
+export class SinkClosedError extends Error {
+  override name = "SinkClosedError";
+}

@@ -1,0 +1,42 @@
+// Plain counters kept by the pipeline at no cost; metrics.ts exposes them to Prometheus only when
+// --metrics-port is set, so a sidecar without metrics never loads prom-client.
+
+export interface FileStats {
+  linesRead: number;
+  bytesRead: number;
+  linesWritten: number;
+  bytesWritten: number;
+  rotations: number;
+  truncations: number;
+  /** Bytes known to have been in the file but not yet read when it was truncated (a lower bound of copytruncate loss). */
+  truncatedUnreadBytes: number;
+  longLinesSplit: number;
+  /** Size of the current file minus the acknowledged offset, as of the last look. */
+  lagBytes: number;
+}
+
+export interface Stats {
+  readonly files: Map<string, FileStats>;
+  /** Date.now() of the last successful checkpoint save; undefined before the first. */
+  lastCheckpointAt: number | undefined;
+}
+
+export function createStats(paths: readonly string[]): Stats {
+  const files = new Map<string, FileStats>();
+  for (const p of paths) files.set(p, newFileStats());
+  return { files, lastCheckpointAt: undefined };
+}
+
+export function newFileStats(): FileStats {
+  return {
+    linesRead: 0,
+    bytesRead: 0,
+    linesWritten: 0,
+    bytesWritten: 0,
+    rotations: 0,
+    truncations: 0,
+    truncatedUnreadBytes: 0,
+    longLinesSplit: 0,
+    lagBytes: 0,
+  };
+}

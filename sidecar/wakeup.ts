@@ -1,0 +1,79 @@
+// Wake-ups for one followed path: fs.watch on its directory is only a hint (inotify queues
+// overflow, and a symlink's target may live elsewhere); the caller's timeout is the stat poll
+// that stays the truth.
+import { watch, type FSWatcher } from "node:fs";
+import { basename, dirname } from "node:path";
+
+export class Waker {
+  readonly #dir: string;
+  readonly #name: string;
+  #watcher: FSWatcher | undefined;
+  #pending = false;
+  #renamed = false;
+  #resolve: (() => void) | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(path: string) {
+    this.#dir = dirname(path);
+    this.#name = basename(path);
+  }
+
+  /** Something changed in the directory since the last call (creation, rename, deletion). */
+  takeRenamed(): boolean {
+    const r = this.#renamed;
+    this.#renamed = false;
+    return r;
+  }
+
+  #arm(): void {
+    if (this.#watcher || this.#closed) return;
+    try {
+      this.#watcher = watch(this.#dir, { persistent: false }, (event, filename) => {
+        if (filename !== null && filename !== this.#name) return;
+        if (event === "rename") this.#renamed = true;
+        this.wake();
+      });
+      this.#watcher.on("error", () => {
+        // The directory went away: fall back to polling and try again on the next wait.
+        this.#watcher?.close();
+        this.#watcher = undefined;
+      });
+    } catch {
+      // No directory yet (or no inotify): the poll alone will find the file.
+    }
+  }
+
+  wake(): void {
+    this.#pending = true;
+    const r = this.#resolve;
+    if (r) {
+      this.#resolve = undefined;
+      clearTimeout(this.#timer);
+      r();
+    }
+  }
+
+  /** Resolves on a hint or after timeoutMs, whichever comes first; a hint that came before the call counts. */
+  wait(timeoutMs: number): Promise<void> {
+    this.#arm();
+    if (this.#pending || this.#closed) {
+      this.#pending = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.#resolve = () => {
+        this.#pending = false;
+        resolve();
+      };
+      this.#timer = setTimeout(() => this.wake(), Math.max(0, timeoutMs));
+    });
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#watcher?.close();
+    this.#watcher = undefined;
+    this.wake();
+  }
+}

@@ -1,0 +1,45 @@
+// Checkpoint files: versioned, atomic, and refused (with a reason) when they are not ours.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync, writeFileSync } from "node:fs";
+import { CHECKPOINT_VERSION, checkpointFile, loadCheckpoint, saveCheckpoint, type Checkpoint } from "../../sidecar/checkpoint.ts";
+import { tempDir } from "./harness.ts";
+
+const sample = (path: string, offset: number): Checkpoint => ({
+  version: CHECKPOINT_VERSION,
+  path,
+  identity: { dev: "64768", ino: "18446744073709551000", fingerprint: "ab".repeat(32), fingerprintLength: 1024 },
+  offset,
+  tail: { length: 64, sha256: "cd".repeat(32) },
+  savedAt: new Date(0).toISOString(),
+});
+
+test("a saved checkpoint loads back unchanged, replacing the previous one, with no temp file left", async (t) => {
+  const dir = tempDir(t);
+  await saveCheckpoint(dir, sample("/var/log/app.log", 10));
+  await saveCheckpoint(dir, sample("/var/log/app.log", 20));
+  const loaded = await loadCheckpoint(dir, "/var/log/app.log");
+  assert.deepEqual(loaded.checkpoint, sample("/var/log/app.log", 20));
+  assert.deepEqual(readdirSync(dir), [checkpointFile(dir, "/var/log/app.log").slice(dir.length + 1)]);
+});
+
+test("each followed path has its own checkpoint file", async (t) => {
+  const dir = tempDir(t);
+  await saveCheckpoint(dir, sample("/a.log", 1));
+  await saveCheckpoint(dir, sample("/b.log", 2));
+  assert.equal((await loadCheckpoint(dir, "/a.log")).checkpoint?.offset, 1);
+  assert.equal((await loadCheckpoint(dir, "/b.log")).checkpoint?.offset, 2);
+});
+
+test("a missing checkpoint is no problem; a broken or foreign one is refused with the reason", async (t) => {
+  const dir = tempDir(t);
+  assert.deepEqual(await loadCheckpoint(dir, "/none.log"), { checkpoint: undefined });
+  writeFileSync(checkpointFile(dir, "/bad.log"), "{not json");
+  const bad = await loadCheckpoint(dir, "/bad.log");
+  assert.equal(bad.checkpoint, undefined);
+  assert.match("problem" in bad ? String(bad.problem) : "", /is not JSON/);
+  writeFileSync(checkpointFile(dir, "/old.log"), JSON.stringify({ ...sample("/old.log", 5), version: 0 }));
+  const old = await loadCheckpoint(dir, "/old.log");
+  assert.equal(old.checkpoint, undefined);
+  assert.match("problem" in old ? String(old.problem) : "", /not a version 1 checkpoint for \/old.log/);
+});

@@ -1,0 +1,60 @@
+// `tailcar sidecar` as a command: --help and docs/sidecar.md list every setting, bad settings
+// exit 2 naming the problem, and --format json goes through the same pipeline.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { SETTINGS } from "../../sidecar/config.ts";
+import { CLI, startSidecar, tempDir, waitForLines } from "./harness.ts";
+
+function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, "sidecar", ...args], { encoding: "utf8", timeout: 10_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test("--help lists every setting with its flag and environment variable, and exits 0", () => {
+  const r = cli(["--help"]);
+  assert.equal(r.status, 0);
+  for (const s of SETTINGS) {
+    assert.ok(r.stdout.includes(s.flag), `--help names ${s.flag}`);
+    assert.ok(r.stdout.includes(s.env), `--help names ${s.env}`);
+  }
+});
+
+test("docs/sidecar.md documents every setting (flag and environment variable)", () => {
+  const doc = readFileSync(new URL("../../docs/sidecar.md", import.meta.url), "utf8");
+  for (const s of SETTINGS) assert.ok(doc.includes(`| \`${s.flag}\` | \`${s.env}\` |`), `docs/sidecar.md has a row for ${s.flag} / ${s.env}`);
+});
+
+test("bad settings exit 2 with a message naming the problem, on stderr only", () => {
+  const cases: [string[], RegExp][] = [
+    [[], /no file to follow/],
+    [["--file", "x", "--bogus"], /unknown option "--bogus"/],
+    [["--file", "x", "--partial-flush", "soon"], /--partial-flush: "soon" is not a duration/],
+    [["--file", "x", "--from", "middle"], /--from: "middle" is not one of start, end/],
+  ];
+  for (const [args, message] of cases) {
+    const r = cli(args);
+    assert.equal(r.status, 2, `exit 2 for ${args.join(" ")}`);
+    assert.match(r.stderr, message);
+    assert.equal(r.stdout, "", "nothing on stdout");
+  }
+});
+
+test("--format json writes one JSON object per line with the file and the line, and checkpoints after them", { timeout: 20_000 }, async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, "app.log");
+  const cp = join(dir, "cp");
+  writeFileSync(file, 'plain\nwith "quotes" and \\ backslash\n');
+  const sidecar = startSidecar(t, ["--file", file, "--format", "json", "--checkpoint-dir", cp], { TAILCAR_POD_NAME: "web-1" });
+  await waitForLines(sidecar, 2, 5000);
+  assert.equal(await sidecar.stop(), 0);
+  const records = sidecar.stdout().toString().trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(records.map((r) => r.log), ["plain", 'with "quotes" and \\ backslash']);
+  assert.ok(records.every((r) => r.file === file && r.pod === "web-1" && typeof r.time === "string"), JSON.stringify(records));
+  const again = startSidecar(t, ["--file", file, "--format", "json", "--checkpoint-dir", cp]);
+  await new Promise((r) => setTimeout(r, 700));
+  assert.equal(await again.stop(), 0);
+  assert.equal(again.stdout().length, 0, "a restart after SIGTERM writes nothing again");
+});
