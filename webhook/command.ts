@@ -156,7 +156,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   logger.info("listening", { port: running.port, address: settings.address || "*", sidecarMode, injectOptions: options });
   const hasApiAccess = settings.selfBootstrap || settings.kubeconfig !== undefined || Boolean(process.env["KUBERNETES_SERVICE_HOST"]);
   const reporter = settings.reportMissedPods && hasApiAccess
-    ? (await import("./missed-pods.ts")).startMissedPodReporter({ kubeconfig: settings.kubeconfig, logger, registry: metrics.registry, intervalMs: settings.missedPodsIntervalMs })
+    ? (await import("./missed-pods.ts")).startMissedPodReporter({ kubeconfig: settings.kubeconfig, logger, registry: metrics.registry, intervalMs: settings.missedPodsIntervalMs, injectOptions: options })
     : undefined;
   await signal;
   reporter?.stop();

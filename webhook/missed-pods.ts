@@ -1,13 +1,18 @@
 // Pods admitted while the webhook was down: with failurePolicy: Ignore the API server admits them
 // untouched, and nobody would notice. At start and every few minutes the webhook lists the pods that
 // ask for sidecars, are in scope of the shipped MutatingWebhookConfiguration, and carry no
-// tailcar.io/status; it logs each, records an Event on it and exposes the count as a gauge.
+// tailcar.io/status, and that the injector would give sidecars (so a pod whose every file entry is
+// invalid, which the webhook did see and warned about, is not mistaken for a missed one); it logs
+// each, records an Event on it and exposes the count as a gauge.
 // The selection and the Event are pure functions; startMissedPodReporter is the I/O.
 import type { CoreV1Event } from "@kubernetes/client-node";
 import { Gauge, type Registry } from "prom-client";
 import { INJECT_LABEL, NAMESPACE_LABEL, STATUS_ANNOTATION } from "./annotations.ts";
 import { FILES_ANNOTATION } from "./file-entries.ts";
+import { inject } from "./inject.ts";
 import type { Logger } from "./log.ts";
+import type { InjectOptions } from "./options.ts";
+import type { Pod } from "./pod-types.ts";
 
 export const MISSED_REASON = "TailcarNotInjected";
 export const MISSED_PODS_METRIC = "tailcar_webhook_missed_pods";
@@ -25,6 +30,7 @@ export interface ObjectMeta {
 
 export interface PodView {
   readonly metadata?: ObjectMeta;
+  readonly spec?: unknown;
   readonly status?: { readonly phase?: string };
 }
 
@@ -52,17 +58,27 @@ export function inScope(podLabels: Readonly<Record<string, string>>, namespace: 
   return nsLabel === undefined && podLabel === "true";
 }
 
+/** Cheap first filter, applied while listing: asks for files and was never injected. */
+export function isCandidate(pod: PodView): boolean {
+  const annotations = pod.metadata?.annotations ?? {};
+  return annotations[FILES_ANNOTATION] !== undefined && annotations[STATUS_ANNOTATION] === undefined;
+}
+
+/** Whether the injector, with these options, gives the pod at least one sidecar. */
+export const wouldInject = (options: InjectOptions) => (pod: PodView): boolean =>
+  inject({ apiVersion: "v1", kind: "Pod", metadata: pod.metadata, spec: pod.spec } as Pod, options).injected.length > 0;
+
 /** Pods that asked for sidecars, were in scope, and were admitted without the webhook. */
-export function findMissedPods(pods: readonly PodView[], namespaces: readonly NamespaceView[]): MissedPod[] {
+export function findMissedPods(pods: readonly PodView[], namespaces: readonly NamespaceView[], injectable: (pod: PodView) => boolean): MissedPod[] {
   const byName = new Map(namespaces.map((ns) => [ns.metadata?.name ?? "", ns]));
   const missed: MissedPod[] = [];
   for (const pod of pods) {
     const meta = pod.metadata ?? {};
-    const annotations = meta.annotations ?? {};
-    if (annotations[FILES_ANNOTATION] === undefined || annotations[STATUS_ANNOTATION] !== undefined) continue;
+    if (!isCandidate(pod)) continue;
     // Finished or going away: recreating it would not help, so it is not worth an alarm.
     if (meta.deletionTimestamp !== undefined || pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") continue;
     if (!inScope(meta.labels ?? {}, byName.get(meta.namespace ?? ""))) continue;
+    if (!injectable(pod)) continue;
     missed.push({ namespace: meta.namespace ?? "", name: meta.name ?? "", uid: meta.uid ?? "" });
   }
   return missed.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
@@ -97,6 +113,8 @@ export interface MissedPodReporterOptions {
   readonly logger: Logger;
   readonly registry: Registry;
   readonly intervalMs: number;
+  /** The webhook's injection options: a pod counts as missed only if they would give it sidecars. */
+  readonly injectOptions: InjectOptions;
   readonly component?: string;
 }
 
@@ -127,29 +145,40 @@ export function startMissedPodReporter(options: MissedPodReporterOptions): Misse
     const core = kubeConfigFrom(options.kubeconfig).makeApiClient(CoreV1Api);
     const namespaces = (await core.listNamespace()).items;
     const pods: PodView[] = [];
+    let listed = 0;
     for (let page = 0, cont: string | undefined; page < 1000; page++) {
       const list = await core.listPodForAllNamespaces({ limit: PAGE, ...(cont ? { _continue: cont } : {}) });
-      pods.push(...list.items.map((p) => ({ metadata: p.metadata as ObjectMeta, status: { phase: p.status?.phase } })));
+      listed += list.items.length;
+      // Only candidates are kept, so memory follows the problem, not the cluster's size.
+      for (const p of list.items) {
+        const view: PodView = { metadata: p.metadata as ObjectMeta, spec: p.spec, status: { phase: p.status?.phase } };
+        if (isCandidate(view)) pods.push(view);
+      }
       cont = list.metadata?._continue;
       if (!cont) break;
     }
-    const missed = findMissedPods(pods, namespaces as NamespaceView[]);
+    const missed = findMissedPods(pods, namespaces as NamespaceView[], wouldInject(options.injectOptions));
     gauge.set(missed.length);
     // Forget pods that are gone or fixed, so the set stays as small as the problem.
     const current = new Set(missed.map((p) => p.uid));
     for (const uid of reported) if (!current.has(uid)) reported.delete(uid);
+    let eventsFailed = 0;
     for (const pod of missed) {
       if (reported.has(pod.uid)) continue;
       logger.warn("pod admitted without the webhook: no sidecars injected", { namespace: pod.namespace, name: pod.name, uid: pod.uid, reason: MISSED_REASON });
       try {
         await core.createNamespacedEvent({ namespace: pod.namespace, body: missedEvent(pod, component, new Date()) });
       } catch (e) {
-        // 409: recorded before this restart already.
-        if (!(e instanceof ApiException && e.code === 409)) throw e;
+        // 409: recorded before this restart already. Anything else: try again at the next scan.
+        if (!(e instanceof ApiException && e.code === 409)) {
+          eventsFailed++;
+          logger.warn("could not record the TailcarNotInjected Event; will retry at the next scan", { namespace: pod.namespace, name: pod.name, error: e });
+          continue;
+        }
       }
       reported.add(pod.uid);
     }
-    logger.info("missed-pod scan done", { missedPods: missed.length, podsListed: pods.length });
+    logger.info("missed-pod scan done", { missedPods: missed.length, podsListed: listed, ...(eventsFailed > 0 ? { eventsFailed } : {}) });
   };
 
   const loop = async (): Promise<void> => {

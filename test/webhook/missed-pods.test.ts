@@ -1,23 +1,25 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { findMissedPods, inScope, MISSED_REASON, missedEvent, type NamespaceView, type PodView } from "../../webhook/missed-pods.ts";
+import { findMissedPods, inScope, MISSED_REASON, missedEvent, wouldInject, type NamespaceView, type PodView } from "../../webhook/missed-pods.ts";
+import { DEFAULT_INJECT_OPTIONS } from "../../webhook/options.ts";
 
 const ns = (name: string, injection?: string): NamespaceView => ({
   metadata: { name, labels: { "kubernetes.io/metadata.name": name, ...(injection ? { "tailcar.io/injection": injection } : {}) } },
 });
 
-const pod = (namespace: string, name: string, extra: { label?: string; status?: boolean; files?: boolean; phase?: string; deleting?: boolean } = {}): PodView => ({
+const pod = (namespace: string, name: string, extra: { label?: string; status?: boolean; files?: boolean | string; phase?: string; deleting?: boolean } = {}): PodView => ({
   metadata: {
     namespace,
     name,
     uid: `uid-${namespace}-${name}`,
     labels: extra.label === undefined ? {} : { "tailcar.io/inject": extra.label },
     annotations: {
-      ...(extra.files === false ? {} : { "tailcar.io/files": "/var/log/app.log" }),
+      ...(extra.files === false ? {} : { "tailcar.io/files": typeof extra.files === "string" ? extra.files : "/var/log/app.log" }),
       ...(extra.status ? { "tailcar.io/status": '{"version":"0.1.0","containers":["app-log"]}' } : {}),
     },
     ...(extra.deleting ? { deletionTimestamp: "2026-01-01T00:00:00Z" } : {}),
   },
+  spec: { containers: [{ name: "app", image: "busybox", volumeMounts: [{ name: "logs", mountPath: "/var/log" }] }], volumes: [{ name: "logs", emptyDir: {} }] },
   status: { phase: extra.phase ?? "Pending" },
 });
 
@@ -37,7 +39,9 @@ test("scope follows the shipped webhooks' selectors: enabled namespace unless op
   assert.equal(inScope({ "tailcar.io/inject": "true" }, undefined), false);
 });
 
-test("a pod is missed when it asks for files, is in scope, lacks tailcar.io/status, and is neither finished nor deleting", () => {
+const injectable = wouldInject(DEFAULT_INJECT_OPTIONS);
+
+test("a pod is missed when it asks for files, is in scope, lacks tailcar.io/status, would get sidecars, and is neither finished nor deleting", () => {
   const pods = [
     pod("on", "b-missed"),
     pod("on", "a-missed"),
@@ -52,12 +56,14 @@ test("a pod is missed when it asks for files, is in scope, lacks tailcar.io/stat
     pod("off", "disabled-ns", { label: "true" }),
     pod("kube-system", "system"),
     pod("gone", "namespace-unknown", { label: "true" }),
+    // The webhook saw this one and warned: no valid entry, so nothing to inject, nothing missed.
+    pod("on", "all-invalid", { files: "relative.log" }),
   ];
   assert.deepEqual(
-    findMissedPods(pods, NAMESPACES).map((p) => `${p.namespace}/${p.name}`),
+    findMissedPods(pods, NAMESPACES, injectable).map((p) => `${p.namespace}/${p.name}`),
     ["on/a-missed", "on/b-missed", "plain/opted-in"],
   );
-  assert.deepEqual(findMissedPods([], NAMESPACES), []);
+  assert.deepEqual(findMissedPods([], NAMESPACES, injectable), []);
 });
 
 test("the Event names the pod, says why and what to do, and has a name fixed per pod so rescans do not repeat it", () => {

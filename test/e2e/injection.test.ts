@@ -1,0 +1,204 @@
+// Injection through a real kube-apiserver: the webhook runs as `tailcar webhook` on 127.0.0.1 with
+// mounted certificate files, registered with the MutatingWebhookConfiguration we ship (only its
+// clientConfig changed), and every pod goes through the API as kubectl would send it.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import type { V1Container, V1Pod } from "@kubernetes/client-node";
+import {
+  apiErrorCode,
+  clientFor,
+  issueServingCert,
+  parseObjects,
+  registerMutatingWebhook,
+  startControlPlane,
+  type ControlPlane,
+  type RegisteredWebhook,
+  type TestClient,
+} from "./harness/index.ts";
+import { applicationPodYAML, createPodRaw, metricValue, shippedWebhookConfiguration, startWebhook, type WebhookProcess } from "./webhook-process.ts";
+
+const START_MS = 10 * 60_000;
+const SIDECARS = ["error-log", "access-log"];
+
+const application = (name = "application", labels: Record<string, string> = {}): V1Pod => {
+  const pod = parseObjects(applicationPodYAML())[0] as V1Pod;
+  pod.metadata = { ...pod.metadata, name, labels: { ...pod.metadata?.labels, ...labels } };
+  return pod;
+};
+
+const names = (containers: readonly V1Container[] | undefined): string[] => (containers ?? []).map((c) => c.name);
+
+/** Sidecars as they come back: native ones are init containers with restartPolicy Always. */
+function nativeSidecars(pod: V1Pod): string[] {
+  return (pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === "Always").map((c) => c.name);
+}
+
+function assertInjected(pod: V1Pod, sidecars = SIDECARS): void {
+  assert.deepEqual(nativeSidecars(pod), sidecars, `pod ${pod.metadata?.name}: native sidecars`);
+  assert.deepEqual(names(pod.spec?.containers), ["app"]);
+  const status = pod.metadata?.annotations?.["tailcar.io/status"];
+  assert.ok(status, `pod ${pod.metadata?.name} has no tailcar.io/status`);
+  assert.deepEqual((JSON.parse(status) as { containers: string[] }).containers, sidecars);
+}
+
+function assertUntouched(pod: V1Pod): void {
+  assert.deepEqual(names(pod.spec?.initContainers), [], `pod ${pod.metadata?.name} got init containers`);
+  assert.deepEqual(names(pod.spec?.containers), ["app"]);
+  assert.equal(pod.metadata?.annotations?.["tailcar.io/status"], undefined);
+  assert.ok(!(pod.spec?.volumes ?? []).some((v) => v.name.startsWith("tailcar")), "a tailcar volume was added");
+}
+
+describe("injection through the API server, webhook with mounted certificate files", { timeout: START_MS + 5 * 60_000 }, () => {
+  let cp: ControlPlane | undefined;
+  let client: TestClient;
+  let webhook: WebhookProcess | undefined;
+  let registered: RegisteredWebhook | undefined;
+  let certDir: string | undefined;
+
+  before(async () => {
+    cp = await startControlPlane({ withControllerManager: true });
+    client = clientFor(cp);
+    certDir = mkdtempSync(join(tmpdir(), "tailcar-e2e-certs-"));
+    const serving = await issueServingCert(cp.ca, { ips: ["127.0.0.1"] });
+    writeFileSync(join(certDir, "tls.crt"), serving.cert);
+    writeFileSync(join(certDir, "tls.key"), serving.key, { mode: 0o600 });
+    // --kubeconfig lets --sidecar-mode auto read the server's version (1.34: native sidecars).
+    webhook = await startWebhook(["--tls-cert", join(certDir, "tls.crt"), "--tls-key", join(certDir, "tls.key"), "--kubeconfig", cp.kubeconfigPath]);
+    await client.createNamespace("enabled-ns", { "tailcar.io/injection": "enabled" });
+    await client.createNamespace("plain-ns");
+    await client.createNamespace("disabled-ns", { "tailcar.io/injection": "disabled" });
+    registered = await registerMutatingWebhook(client, shippedWebhookConfiguration(), webhook.url, cp.caPEM, {
+      namespace: "enabled-ns",
+      pod: application("probe"),
+    });
+  }, { timeout: START_MS });
+
+  after(async () => {
+    await registered?.unregister().catch(() => {});
+    await webhook?.cleanup();
+    await cp?.stop();
+    if (certDir) rmSync(certDir, { recursive: true, force: true });
+  });
+
+  test("the docs' application pod in a namespace labelled tailcar.io/injection=enabled comes back with the error-log and access-log sidecars", async () => {
+    const created = await client.create(application(), { namespace: "enabled-ns" });
+    assertInjected(created);
+    const stored = await client.getPod("enabled-ns", "application");
+    assertInjected(stored);
+    const errorLog = stored.spec?.initContainers?.[0];
+    assert.deepEqual(errorLog?.command, ["tailcar", "sidecar"]);
+    assert.equal(errorLog?.env?.find((e) => e.name === "TAILCAR_FILES")?.value, "/var/log/error.log");
+    assert.ok(stored.spec?.volumes?.some((v) => v.name === "tailcar-checkpoints"));
+  });
+
+  test("in an unlabelled namespace the pod is untouched", async () => {
+    assertUntouched(await client.create(application(), { namespace: "plain-ns" }));
+  });
+
+  test('pod label tailcar.io/inject: "true" opts in, in an unlabelled namespace', async () => {
+    assertInjected(await client.create(application("opted-in", { "tailcar.io/inject": "true" }), { namespace: "plain-ns" }));
+  });
+
+  test('pod label tailcar.io/inject: "false" opts out, in a labelled namespace', async () => {
+    assertUntouched(await client.create(application("opted-out", { "tailcar.io/inject": "false" }), { namespace: "enabled-ns" }));
+  });
+
+  test("a namespace labelled tailcar.io/injection=disabled injects nothing, even into pods labelled true", async () => {
+    assertUntouched(await client.create(application("in-disabled"), { namespace: "disabled-ns" }));
+    assertUntouched(await client.create(application("in-disabled-opted-in", { "tailcar.io/inject": "true" }), { namespace: "disabled-ns" }));
+  });
+
+  test("a Deployment's pods, created by the real controller-manager, are injected", async () => {
+    const template = application("unused");
+    await client.create(
+      {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: "web" },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { app: "web" } },
+          template: { metadata: { labels: { app: "web" }, annotations: template.metadata?.annotations }, spec: template.spec },
+        },
+      },
+      { namespace: "enabled-ns" },
+    );
+    const pods = await client.waitForPodsOf("Deployment", "enabled-ns", "web", { count: 2, timeoutMs: 60_000 });
+    assert.equal(pods.length, 2);
+    for (const pod of pods) {
+      assert.match(pod.metadata?.name ?? "", /^web-/);
+      assertInjected(pod);
+    }
+  });
+
+  test("a Job's pod is injected with native sidecars (init containers, restartPolicy Always), so the Job can complete", async () => {
+    await client.create(
+      {
+        apiVersion: "batch/v1",
+        kind: "Job",
+        metadata: { name: "once" },
+        spec: {
+          template: {
+            metadata: { annotations: { "tailcar.io/files": "/var/log/job.log" } },
+            spec: {
+              restartPolicy: "Never",
+              containers: [{ name: "app", image: "busybox", command: ["sh", "-c", "echo done >> /var/log/job.log"], volumeMounts: [{ name: "logs", mountPath: "/var/log" }] }],
+              volumes: [{ name: "logs", emptyDir: {} }],
+            },
+          },
+        },
+      },
+      { namespace: "enabled-ns" },
+    );
+    const [pod] = await client.waitForPodsOf("Job", "enabled-ns", "once", { timeoutMs: 60_000 });
+    assert.ok(pod);
+    assert.deepEqual(nativeSidecars(pod), ["job-log"]);
+    assert.deepEqual(names(pod.spec?.containers), ["app"]);
+  });
+
+  test("a dryRun=All create (kubectl --dry-run=server) comes back mutated and nothing is stored", async () => {
+    const before = metricValue((await webhook!.get("/metrics")).body, "tailcar_webhook_sidecars_injected_total");
+    const returned = await client.create(application("dry"), { namespace: "enabled-ns", dryRun: true });
+    assertInjected(returned);
+    await assert.rejects(client.getPod("enabled-ns", "dry"), (e: unknown) => apiErrorCode(e) === 404 || /404/.test(String(e)));
+    const line = await webhook!.waitForLog("the dry-run admission", (l) => l.msg === "admission" && l["name"] === "dry");
+    assert.equal(line["dryRun"], true);
+    // Dry-run requests are not counted as injected sidecars.
+    assert.equal(metricValue((await webhook!.get("/metrics")).body, "tailcar_webhook_sidecars_injected_total"), before);
+  });
+
+  test("an already injected pod is not injected again", async () => {
+    const injected = await client.getPod("enabled-ns", "application");
+    const again: V1Pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "application-again", annotations: injected.metadata?.annotations },
+      spec: { ...injected.spec!, nodeName: undefined },
+    };
+    // The ServiceAccount admission plugin adds its volume again under the same name; drop ours.
+    again.spec!.volumes = again.spec!.volumes?.filter((v) => !v.name.startsWith("kube-api-access-"));
+    for (const c of [...(again.spec!.containers ?? []), ...(again.spec!.initContainers ?? [])]) {
+      c.volumeMounts = c.volumeMounts?.filter((m) => !m.name.startsWith("kube-api-access-"));
+    }
+    const created = await client.create(again, { namespace: "enabled-ns" });
+    assertInjected(created);
+    assert.equal(created.spec?.initContainers?.length, 2);
+    const line = await webhook!.waitForLog("the admission of application-again", (l) => l.msg === "admission" && l["name"] === "application-again");
+    assert.equal(line["skipped"], "already-injected");
+  });
+
+  test("a bad annotation admits the pod and the API server returns the webhook's warning to the client", async () => {
+    const pod = application("sloppy");
+    pod.metadata!.annotations = { ...pod.metadata?.annotations, "tailcar.io/memory-limit": "64MB" };
+    const result = await createPodRaw(cp!.apiURL, { ca: cp!.caPEM, cert: cp!.adminCert.cert, key: cp!.adminCert.key }, "enabled-ns", pod);
+    assert.equal(result.status, 201, result.body);
+    assert.ok(
+      result.warnings.some((w) => w.includes("tailcar.io/memory-limit") && w.includes("64MB")),
+      `warnings: ${JSON.stringify(result.warnings)}`,
+    );
+    assertInjected(await client.getPod("enabled-ns", "sloppy"));
+  });
+});

@@ -1,0 +1,106 @@
+// No kubelet here, so run the injected pod as a kubelet would: read it back from the API server, start
+// the app's command and the injected sidecar's exact command, args and env as local processes (each
+// volume a temporary folder), and check what `kubectl logs POD -c error-log` would show.
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import type { V1Pod } from "@kubernetes/client-node";
+import { clientFor, issueServingCert, pollUntil, registerMutatingWebhook, sleep, startControlPlane, type ControlPlane, type RegisteredWebhook, type TestClient } from "./harness/index.ts";
+import { prepareLocalPod, type LocalPod } from "./run-pod-locally.ts";
+import { shippedWebhookConfiguration, startWebhook, type WebhookProcess } from "./webhook-process.ts";
+
+const START_MS = 10 * 60_000;
+const LINES = 2_000;
+
+/** The docs' application pod, with a writer that stops after LINES numbered lines (then idles like an app). */
+function writerPod(name: string): V1Pod {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, annotations: { "tailcar.io/files": "/var/log/error.log,/var/log/access.log" } },
+    spec: {
+      containers: [
+        {
+          name: "app",
+          image: "busybox:1.28",
+          command: ["/bin/sh", "-c"],
+          args: [
+            `i=1; while [ $i -le ${LINES} ]; do echo "$i: error number $i" >> /var/log/error.log; echo "GET /$i" >> /var/log/access.log; i=$((i+1)); done; sleep 3600`,
+          ],
+          volumeMounts: [{ name: "varlog", mountPath: "/var/log" }],
+        },
+      ],
+      volumes: [{ name: "varlog", emptyDir: {} }],
+    },
+  };
+}
+
+describe("the injected sidecar, run as the kubelet would, streams every line the app wrote", { timeout: START_MS + 3 * 60_000 }, () => {
+  let cp: ControlPlane | undefined;
+  let client: TestClient;
+  let webhook: WebhookProcess | undefined;
+  let registered: RegisteredWebhook | undefined;
+  let certDir: string | undefined;
+  let local: LocalPod | undefined;
+
+  before(async () => {
+    cp = await startControlPlane({ withControllerManager: false });
+    client = clientFor(cp);
+    certDir = mkdtempSync(join(tmpdir(), "tailcar-e2e-certs-"));
+    const serving = await issueServingCert(cp.ca, { ips: ["127.0.0.1"] });
+    writeFileSync(join(certDir, "tls.crt"), serving.cert);
+    writeFileSync(join(certDir, "tls.key"), serving.key, { mode: 0o600 });
+    webhook = await startWebhook(["--tls-cert", join(certDir, "tls.crt"), "--tls-key", join(certDir, "tls.key"), "--kubeconfig", cp.kubeconfigPath]);
+    await client.createNamespace("logs", { "tailcar.io/injection": "enabled" });
+    registered = await registerMutatingWebhook(client, shippedWebhookConfiguration(), webhook.url, cp.caPEM, { namespace: "logs", pod: writerPod("probe") });
+  }, { timeout: START_MS });
+
+  after(async () => {
+    await local?.cleanup();
+    await registered?.unregister().catch(() => {});
+    await webhook?.cleanup();
+    await cp?.stop();
+    if (certDir) rmSync(certDir, { recursive: true, force: true });
+  });
+
+  test(`the error-log sidecar's stdout carries all ${LINES} lines, exactly once and in order; SIGTERM stops it with exit 0`, async () => {
+    await client.create(writerPod("application"), { namespace: "logs" });
+    const pod = await client.getPod("logs", "application");
+    const sidecar = pod.spec?.initContainers?.find((c) => c.name === "error-log");
+    assert.ok(sidecar, "the pod read back has no error-log sidecar");
+    assert.equal(sidecar.restartPolicy, "Always");
+
+    local = prepareLocalPod(pod);
+    // Native sidecars start before the app, as the kubelet starts them.
+    const errorLog = local.startContainer("error-log");
+    const accessLog = local.startContainer("access-log");
+    let out = "";
+    errorLog.stdout.setEncoding("utf8");
+    errorLog.stdout.on("data", (d: string) => (out += d));
+    accessLog.stdout.resume();
+    const app = local.startContainer("app");
+    app.stdout.resume();
+
+    const expected = Array.from({ length: LINES }, (_, i) => `${i + 1}: error number ${i + 1}\n`).join("");
+    const started = Date.now();
+    await pollUntil(`the error-log sidecar to print ${LINES} lines`, async () => (out.length >= expected.length ? true : undefined), {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      abortIf: () => (errorLog.hasExited() ? `the sidecar exited: ${errorLog.logTail()}` : undefined),
+    });
+    const ms = Date.now() - started;
+    // A little longer, so a duplicate or a late extra line would show.
+    await sleep(500);
+    assert.equal(readFileSync(local.localPath("app", "/var/log/error.log"), "utf8"), expected, "the app's file");
+    const lines = out.split("\n").filter((l) => l !== "");
+    assert.equal(lines.length, LINES, `sidecar printed ${lines.length} lines`);
+    assert.equal(out, expected, "the sidecar's stdout differs from the file the app wrote");
+    process.stderr.write(`logs.test: ${LINES} lines through the injected sidecar in ${ms} ms\n`);
+
+    errorLog.signal("SIGTERM");
+    const code = await Promise.race([errorLog.exited, sleep(10_000).then(() => "no exit within 10 s")]);
+    assert.equal(code, 0, `sidecar exit after SIGTERM: ${String(code)}; stderr:\n${errorLog.logTail()}`);
+  });
+});
