@@ -14,6 +14,13 @@ export interface LoadSpec {
   readonly concurrency?: number;
   /** Open loop: requests started at this fixed rate, whatever the answers. */
   readonly rate?: number;
+  /**
+   * The same load, unrecorded, before the measured seconds: this process is new for every run, so
+   * without it the first requests pay for TLS handshakes and a cold JIT on the client's side, and
+   * at a fixed rate they pile up behind those, which is not the steady state the API server (with
+   * its kept-alive connections) sees.
+   */
+  readonly warmupSeconds?: number;
 }
 
 export interface LoadResult {
@@ -41,17 +48,15 @@ function post(agent: Agent, spec: LoadSpec): Promise<boolean> {
   });
 }
 
-export async function load(spec: LoadSpec): Promise<LoadResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: spec.concurrency ?? 64 });
-  const latencies: number[] = [];
+async function phase(agent: Agent, spec: LoadSpec, seconds: number, latencies: number[] | undefined): Promise<{ errors: number; seconds: number }> {
   let errors = 0;
   const start = performance.now();
-  const end = start + spec.seconds * 1000;
+  const end = start + seconds * 1000;
   const one = async (scheduled: number): Promise<void> => {
     const ok = await post(agent, spec);
     // Open loop: from the time the request was due, so a stall counts against every request it delays.
-    if (ok) latencies.push(performance.now() - scheduled);
-    else errors++;
+    if (!ok) errors++;
+    else latencies?.push(performance.now() - scheduled);
   };
   if (spec.rate !== undefined) {
     const interval = 1000 / spec.rate;
@@ -69,7 +74,14 @@ export async function load(spec: LoadSpec): Promise<LoadResult> {
     };
     await Promise.all(Array.from({ length: spec.concurrency ?? 1 }, worker));
   }
-  const seconds = (performance.now() - start) / 1000;
+  return { errors, seconds: (performance.now() - start) / 1000 };
+}
+
+export async function load(spec: LoadSpec): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: spec.concurrency ?? 64 });
+  if (spec.warmupSeconds !== undefined && spec.warmupSeconds > 0) await phase(agent, spec, spec.warmupSeconds, undefined);
+  const latencies: number[] = [];
+  const { errors, seconds } = await phase(agent, spec, spec.seconds, latencies);
   agent.destroy();
   if (latencies.length === 0) throw new Error(`no successful request to port ${spec.port} (${errors} errors)`);
   return { completed: latencies.length, errors, seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: Math.max(...latencies) };

@@ -1,37 +1,61 @@
-import { readFileSync } from "node:fs";
-import { parse } from "yaml";
+// In-process cost of one admission of the Kubernetes docs' `application` pod, by stage, in CPU µs
+// per call (process.cpuUsage, which other load on the machine disturbs far less than wall time).
+// Each call gets a freshly parsed review, as a request would. Rounds interleave the stages; the
+// figures are the median (min–max) over rounds.
+// Usage: node bench/webhook-micro.ts [--rounds N] [--calls N]
 import { admit } from "../webhook/admit.ts";
 import { inject } from "../webhook/inject.ts";
+import { DEFAULT_INJECT_OPTIONS } from "../webhook/options.ts";
 import { podPatch } from "../webhook/patch.ts";
-import { admissionResponse } from "../webhook/review.ts";
-import { DEFAULT_INJECT_OPTIONS as O } from "../webhook/options.ts";
-const pod = parse(readFileSync(new URL("../test/golden/application.in.yaml", import.meta.url), "utf8"));
-const body = JSON.stringify({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: { uid: "bench", kind: { group: "", version: "v1", kind: "Pod" }, resource: { group: "", version: "v1", resource: "pods" }, operation: "CREATE", namespace: "default", userInfo: { username: "x" }, object: pod } });
-function time(name: string, f: () => unknown, n = 20000) {
-  for (let i = 0; i < 2000; i++) f();
-  const best: number[] = [];
-  for (let r = 0; r < 5; r++) { const c = process.cpuUsage(); for (let i = 0; i < n; i++) f(); const u = process.cpuUsage(c); best.push((u.user + u.system) / n); }
-  best.sort((a, b) => a - b);
-  console.log(name.padEnd(28), best.map((x) => x.toFixed(1)).join(" "), "median", best[2]!.toFixed(1));
+import type { Pod } from "../webhook/pod-types.ts";
+import { admissionResponse, admissionReviewJson, type AdmissionReviewResponse } from "../webhook/review.ts";
+import { summarize } from "./stats.ts";
+import { applicationReview } from "./webhook.ts";
+
+const argv = process.argv.slice(2);
+const flag = (name: string, fallback: number): number => {
+  const at = argv.indexOf(name);
+  return at >= 0 ? Number(argv[at + 1]) : fallback;
+};
+const rounds = flag("--rounds", 9);
+const calls = flag("--calls", 5000);
+const body = applicationReview();
+const options = DEFAULT_INJECT_OPTIONS;
+const fresh = (): { request: { object: Pod } } => JSON.parse(body) as { request: { object: Pod } };
+const sample = fresh().request.object;
+const injected = inject(sample, options);
+const patch = podPatch(sample, injected.pod);
+const patchJson = JSON.stringify(patch);
+const review = admissionResponse("bench", patch, injected.warnings);
+
+let sink = 0;
+// Each stage's figure is its own cost: the JSON.parse of a fresh review is subtracted where used.
+const stages: Record<string, { run: () => void; minus?: string }> = {
+  "JSON.parse of the review": { run: () => void (sink += fresh() === undefined ? 0 : 1) },
+  "admit (everything below)": { run: () => void (sink += admit(fresh(), options).status), minus: "JSON.parse of the review" },
+  "inject": { run: () => void (sink += inject(fresh().request.object, options).injected.length), minus: "JSON.parse of the review" },
+  "podPatch": { run: () => { const pod = fresh().request.object; sink += podPatch(pod, inject(pod, options).pod).length; }, minus: "inject+parse" },
+  "inject+parse": { run: () => void (sink += inject(fresh().request.object, options).injected.length) },
+  "JSON.stringify(patch)": { run: () => void (sink += JSON.stringify(patch).length) },
+  "btoa of the patch JSON": { run: () => void (sink += btoa(patchJson).length) },
+  "admissionResponse": { run: () => void (sink += admissionResponse("bench", patch, injected.warnings).response.uid.length) },
+  "admissionReviewJson": { run: () => void (sink += admissionReviewJson(review as AdmissionReviewResponse).length) },
+};
+
+const samples = new Map<string, number[]>(Object.keys(stages).map((k) => [k, []]));
+for (let round = 0; round < rounds + 1; round++) {
+  for (const [name, stage] of Object.entries(stages)) {
+    const cpu0 = process.cpuUsage();
+    for (let i = 0; i < calls; i++) stage.run();
+    const cpu = process.cpuUsage(cpu0);
+    if (round > 0) samples.get(name)!.push((cpu.user + cpu.system) / calls); // round 0 warms up
+  }
 }
-const res = inject(pod, O);
-const patch = podPatch(pod, res.pod);
-const outcome = admit(JSON.parse(body), O);
-time("JSON.parse body", () => JSON.parse(body));
-time("admit", () => admit(JSON.parse(body), O));
-time("inject", () => inject(pod, O));
-time("structuredClone pod", () => structuredClone(pod));
-time("compare", () => podPatch(pod, res.pod));
-time("admissionResponse", () => admissionResponse("x", patch, res.warnings));
-time("stringify outcome.body", () => JSON.stringify(outcome.body));
-const sidecars = res.pod.spec!.initContainers!;
-time("JSON clone of sidecars", () => JSON.parse(JSON.stringify(sidecars)));
-time("stringify sidecars", () => JSON.stringify(sidecars));
-time("stringify patch", () => JSON.stringify(patch));
-time("base64 patch", () => Buffer.from(JSON.stringify(patch)).toString("base64"));
-import { parseAdmissionReview } from "../webhook/review.ts";
-const parsedBody = JSON.parse(body);
-time("parseAdmissionReview", () => parseAdmissionReview(parsedBody));
-import { parsePodConfig } from "../webhook/annotations.ts";
-time("parsePodConfig", () => parsePodConfig(pod.metadata.annotations, O));
-time("admit fresh-only parse", () => JSON.parse(body));
+const median = (name: string): number => summarize(samples.get(name)!).median;
+for (const [name, stage] of Object.entries(stages)) {
+  if (name === "inject+parse") continue;
+  const s = summarize(samples.get(name)!);
+  const minus = stage.minus === undefined ? 0 : median(stage.minus);
+  process.stdout.write(`${name.padEnd(28)} ${(s.median - minus).toFixed(1).padStart(6)} µs  (${(s.min - minus).toFixed(1)}–${(s.max - minus).toFixed(1)})\n`);
+}
+if (sink === 0) process.stdout.write("\n");

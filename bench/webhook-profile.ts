@@ -2,14 +2,16 @@
 // per request for each, rounds interleaved: a quick way to compare a change against the no-op
 // baseline and the reference server without the full benchmark. Run it under `node --cpu-prof`
 // (with only `tailcar`) to see where the serving process spends its time.
-// Usage: node [--cpu-prof] bench/webhook-profile.ts [noop] [reference] [tailcar] [--seconds N] [--rounds N]
+// Usage: node [--cpu-prof] bench/webhook-profile.ts [noop] [noop-raw] [reference] [reference-raw] [tailcar]
+//        [tailcar-nolog] [tailcar-noprocmetrics] [--seconds N] [--rounds N]   (default: noop tailcar)
 import { openSync, writeSync } from "node:fs";
 import { generateCertBundle } from "../webhook/certs.ts";
 import { admit } from "../webhook/admit.ts";
-import { batchedSink, createLogger, silentLogger } from "../webhook/log.ts";
+import { batchedSink, createLogger } from "../webhook/log.ts";
 import { createMetrics } from "../webhook/metrics.ts";
 import { DEFAULT_INJECT_OPTIONS } from "../webhook/options.ts";
 import express from "express";
+import { jsonBody } from "../webhook/json-body.ts";
 import { BODY_LIMIT_BYTES, createApp, Readiness, serve } from "../webhook/server.ts";
 import { summarize } from "./stats.ts";
 import { applicationReview, fixedAnswerApp, noopApp, runLoad } from "./webhook.ts";
@@ -32,9 +34,28 @@ const answer = admit(JSON.parse(body), DEFAULT_INJECT_OPTIONS).body;
 const apps = {
   noop: noopApp,
   reference: () => fixedAnswerApp(() => answer),
-  "admit-only": () => express().post("/mutate", express.json({ limit: BODY_LIMIT_BYTES, strict: false, type: () => true }), (req, res) => { const o = admit(req.body, DEFAULT_INJECT_OPTIONS); res.status(o.status).json(o.body); }),
+  // The no-op reading the body itself instead of with express.json: what express.json costs.
+  "noop-raw": () => express().post("/mutate", (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const uid = (JSON.parse(Buffer.concat(chunks).toString("utf8")) as { request?: { uid?: string } }).request?.uid ?? "";
+      const text = JSON.stringify({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: { uid, allowed: true } });
+      res.setHeader("Content-Type", "application/json; charset=utf-8");
+      res.setHeader("Content-Length", Buffer.byteLength(text));
+      res.end(text);
+    });
+  }),
+  // The reference's bytes, read and written as tailcar's /mutate does (webhook/json-body.ts, one string).
+  "reference-raw": () => express().post("/mutate", jsonBody(BODY_LIMIT_BYTES), (_req, res) => {
+    const text = JSON.stringify(answer);
+    res.setHeader("Content-Type", "application/json; charset=utf-8");
+    res.setHeader("Content-Length", Buffer.byteLength(text));
+    res.end(text);
+  }),
+  // Without the log line per admission (a logger that drops everything before formatting it).
+  "tailcar-nolog": () => createApp({ options: DEFAULT_INJECT_OPTIONS, metrics: createMetrics(), logger: { log() {}, info() {}, warn() {}, error() {} }, readiness }),
   "tailcar-noprocmetrics": () => createApp({ options: DEFAULT_INJECT_OPTIONS, metrics: createMetrics({ processMetrics: false }), logger, readiness }),
-  "tailcar-silent": () => createApp({ options: DEFAULT_INJECT_OPTIONS, metrics: createMetrics(), logger: silentLogger, readiness }),
   tailcar: () => createApp({ options: DEFAULT_INJECT_OPTIONS, metrics: createMetrics(), logger, readiness }),
 } as const;
 const servers = [];

@@ -151,7 +151,8 @@ export function parsePodConfig(annotations: Readonly<Record<string, string>>, op
     imagePullPolicy: options.imagePullPolicy,
     mode: options.mode,
     format: options.format,
-    resources: structuredClone(options.resources),
+    // A copy the annotations may change (structuredClone of these few strings cost ~2 µs a pod).
+    resources: { requests: { ...options.resources.requests }, limits: { ...options.resources.limits } },
     ...(options.forwardSink !== undefined && { forwardSink: options.forwardSink }),
     ...(options.forwardEndpoint !== undefined && { forwardEndpoint: options.forwardEndpoint }),
   };

@@ -20,7 +20,7 @@ export function invalidValue(key: string, value: string, reason: string): string
 function pathProblem(path: string): string | undefined {
   if (!path.startsWith("/")) return "is not an absolute path";
   if (path.endsWith("/")) return "names a directory, not a file";
-  if (path.split("/").some((s) => s === "." || s === "..")) return 'contains "." or ".." segments';
+  if (/(?:^|\/)\.\.?(?:\/|$)/.test(path)) return 'contains "." or ".." segments';
   if (/[*?[\]]/.test(path)) return "contains a glob character; name each file";
   if (/\s/.test(path)) return "contains whitespace";
   if (posix.dirname(path) === "/") return "is directly in /, whose directory cannot be shared with a sidecar";

@@ -1,6 +1,10 @@
 // pod → pod + warnings, pure. A fixed pipeline (as vault-k8s does): is it a pod we should touch →
 // read the annotations → name the sidecars → share the volumes → build the containers → mark the
-// pod. The input is never mutated and nothing here throws on odd input.
+// pod. The input is never mutated and nothing here throws on odd input (but absurd nesting).
+// Rather than a deep clone, the result copies only the objects on the paths injection changes
+// (metadata, annotations, spec, its container lists, volumes, and the app containers that gain a
+// mount) and shares the rest with the input: that is cheaper, and the diff skips shared subtrees
+// by reference (docs/decisions.md).
 import { INJECT_LABEL, parsePodConfig, STATUS_ANNOTATION, type PodConfig } from "./annotations.ts";
 import { claimName, nameFromPath } from "./container-name.ts";
 import { CHECKPOINT_MOUNT_PATH, FILES_ANNOTATION } from "./file-entries.ts";
@@ -22,7 +26,10 @@ export interface InjectContext {
 }
 
 export interface InjectResult {
-  /** A new object; the input is never mutated. */
+  /**
+   * The injected pod: a new object sharing every subtree injection did not change with the input
+   * (treat both as read-only), or the input itself when nothing was injected. The input is never mutated.
+   */
   pod: Pod;
   /** Names of the sidecar containers added. */
   injected: string[];
@@ -47,8 +54,29 @@ function wellFormedSpec(spec: unknown): spec is PodSpec {
 }
 
 function stringEntries(value: unknown): Record<string, string> {
-  if (!isRecord(value)) return {};
-  return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === "string"));
+  // No prototype, so that a "__proto__" key is an entry like any other (as with Object.fromEntries).
+  const out = Object.create(null) as Record<string, string>;
+  if (!isRecord(value)) return out;
+  for (const [k, v] of Object.entries(value)) if (typeof v === "string") out[k] = v;
+  return out;
+}
+
+/**
+ * Nesting a pod may not exceed. inject() used to deep-clone its input, which threw past about 1,600
+ * levels (the stack), and the webhook answers such a pod as an injection failure; without the clone
+ * this limit keeps that behaviour, with a message that says what is wrong. Real pods nest ~15 deep.
+ */
+export const MAX_POD_DEPTH = 1000;
+
+function nestedDeeperThan(value: unknown, levels: number): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  if (levels === 0) return true;
+  if (Array.isArray(value)) return value.some((child) => nestedDeeperThan(child, levels - 1));
+  // for…in allocates nothing (Object.values did, for every object of every pod).
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && nestedDeeperThan((value as Record<string, unknown>)[key], levels - 1)) return true;
+  }
+  return false;
 }
 
 function skip(pod: Pod, skipped: SkipReason, warnings: string[] = []): InjectResult {
@@ -58,30 +86,31 @@ function skip(pod: Pod, skipped: SkipReason, warnings: string[] = []): InjectRes
 export function inject(pod: Pod, options: InjectOptions, context: InjectContext = {}): InjectResult {
   void context; // accepted for the server's sake; nothing in the injected spec depends on the namespace
   if (!isRecord(pod) || (pod.kind !== undefined && pod.kind !== "Pod")) return skip(pod, "not-a-pod");
-  const out: Pod = structuredClone(pod);
-  if (!wellFormedSpec(out.spec)) return skip(out, "malformed-pod");
-  if (out.metadata !== undefined && !isRecord(out.metadata)) return skip(out, "malformed-pod");
-  const spec = out.spec;
-  const labels = stringEntries(out.metadata?.labels);
-  if (labels[INJECT_LABEL] === "false") return skip(out, "opted-out-by-label");
-  const annotations = stringEntries(out.metadata?.annotations);
-  if (annotations[STATUS_ANNOTATION] !== undefined) return skip(out, "already-injected");
+  if (nestedDeeperThan(pod, MAX_POD_DEPTH)) throw new RangeError(`the pod is nested more than ${MAX_POD_DEPTH} levels deep`);
+  if (!wellFormedSpec(pod.spec)) return skip(pod, "malformed-pod");
+  if (pod.metadata !== undefined && !isRecord(pod.metadata)) return skip(pod, "malformed-pod");
+  const labels = stringEntries(pod.metadata?.labels);
+  if (labels[INJECT_LABEL] === "false") return skip(pod, "opted-out-by-label");
+  const annotations = stringEntries(pod.metadata?.annotations);
+  if (annotations[STATUS_ANNOTATION] !== undefined) return skip(pod, "already-injected");
 
   const { config, warnings } = parsePodConfig(annotations, options);
-  if (annotations[FILES_ANNOTATION] === undefined) return skip(out, "no-files-annotation", warnings);
-  if (config.files.length === 0) return skip(out, "no-valid-files", warnings);
+  if (annotations[FILES_ANNOTATION] === undefined) return skip(pod, "no-files-annotation", warnings);
+  if (config.files.length === 0) return skip(pod, "no-valid-files", warnings);
 
+  // The copy that injection may change; buildSidecars replaces the app containers it changes.
+  const spec: PodSpec = { ...pod.spec, containers: [...pod.spec.containers] };
   const sidecars = buildSidecars(spec, config, options, warnings);
-  if (sidecars.length === 0) return skip(out, "no-valid-files", warnings);
+  if (sidecars.length === 0) return skip(pod, "no-valid-files", warnings);
   if (options.sidecarMode === "native") spec.initContainers = [...(spec.initContainers ?? []), ...sidecars];
   else spec.containers.push(...sidecars);
 
   const injected = sidecars.map((c) => c.name);
   const status: InjectStatus = { version: packageVersion(), containers: injected };
-  out.metadata ??= {};
-  if (!isRecord(out.metadata.annotations)) out.metadata.annotations = {};
-  out.metadata.annotations[STATUS_ANNOTATION] = JSON.stringify(status);
-  return { pod: out, injected, warnings };
+  // Spreading keeps the keys' order, and a key added here comes last, as an assignment would.
+  const metadata = { ...pod.metadata };
+  metadata.annotations = { ...(isRecord(metadata.annotations) ? metadata.annotations : {}), [STATUS_ANNOTATION]: JSON.stringify(status) };
+  return { pod: { ...pod, metadata, spec }, injected, warnings };
 }
 
 /** Adds the volumes and app mounts to `spec` and returns the sidecars, in the annotation's order. */
@@ -125,9 +154,9 @@ function buildSidecars(spec: PodSpec, config: PodConfig, options: InjectOptions,
     }));
   }
   if (sidecars.length === 0) return [];
-  for (const app of apps) {
+  for (const [i, app] of apps.entries()) {
     const mounts = changes.appMounts.filter((m) => !(app.volumeMounts ?? []).some((own) => own.mountPath === m.mountPath));
-    if (mounts.length > 0) app.volumeMounts = [...(app.volumeMounts ?? []), ...mounts.map((m) => ({ ...m }))];
+    if (mounts.length > 0) apps[i] = { ...app, volumeMounts: [...(app.volumeMounts ?? []), ...mounts.map((m) => ({ ...m }))] };
   }
   spec.volumes = [
     ...(spec.volumes ?? []),

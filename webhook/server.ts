@@ -5,6 +5,8 @@ import type { AddressInfo } from "node:net";
 import type { SecureContextOptions } from "node:tls";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { admit } from "./admit.ts";
+import { jsonBody } from "./json-body.ts";
+import { admissionReviewJson } from "./review.ts";
 import type { Logger } from "./log.ts";
 import type { WebhookMetrics } from "./metrics.ts";
 import type { InjectOptions } from "./options.ts";
@@ -66,6 +68,17 @@ function bodyParserError(err: unknown): { status: number; error: string } | unde
   }
 }
 
+/**
+ * What res.status(status).json(body) sends (the same headers, with etag off), without express's
+ * copy of every body over 1000 characters into a Buffer: the socket takes the string as it is.
+ */
+function sendJson(res: Response, status: number, text: string): void {
+  res.statusCode = status;
+  res.setHeader("Content-Type", "application/json; charset=utf-8");
+  res.setHeader("Content-Length", Buffer.byteLength(text));
+  res.end(text);
+}
+
 export function createApp(deps: AppDeps): express.Express {
   const { options, metrics, logger, readiness } = deps;
   const app = express();
@@ -77,6 +90,27 @@ export function createApp(deps: AppDeps): express.Express {
     // Once shutting down, finish this request and let the client reconnect elsewhere.
     if (readiness.stopping) res.setHeader("Connection", "close");
     next();
+  });
+
+  // The hot path, first, so that express does not match it against the other routes before.
+  app.post("/mutate", jsonBody(BODY_LIMIT_BYTES), (req: Request, res: Response) => {
+    const outcome = admit(req.body, options);
+    const seconds = elapsedSeconds(res.locals["start"] as bigint);
+    metrics.requests.inc({ result: outcome.result });
+    metrics.duration.observe({ result: outcome.result }, seconds);
+    if (outcome.warnings.length > 0) metrics.warnings.inc(outcome.warnings.length);
+    if (!outcome.dryRun && outcome.injected.length > 0) metrics.sidecarsInjected.inc(outcome.injected.length);
+    if (outcome.skipped !== undefined) metrics.skipped.inc({ reason: outcome.skipped });
+    logger.log(outcome.result === "error" ? "error" : outcome.result === "invalid" ? "warn" : "info", "admission", {
+      ...outcome.fields,
+      result: outcome.result,
+      ...(outcome.status !== 200 ? { status: outcome.status, error: (outcome.body as { error?: string }).error } : {}),
+      injected: outcome.injected,
+      warnings: outcome.warnings,
+      ...(outcome.skipped !== undefined ? { skipped: outcome.skipped } : {}),
+      ms: Math.round(seconds * 1e6) / 1e3,
+    });
+    sendJson(res, outcome.status, "response" in outcome.body ? admissionReviewJson(outcome.body) : JSON.stringify(outcome.body));
   });
 
   app.get("/healthz", (_req, res) => {
@@ -94,29 +128,6 @@ export function createApp(deps: AppDeps): express.Express {
     } catch (e) {
       next(e);
     }
-  });
-
-  // Parse any content type as JSON: the API server sends application/json, and a wrong header
-  // should get a message about the body, not a silent empty object. strict:false lets admit()
-  // explain a body that is JSON but not an object.
-  app.post("/mutate", express.json({ limit: BODY_LIMIT_BYTES, strict: false, type: () => true }), (req: Request, res: Response) => {
-    const outcome = admit(req.body, options);
-    const seconds = elapsedSeconds(res.locals["start"] as bigint);
-    metrics.requests.inc({ result: outcome.result });
-    metrics.duration.observe({ result: outcome.result }, seconds);
-    if (outcome.warnings.length > 0) metrics.warnings.inc(outcome.warnings.length);
-    if (!outcome.dryRun && outcome.injected.length > 0) metrics.sidecarsInjected.inc(outcome.injected.length);
-    if (outcome.skipped !== undefined) metrics.skipped.inc({ reason: outcome.skipped });
-    logger.log(outcome.result === "error" ? "error" : outcome.result === "invalid" ? "warn" : "info", "admission", {
-      ...outcome.fields,
-      result: outcome.result,
-      ...(outcome.status !== 200 ? { status: outcome.status, error: (outcome.body as { error?: string }).error } : {}),
-      injected: outcome.injected,
-      warnings: outcome.warnings,
-      ...(outcome.skipped !== undefined ? { skipped: outcome.skipped } : {}),
-      ms: Math.round(seconds * 1e6) / 1e3,
-    });
-    res.status(outcome.status).json(outcome.body);
   });
 
   app.use((req: Request, res: Response) => {

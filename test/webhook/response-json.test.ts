@@ -1,0 +1,33 @@
+// The server writes admission responses with admissionReviewJson (concatenation, for speed); it must
+// give exactly the bytes JSON.stringify gives, whatever the uid, patch and warnings hold.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import { admissionResponse, admissionReviewJson } from "../../webhook/review.ts";
+
+test("admissionReviewJson is byte for byte JSON.stringify of any response admissionResponse builds", () => {
+  const text = fc.string({ unit: "binary", maxLength: 40 });
+  fc.assert(
+    fc.property(text, fc.array(fc.jsonValue({ maxDepth: 3 }), { maxLength: 4 }), fc.array(text, { maxLength: 3 }), (uid, patch, warnings) => {
+      const review = admissionResponse(uid, patch, warnings);
+      assert.equal(admissionReviewJson(review), JSON.stringify(review));
+    }),
+    { numRuns: 300, seed: 20261123 },
+  );
+});
+
+test("admissionReviewJson of an allowed-only response has no patch or warnings fields", () => {
+  assert.equal(admissionReviewJson(admissionResponse('u"1')), '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"u\\"1","allowed":true}}');
+});
+
+test("the base64 patch decodes to the patch's UTF-8 JSON, ASCII or not", () => {
+  const value = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.jsonValue({ maxDepth: 2, stringUnit: "binary" }));
+  fc.assert(
+    fc.property(fc.array(value, { minLength: 1, maxLength: 4 }), (patch) => {
+      const review = admissionResponse("u", patch);
+      assert.equal(Buffer.from(review.response.patch ?? "", "base64").toString("utf8"), JSON.stringify(patch));
+    }),
+    { numRuns: 300, seed: 20261123 },
+  );
+  assert.equal(admissionResponse("u", [{ value: "é ✓ 😀" }]).response.patch, Buffer.from('[{"value":"é ✓ 😀"}]').toString("base64"));
+});
