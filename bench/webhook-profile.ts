@@ -2,8 +2,11 @@
 // per request for each, rounds interleaved: a quick way to compare a change against the no-op
 // baseline and the reference server without the full benchmark. Run it under `node --cpu-prof`
 // (with only `tailcar`) to see where the serving process spends its time.
-// Usage: node [--cpu-prof] bench/webhook-profile.ts [noop] [noop-raw] [reference] [reference-raw] [tailcar]
-//        [tailcar-nolog] [tailcar-noprocmetrics] [--seconds N] [--rounds N]   (default: noop tailcar)
+// The reference-* variants each add one piece of tailcar's work to the reference's fixed answer, and
+// tailcar-* take one away, so their difference is that piece's cost under load.
+// Usage: node [--cpu-prof] bench/webhook-profile.ts [noop] [noop-raw] [reference] [reference-raw]
+//        [reference-spin] [reference-use] [reference-admit] [tailcar] [tailcar-nolog] [tailcar-logfmt]
+//        [tailcar-noprocmetrics] [--seconds N] [--rounds N]   (default: noop tailcar)
 import { openSync, writeSync } from "node:fs";
 import { generateCertBundle } from "../webhook/certs.ts";
 import { admit } from "../webhook/admit.ts";
@@ -53,8 +56,37 @@ const apps = {
     res.setHeader("Content-Length", Buffer.byteLength(text));
     res.end(text);
   }),
+  // reference-raw plus 40 µs of busy CPU a request: does the rest of the cost scale with slower handling?
+  "reference-spin": () => express().post("/mutate", jsonBody(BODY_LIMIT_BYTES), (_req, res) => {
+    for (const until = performance.now() + 0.04; performance.now() < until; );
+    const text = JSON.stringify(answer);
+    res.setHeader("Content-Type", "application/json; charset=utf-8");
+    res.setHeader("Content-Length", Buffer.byteLength(text));
+    res.end(text);
+  }),
+  // reference-raw behind a global middleware like tailcar's (start time, Connection on shutdown).
+  "reference-use": () => express().use((_req, res, next) => {
+    res.locals["start"] = process.hrtime.bigint();
+    if (readiness.stopping) res.setHeader("Connection", "close");
+    next();
+  }).post("/mutate", jsonBody(BODY_LIMIT_BYTES), (_req, res) => {
+    const text = JSON.stringify(answer);
+    res.setHeader("Content-Type", "application/json; charset=utf-8");
+    res.setHeader("Content-Length", Buffer.byteLength(text));
+    res.end(text);
+  }),
+  // reference-raw that also runs admit() on the body and throws its answer away: admit() under load.
+  "reference-admit": () => express().post("/mutate", jsonBody(BODY_LIMIT_BYTES), (req, res) => {
+    if (admit(req.body, DEFAULT_INJECT_OPTIONS).status !== 200) throw new Error("admit failed");
+    const text = JSON.stringify(answer);
+    res.setHeader("Content-Type", "application/json; charset=utf-8");
+    res.setHeader("Content-Length", Buffer.byteLength(text));
+    res.end(text);
+  }),
   // Without the log line per admission (a logger that drops everything before formatting it).
   "tailcar-nolog": () => createApp({ options: DEFAULT_INJECT_OPTIONS, metrics: createMetrics(), logger: { log() {}, info() {}, warn() {}, error() {} }, readiness }),
+  // The log line formatted but never written: what writing the lines costs, against tailcar.
+  "tailcar-logfmt": () => createApp({ options: DEFAULT_INJECT_OPTIONS, metrics: createMetrics(), logger: createLogger(() => {}), readiness }),
   "tailcar-noprocmetrics": () => createApp({ options: DEFAULT_INJECT_OPTIONS, metrics: createMetrics({ processMetrics: false }), logger, readiness }),
   tailcar: () => createApp({ options: DEFAULT_INJECT_OPTIONS, metrics: createMetrics(), logger, readiness }),
 } as const;
@@ -62,7 +94,7 @@ const servers = [];
 for (const name of names) {
   const make = apps[name as keyof typeof apps];
   if (make === undefined) throw new Error(`unknown server ${JSON.stringify(name)}: one of ${Object.keys(apps).join(", ")}`);
-  servers.push({ name, cpu: [] as number[], rps: [] as number[], running: await serve(make(), { port: 0, address: "127.0.0.1", tls: { cert: bundle.cert, key: bundle.key } }, readiness) });
+  servers.push({ name, cpu: [] as number[], rps: [] as number[], requests: 0, running: await serve(make(), { port: 0, address: "127.0.0.1", tls: { cert: bundle.cert, key: bundle.key } }, readiness) });
 }
 try {
   for (const s of servers) await runLoad({ port: s.running.port, ca: bundle.caCert, body, seconds: 1, concurrency: 16 });
@@ -73,12 +105,13 @@ try {
       const cpu = process.cpuUsage(cpu0);
       s.cpu.push((cpu.user + cpu.system) / (r.completed + r.errors));
       s.rps.push(r.completed / r.seconds);
+      s.requests += r.completed + r.errors;
     }
   }
   for (const s of servers) {
     const c = summarize(s.cpu);
     const r = summarize(s.rps);
-    process.stdout.write(`${s.name.padEnd(10)} CPU-µs/req ${c.median.toFixed(0)} (${c.min.toFixed(0)}–${c.max.toFixed(0)})  req/s ${r.median.toFixed(0)} (${r.min.toFixed(0)}–${r.max.toFixed(0)})\n`);
+    process.stdout.write(`${s.name.padEnd(10)} CPU-µs/req ${c.median.toFixed(0)} (${c.min.toFixed(0)}–${c.max.toFixed(0)})  req/s ${r.median.toFixed(0)} (${r.min.toFixed(0)}–${r.max.toFixed(0)})  requests ${s.requests}\n`);
   }
 } finally {
   for (const s of servers) await s.running.close(1000);

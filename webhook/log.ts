@@ -14,27 +14,31 @@ export interface Logger {
 export type LogSink = (line: string) => void;
 
 /**
- * Joins the lines logged in one turn of the event loop into one write: under load the server
- * handles several admissions per turn, and a write(2) per line was a tenth of its CPU time. Lines
- * still pending at exit are written then.
+ * Joins the lines logged within delayMs (or until maxChars are pending) into one write: under load
+ * the server answers hundreds of admissions in that time, and a write per line, or even per turn
+ * of the event loop, was a large part of its CPU time per request (docs/decisions.md). Lines still
+ * pending at exit are written then.
  */
-export function batchedSink(write: (chunk: string) => void): LogSink {
+export function batchedSink(write: (chunk: string) => void, delayMs = 10, maxChars = 64 * 1024): LogSink {
   let pending: string[] = [];
-  let scheduled = false;
+  let chars = 0;
+  let timer: NodeJS.Timeout | undefined;
   const flush = (): void => {
-    scheduled = false;
+    clearTimeout(timer);
+    timer = undefined;
     if (pending.length === 0) return;
     const chunk = pending.join("");
     pending = [];
+    chars = 0;
     write(chunk);
   };
   process.on("exit", flush);
   return (line) => {
     pending.push(line);
-    if (!scheduled) {
-      scheduled = true;
-      setImmediate(flush);
-    }
+    chars += line.length;
+    if (chars >= maxChars) flush();
+    // Unref'd: a pending line never keeps the process alive; the exit handler writes it.
+    else timer ??= setTimeout(flush, delayMs).unref();
   };
 }
 
@@ -57,9 +61,25 @@ function replacer(_key: string, value: unknown): unknown {
   return value instanceof Error ? errorMessage(value) : value;
 }
 
+/**
+ * Whether a field may hold an Error somewhere: only plain values and arrays of them are known not
+ * to. Without one the replacer is skipped: called for every key and array element, it was most of
+ * the cost of the admission line.
+ */
+function mayHoldError(fields: LogFields): boolean {
+  for (const key in fields) {
+    const value = fields[key];
+    if (typeof value !== "object" || value === null) continue;
+    if (!Array.isArray(value)) return true;
+    for (const item of value as unknown[]) if (typeof item === "object" && item !== null) return true;
+  }
+  return false;
+}
+
 export function createLogger(sink: LogSink = defaultSink(), component = "webhook"): Logger {
   const log = (level: LogLevel, msg: string, fields: LogFields = {}): void => {
-    sink(`${JSON.stringify({ time: new Date().toISOString(), level, component, msg, ...fields }, replacer)}\n`);
+    const line = { time: new Date().toISOString(), level, component, msg, ...fields };
+    sink(`${mayHoldError(fields) ? JSON.stringify(line, replacer) : JSON.stringify(line)}\n`);
   };
   return {
     log,
