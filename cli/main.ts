@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Dispatch only: each subcommand lives beside the code it drives and is imported lazily, so the
 // sidecar never loads express or the Kubernetes client.
-import { readFileSync } from "node:fs";
+// Not `import { readFileSync } from "node:fs"`: that module facade loads fs.promises and the fs
+// streams, RSS every sidecar pod would pay for (docs/decisions.md).
+const { readFileSync } = process.getBuiltinModule("node:fs");
 
 interface Command {
   readonly summary: string;

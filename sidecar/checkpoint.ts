@@ -1,9 +1,9 @@
 // One small versioned JSON file per followed path, replaced atomically (temp file, fsync, rename,
 // fsync of the directory), holding the offset just after the last line the sink acknowledged.
-import { createHash } from "node:crypto";
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { mkdirp, open, readFile, removeFile, rename } from "./files.ts";
 import type { FileIdentity } from "./identity.ts";
+import { sha256Hex } from "./sha256.ts";
 
 export const CHECKPOINT_VERSION = 1;
 
@@ -23,9 +23,18 @@ export interface Checkpoint {
   readonly birthtimeNs?: string;
 }
 
+const fileNames = new Map<string, string>();
+
 /** The checkpoint file for a followed path: named by a hash, since paths hold slashes. */
 export function checkpointFile(dir: string, path: string): string {
-  return join(dir, `${createHash("sha256").update(path).digest("hex").slice(0, 16)}.json`);
+  let name = fileNames.get(path);
+  if (name === undefined) {
+    // Remembered: a save every second would otherwise hash the same path every second.
+    name = `${sha256Hex(path).slice(0, 16)}.json`;
+    if (fileNames.size >= 1024) fileNames.clear();
+    fileNames.set(path, name);
+  }
+  return join(dir, name);
 }
 
 function isCheckpoint(v: unknown, path: string): v is Checkpoint {
@@ -54,7 +63,7 @@ export async function loadCheckpoint(dir: string, path: string): Promise<Loaded>
   const file = checkpointFile(dir, path);
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = await readFile(file);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return { checkpoint: undefined };
     return { checkpoint: undefined, problem: `cannot read checkpoint ${file}: ${(e as Error).message}` };
@@ -72,7 +81,7 @@ export async function loadCheckpoint(dir: string, path: string): Promise<Loaded>
 }
 
 export async function saveCheckpoint(dir: string, checkpoint: Checkpoint): Promise<void> {
-  await mkdir(dir, { recursive: true });
+  await mkdirp(dir);
   const file = checkpointFile(dir, checkpoint.path);
   const temp = `${file}.${process.pid}.tmp`;
   const fh = await open(temp, "w");
@@ -85,7 +94,7 @@ export async function saveCheckpoint(dir: string, checkpoint: Checkpoint): Promi
   try {
     await rename(temp, file);
   } catch (e) {
-    await rm(temp, { force: true });
+    await removeFile(temp);
     throw e;
   }
   // The rename itself is only durable once the directory is synced.

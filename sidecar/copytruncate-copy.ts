@@ -1,7 +1,7 @@
 // On a truncation, the lines we had not read yet are usually still in the copy logrotate's
 // copytruncate just made (app.log.1, app.log-20240101, ...). Finding it shrinks the loss to what
 // the application wrote between the copy and the truncate, the window no tailer can close.
-import { open, readdir, stat, type FileHandle } from "node:fs/promises";
+import { open, readdir, stat, type OpenFile } from "./files.ts";
 import { basename, dirname, join } from "node:path";
 import { readAt, sha256, type FileIdentity } from "./identity.ts";
 
@@ -11,7 +11,7 @@ const COMPRESSED = /\.(gz|bz2|xz|zst|lz4|zip)$/;
  * An uncompressed sibling of `path` longer than `pos` that starts like the truncated file did and
  * holds exactly `before` just before `pos`: the copy to finish reading from `pos`.
  */
-export async function findCopy(path: string, identity: FileIdentity, pos: number, before: Buffer): Promise<{ path: string; fh: FileHandle } | undefined> {
+export async function findCopy(path: string, identity: FileIdentity, pos: number, before: Buffer): Promise<{ path: string; fh: OpenFile } | undefined> {
   if (before.length === 0) return undefined;
   const dir = dirname(path);
   const base = basename(path);

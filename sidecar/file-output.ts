@@ -1,6 +1,6 @@
 // The output side of one followed file: lines through the transform (json, multiline) or straight
 // through (raw), to the sink; and the acknowledged offset, the only position a checkpoint may record.
-import type { FileHandle } from "node:fs/promises";
+import type { OpenFile } from "./files.ts";
 import { countLines } from "./framing.ts";
 import type { FileIdentity } from "./identity.ts";
 import type { LineTransform, LineTransformOutput } from "./line-transform.ts";
@@ -38,7 +38,7 @@ export class FileOutput {
   }
 
   /** A new file (or the same one after a truncation) from `offset`, with a fresh transform. */
-  reset(fh: FileHandle, identity: FileIdentity, offset: number): void {
+  reset(fh: OpenFile, identity: FileIdentity, offset: number): void {
     this.#acked = this.#knownSize = offset;
     this.#transform = this.#o.newTransform?.();
     // Device, inode and birth time tell files apart; the fingerprint as first seen tells apart the

@@ -2,21 +2,19 @@
 // whole lines to the sink and waits for its acknowledgement before reading on (backpressure, and
 // the acknowledged offset is what a checkpoint records). Rotation keeps the old descriptor until
 // it is read to its end; truncation goes back to 0.
-import { open, stat, type FileHandle } from "node:fs/promises";
+import { open, stat, type OpenFile } from "./files.ts";
 import type { SidecarConfig } from "./config.ts";
 import { countLines } from "./framing.ts";
 import { LineReader } from "./line-reader.ts";
-import { compareIdentity, identify, tailHash, type FileIdentity } from "./identity.ts";
+import { compareIdentity, identify, tailHash, verifiedHead, type FileIdentity } from "./identity.ts";
 import type { Checkpoint } from "./checkpoint.ts";
 import { CHECKPOINT_VERSION } from "./checkpoint.ts";
-import { log } from "./log.ts";
+import { isoTime, log } from "./log.ts";
 import type { Sink } from "./sink.ts";
 import type { FileStats } from "./stats.ts";
 import type { LineTransform } from "./line-transform.ts";
 import { FileOutput } from "./file-output.ts";
-import { planResume } from "./resume.ts";
 import { findSkippedRotation } from "./skipped-rotations.ts";
-import { findCopy } from "./copytruncate-copy.ts";
 
 /** After a rotation to an empty new file, how long the old file must stay quiet before we let it go. */
 export const ROTATION_GRACE_MS = 2000;
@@ -43,8 +41,12 @@ export class Follower {
   readonly #o: FollowerOptions;
   readonly #reader: LineReader;
   readonly #out: FileOutput;
-  #fh: FileHandle | undefined;
+  #fh: OpenFile | undefined;
   #identity: FileIdentity | undefined;
+  /** The bytes #identity's fingerprint covers, once known: polls compare them instead of hashing. */
+  #head: Buffer | undefined;
+  /** The last tail hash computed for a checkpoint: an idle file's checkpoint needs no new hash. */
+  #lastTail: { fh: OpenFile; offset: number; tail: Checkpoint["tail"] } | undefined;
   #partialSince: number | undefined;
   #lastDataAt = Date.now();
   #lastPathCheck = 0;
@@ -119,9 +121,11 @@ export class Follower {
     const identity = this.#identity;
     const offset = this.#out.acked;
     if (!fh || !identity) return undefined;
-    const tail = await tailHash(fh, offset);
+    const memo = this.#lastTail;
+    const tail = memo?.fh === fh && memo.offset === offset ? memo.tail : await tailHash(fh, offset);
+    this.#lastTail = { fh, offset, tail };
     const { birthtimeNs } = await fh.stat({ bigint: true });
-    return { version: CHECKPOINT_VERSION, path: this.path, identity, offset, tail, savedAt: new Date().toISOString(), birthtimeNs: birthtimeNs.toString() };
+    return { version: CHECKPOINT_VERSION, path: this.path, identity, offset, tail, savedAt: isoTime(Date.now()), birthtimeNs: birthtimeNs.toString() };
   }
 
   async #openPath(): Promise<boolean> {
@@ -129,6 +133,8 @@ export class Follower {
     this.#firstAttempt = false;
     const cp = this.#opens === 0 ? this.#o.checkpoint : undefined;
     if (cp) {
+      // Loaded only when needed, as is copytruncate-copy.ts: every module loaded costs RSS at idle.
+      const { planResume } = await import("./resume.ts");
       const plan = await planResume(this.path, cp);
       if (plan.kind !== "fresh") {
         const rotated = plan.kind === "rotated";
@@ -151,7 +157,7 @@ export class Follower {
     }
     // A file may have appeared at the path and been rotated away between two looks: its rotated
     // name is a sibling born while we waited, and it comes before whatever is at the path now.
-    let fh: FileHandle | undefined;
+    let fh: OpenFile | undefined;
     try {
       fh = await open(this.path, "r");
     } catch (e) {
@@ -190,16 +196,22 @@ export class Follower {
     return true;
   }
 
-  #adopt(fh: FileHandle, identity: FileIdentity, offset: number): void {
+  #adopt(fh: OpenFile, identity: FileIdentity & { head?: Buffer }, offset: number): void {
     this.#opens++;
     this.#waitingSinceNs = undefined;
     this.#fh = fh;
-    this.#identity = { dev: identity.dev, ino: identity.ino, fingerprint: identity.fingerprint, fingerprintLength: identity.fingerprintLength };
+    this.#setIdentity(identity);
     this.#reader.reset(offset);
     this.#out.reset(fh, identity, offset);
     this.#partialSince = undefined;
     this.#rotatedAway = false;
     this.#lastDataAt = Date.now();
+  }
+
+  /** Only the four fields a checkpoint records (identify's result carries more). */
+  #setIdentity(identity: FileIdentity & { head?: Buffer }): void {
+    this.#identity = { dev: identity.dev, ino: identity.ino, fingerprint: identity.fingerprint, fingerprintLength: identity.fingerprintLength };
+    this.#head = identity.head;
   }
 
   /** Reads and writes one chunk: bytes read, 0 at the end of the file, -1 when it was truncated and refilled. */
@@ -240,13 +252,14 @@ export class Follower {
 
   async #checkPath(draining: boolean): Promise<StepResult> {
     const fh = this.#fh!;
-    const match = await compareIdentity(fh, this.#identity!);
+    this.#head ??= await verifiedHead(fh, this.#identity!);
+    const match = await compareIdentity(fh, this.#identity!, this.#head);
     const { size } = await fh.stat();
     if (match === "different" || size < this.#reader.pos) {
       await this.#truncated(size);
       return "progress";
     }
-    if (match === "grown") this.#identity = await identify(fh);
+    if (match === "grown") this.#setIdentity(await identify(fh));
     this.#out.sawSize(size);
     if (size > this.#reader.pos) return "progress"; // more to read: the watch hint was lost or late
     const atPath = await stat(this.path, { bigint: true }).catch(() => undefined);
@@ -288,6 +301,7 @@ export class Follower {
   /** copytruncate: read what we had not read yet from the copy, if there is one; returns its name. */
   async #finishFromCopy(): Promise<string | undefined> {
     const truncated = this.#fh!;
+    const { findCopy } = await import("./copytruncate-copy.ts");
     const copy = await findCopy(this.path, this.#identity!, this.#reader.pos, this.#reader.lastBytes());
     if (!copy) return undefined;
     this.#fh = copy.fh;

@@ -1,7 +1,7 @@
 // Which file is this? Device + inode alone breaks on inode reuse, so a fingerprint of the first
 // bytes (growing with the file up to FINGERPRINT_MAX) goes with them, as Filebeat and Vector do.
-import { createHash } from "node:crypto";
-import type { FileHandle } from "node:fs/promises";
+import type { OpenFile } from "./files.ts";
+import { sha256Hex } from "./sha256.ts";
 
 export const FINGERPRINT_MAX = 1024;
 
@@ -16,15 +16,15 @@ export interface FileIdentity {
 }
 
 export function sha256(data: Buffer): string {
-  return createHash("sha256").update(data).digest("hex");
+  return sha256Hex(data);
 }
 
-export async function statIds(fh: FileHandle): Promise<{ dev: string; ino: string; size: number }> {
+export async function statIds(fh: OpenFile): Promise<{ dev: string; ino: string; size: number }> {
   const st = await fh.stat({ bigint: true });
   return { dev: st.dev.toString(), ino: st.ino.toString(), size: Number(st.size) };
 }
 
-async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
+async function readAt(fh: OpenFile, position: number, length: number): Promise<Buffer> {
   const buf = Buffer.alloc(length);
   let got = 0;
   while (got < length) {
@@ -35,30 +35,43 @@ async function readAt(fh: FileHandle, position: number, length: number): Promise
   return buf.subarray(0, got);
 }
 
-/** The identity of an open file as it is now (its fingerprint over min(size, FINGERPRINT_MAX) bytes). */
-export async function identify(fh: FileHandle): Promise<FileIdentity & { size: number }> {
+/**
+ * The identity of an open file as it is now (its fingerprint over min(size, FINGERPRINT_MAX)
+ * bytes), with those bytes: comparing them later needs no hashing (see compareIdentity).
+ */
+export async function identify(fh: OpenFile): Promise<FileIdentity & { size: number; head: Buffer }> {
   const ids = await statIds(fh);
   const head = await readAt(fh, 0, Math.min(ids.size, FINGERPRINT_MAX));
-  return { ...ids, fingerprintLength: head.length, fingerprint: sha256(head) };
+  return { ...ids, fingerprintLength: head.length, fingerprint: sha256(head), head };
+}
+
+/** The bytes `known`'s fingerprint covers, if the file still starts with them (one hash, for an identity from a checkpoint). */
+export async function verifiedHead(fh: OpenFile, known: FileIdentity): Promise<Buffer | undefined> {
+  const head = await readAt(fh, 0, known.fingerprintLength);
+  return head.length === known.fingerprintLength && sha256(head) === known.fingerprint ? head : undefined;
 }
 
 export type Match = "same" | "grown" | "different";
 
 /**
  * Does the open file still hold the content `known` was taken from? "grown": same file whose
- * fingerprint can now cover more bytes (call identify again to extend it).
+ * fingerprint can now cover more bytes (call identify again to extend it). `knownHead`, the bytes
+ * the fingerprint was taken from, replaces hashing by a byte comparison: a follower compares on
+ * every poll, and a hash that runs 4 times a second soon gets compiled by V8's optimizing tiers,
+ * whose code pages cost several MiB of RSS (docs/decisions.md).
  */
-export async function compareIdentity(fh: FileHandle, known: FileIdentity): Promise<Match> {
+export async function compareIdentity(fh: OpenFile, known: FileIdentity, knownHead?: Buffer): Promise<Match> {
   const ids = await statIds(fh);
   if (ids.dev !== known.dev || ids.ino !== known.ino) return "different";
   if (ids.size < known.fingerprintLength) return "different";
   const head = await readAt(fh, 0, known.fingerprintLength);
-  if (sha256(head) !== known.fingerprint) return "different";
+  const same = knownHead?.length === known.fingerprintLength ? head.equals(knownHead) : sha256(head) === known.fingerprint;
+  if (!same) return "different";
   return known.fingerprintLength < FINGERPRINT_MAX && ids.size > known.fingerprintLength ? "grown" : "same";
 }
 
 /** Hash of the bytes just before `offset` (up to 64): a resume only trusts an offset whose preceding bytes still match. */
-export async function tailHash(fh: FileHandle, offset: number): Promise<{ length: number; sha256: string }> {
+export async function tailHash(fh: OpenFile, offset: number): Promise<{ length: number; sha256: string }> {
   const length = Math.min(offset, 64);
   const bytes = await readAt(fh, offset - length, length);
   return { length: bytes.length, sha256: sha256(bytes) };

@@ -2,7 +2,7 @@
 // whole lines (framing.ts). It keeps the unfinished last line, grows the buffer only for a line
 // longer than it (up to --max-line-bytes) and shrinks back after, and remembers the last bytes it
 // read so a truncate-and-refill behind its back can be noticed.
-import type { FileHandle } from "node:fs/promises";
+import type { OpenFile } from "./files.ts";
 import { frameLines } from "./framing.ts";
 import { readAt } from "./identity.ts";
 
@@ -61,7 +61,7 @@ export class LineReader {
    * longer the ones we read (the file was truncated and refilled). Otherwise call commit() once
    * the chunk's lines are written, before the next read.
    */
-  async read(fh: FileHandle): Promise<Chunk | "eof" | "changed"> {
+  async read(fh: OpenFile): Promise<Chunk | "eof" | "changed"> {
     if (this.#carry === this.#buf.length) {
       // A line longer than the buffer: grow, up to what the longest allowed line needs.
       const bigger = Buffer.allocUnsafe(Math.min(this.#buf.length * 2, this.#maxLineBytes + CHUNK_BYTES));

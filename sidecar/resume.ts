@@ -2,20 +2,20 @@
 // when the file is the same one (device, inode, fingerprint) and the bytes before the offset still
 // match; a file rotated away while we were down is looked for beside the path by its inode, so its
 // unread end is not lost.
-import { open, readdir, stat, type FileHandle } from "node:fs/promises";
+import { open, readdir, stat, type OpenFile } from "./files.ts";
 import { dirname, join } from "node:path";
 import type { Checkpoint } from "./checkpoint.ts";
 import { compareIdentity, tailHash } from "./identity.ts";
 
 export type ResumePlan =
   /** The file at the path is the checkpointed one: continue at offset. */
-  | { kind: "continue"; fh: FileHandle; offset: number }
+  | { kind: "continue"; fh: OpenFile; offset: number }
   /** The checkpointed file was rotated to `rotatedPath`: finish it from offset, then follow the path from 0. */
-  | { kind: "rotated"; fh: FileHandle; offset: number; rotatedPath: string }
+  | { kind: "rotated"; fh: OpenFile; offset: number; rotatedPath: string }
   /** Nothing usable: the path holds other content (rotated, truncated or replaced while we were down). */
   | { kind: "fresh"; reason: string };
 
-async function matches(fh: FileHandle, cp: Checkpoint): Promise<string | undefined> {
+async function matches(fh: OpenFile, cp: Checkpoint): Promise<string | undefined> {
   if ((await compareIdentity(fh, cp.identity)) === "different") return "identity (device, inode, first bytes) differs";
   const { size } = await fh.stat();
   if (size < cp.offset) return `file is shorter (${size} bytes) than the checkpoint offset ${cp.offset}`;
@@ -24,8 +24,8 @@ async function matches(fh: FileHandle, cp: Checkpoint): Promise<string | undefin
   return undefined;
 }
 
-async function openIfMatching(path: string, cp: Checkpoint): Promise<FileHandle | undefined> {
-  let fh: FileHandle;
+async function openIfMatching(path: string, cp: Checkpoint): Promise<OpenFile | undefined> {
+  let fh: OpenFile;
   try {
     fh = await open(path, "r");
   } catch {
@@ -37,7 +37,7 @@ async function openIfMatching(path: string, cp: Checkpoint): Promise<FileHandle 
 }
 
 /** Rotated files usually stay in the same directory (app.log.1): find one with the checkpoint's inode. */
-async function findRotated(path: string, cp: Checkpoint): Promise<{ fh: FileHandle; rotatedPath: string } | undefined> {
+async function findRotated(path: string, cp: Checkpoint): Promise<{ fh: OpenFile; rotatedPath: string } | undefined> {
   const dir = dirname(path);
   let names: string[];
   try {

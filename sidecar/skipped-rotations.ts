@@ -3,14 +3,14 @@
 // (app.log.1, app.log-2024…) born after the file we finished and before the one now at the path
 // are exactly those generations; birth times (statx) order them. File times come from a coarse
 // clock (a few ms), so the bounds are inclusive and files already read are excluded by inode.
-import { open, readdir, stat, type FileHandle } from "node:fs/promises";
+import { open, readdir, stat, type OpenFile } from "./files.ts";
 import { basename, dirname, join } from "node:path";
 
 const COMPRESSED = /\.(gz|bz2|xz|zst|lz4|zip)$/;
 
 export interface Skipped {
   readonly path: string;
-  readonly fh: FileHandle;
+  readonly fh: OpenFile;
 }
 
 /**

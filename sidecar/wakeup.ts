@@ -1,8 +1,11 @@
 // Wake-ups for one followed path: fs.watch on its directory is only a hint (inotify queues
 // overflow, and a symlink's target may live elsewhere); the caller's timeout is the stat poll
 // that stays the truth.
-import { watch, type FSWatcher } from "node:fs";
+import type { FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
+
+// Not a named import from "node:fs": its facade loads fs.promises and the fs streams (see files.ts).
+const { watch } = process.getBuiltinModule("node:fs");
 
 export class Waker {
   readonly #dir: string;

@@ -1,0 +1,39 @@
+// What the sidecar loads decides most of its idle RSS (docs/decisions.md, "The sidecar's memory at
+// idle"): following a file to stdout in raw format must not load node:crypto, or node:fs/promises
+// (with readline and the REPL history) and the fs streams, which any named import from "node:fs"
+// would load.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { CLI, tempDir, until } from "./harness.ts";
+
+test("an idle raw-format sidecar has not loaded node:crypto, node:fs/promises or the fs streams", async (t) => {
+  const dir = tempDir(t);
+  const log = join(dir, "app.log");
+  writeFileSync(log, "one\ntwo\n");
+  const report = join(dir, "loaded.json");
+  // Runs inside the sidecar: once its output arrived, the test asks (SIGUSR2) for what is loaded.
+  const preload = join(dir, "report-loaded.mjs");
+  writeFileSync(
+    preload,
+    `process.on("SIGUSR2", () => {
+      process.getBuiltinModule("node:fs").writeFileSync(${JSON.stringify(report)}, JSON.stringify(process.moduleLoadList));
+    });\n`,
+  );
+  const child = spawn(process.execPath, ["--import", preload, CLI, "sidecar", "--file", log], { stdio: ["ignore", "pipe", "pipe"] });
+  t.after(() => {
+    child.kill("SIGKILL");
+  });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  await until(() => out === "one\ntwo\n", 10_000, "the file's two lines on stdout");
+  child.kill("SIGUSR2");
+  await until(() => existsSync(report), 5_000, "the list of loaded modules");
+  const loaded = JSON.parse(readFileSync(report, "utf8")) as string[];
+  for (const unwanted of ["NativeModule crypto", "NativeModule fs/promises", "NativeModule internal/repl/history", "NativeModule internal/fs/streams"]) {
+    assert.ok(!loaded.includes(unwanted), `${unwanted} is not loaded`);
+  }
+  assert.ok(loaded.includes("NativeModule net"), "the list is real: stdout on a pipe loads net");
+});
