@@ -2,15 +2,12 @@
 // mounted certificate files, registered with the MutatingWebhookConfiguration we ship (only its
 // clientConfig changed), and every pod goes through the API as kubectl would send it.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
 import {
   apiErrorCode,
   clientFor,
-  issueServingCert,
   parseObjects,
   registerMutatingWebhook,
   startControlPlane,
@@ -18,7 +15,7 @@ import {
   type RegisteredWebhook,
   type TestClient,
 } from "./harness/index.ts";
-import { applicationPodYAML, createPodRaw, metricValue, shippedWebhookConfiguration, startWebhook, type WebhookProcess } from "./webhook-process.ts";
+import { applicationPodYAML, createPodRaw, metricValue, shippedWebhookConfiguration, startWebhook, writeServingCertFiles, type WebhookProcess } from "./webhook-process.ts";
 
 const START_MS = 10 * 60_000;
 const SIDECARS = ["error-log", "access-log"];
@@ -61,12 +58,10 @@ describe("injection through the API server, webhook with mounted certificate fil
   before(async () => {
     cp = await startControlPlane({ withControllerManager: true });
     client = clientFor(cp);
-    certDir = mkdtempSync(join(tmpdir(), "tailcar-e2e-certs-"));
-    const serving = await issueServingCert(cp.ca, { ips: ["127.0.0.1"] });
-    writeFileSync(join(certDir, "tls.crt"), serving.cert);
-    writeFileSync(join(certDir, "tls.key"), serving.key, { mode: 0o600 });
+    const certs = await writeServingCertFiles(cp.ca);
+    certDir = certs.dir;
     // --kubeconfig lets --sidecar-mode auto read the server's version (1.34: native sidecars).
-    webhook = await startWebhook(["--tls-cert", join(certDir, "tls.crt"), "--tls-key", join(certDir, "tls.key"), "--kubeconfig", cp.kubeconfigPath]);
+    webhook = await startWebhook([...certs.args, "--kubeconfig", cp.kubeconfigPath]);
     await client.createNamespace("enabled-ns", { "tailcar.io/injection": "enabled" });
     await client.createNamespace("plain-ns");
     await client.createNamespace("disabled-ns", { "tailcar.io/injection": "disabled" });

@@ -2,14 +2,12 @@
 // the app's command and the injected sidecar's exact command, args and env as local processes (each
 // volume a temporary folder), and check what `kubectl logs POD -c error-log` would show.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync, rmSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import type { V1Pod } from "@kubernetes/client-node";
-import { clientFor, issueServingCert, pollUntil, registerMutatingWebhook, sleep, startControlPlane, type ControlPlane, type RegisteredWebhook, type TestClient } from "./harness/index.ts";
+import { clientFor, pollUntil, registerMutatingWebhook, sleep, startControlPlane, type ControlPlane, type RegisteredWebhook, type TestClient } from "./harness/index.ts";
 import { prepareLocalPod, type LocalPod } from "./run-pod-locally.ts";
-import { shippedWebhookConfiguration, startWebhook, type WebhookProcess } from "./webhook-process.ts";
+import { shippedWebhookConfiguration, startWebhook, writeServingCertFiles, type WebhookProcess } from "./webhook-process.ts";
 
 const START_MS = 10 * 60_000;
 const LINES = 2_000;
@@ -48,11 +46,9 @@ describe("the injected sidecar, run as the kubelet would, streams every line the
   before(async () => {
     cp = await startControlPlane({ withControllerManager: false });
     client = clientFor(cp);
-    certDir = mkdtempSync(join(tmpdir(), "tailcar-e2e-certs-"));
-    const serving = await issueServingCert(cp.ca, { ips: ["127.0.0.1"] });
-    writeFileSync(join(certDir, "tls.crt"), serving.cert);
-    writeFileSync(join(certDir, "tls.key"), serving.key, { mode: 0o600 });
-    webhook = await startWebhook(["--tls-cert", join(certDir, "tls.crt"), "--tls-key", join(certDir, "tls.key"), "--kubeconfig", cp.kubeconfigPath]);
+    const certs = await writeServingCertFiles(cp.ca);
+    certDir = certs.dir;
+    webhook = await startWebhook([...certs.args, "--kubeconfig", cp.kubeconfigPath]);
     await client.createNamespace("logs", { "tailcar.io/injection": "enabled" });
     registered = await registerMutatingWebhook(client, shippedWebhookConfiguration(), webhook.url, cp.caPEM, { namespace: "logs", pod: writerPod("probe") });
   }, { timeout: START_MS });

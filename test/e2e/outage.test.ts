@@ -1,14 +1,11 @@
 // A webhook outage: failurePolicy Ignore admits pods untouched while the webhook is down, and when
 // it comes back it reports them (log line, Event on the pod, tailcar_webhook_missed_pods).
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import type { CoreV1Event, V1Pod } from "@kubernetes/client-node";
 import {
   clientFor,
-  issueServingCert,
   parseObjects,
   pollUntil,
   registerMutatingWebhook,
@@ -17,7 +14,7 @@ import {
   type RegisteredWebhook,
   type TestClient,
 } from "./harness/index.ts";
-import { applicationPodYAML, metricValue, shippedWebhookConfiguration, startWebhook, type WebhookProcess } from "./webhook-process.ts";
+import { applicationPodYAML, metricValue, shippedWebhookConfiguration, startWebhook, writeServingCertFiles, type WebhookProcess } from "./webhook-process.ts";
 
 const START_MS = 10 * 60_000;
 
@@ -40,12 +37,10 @@ describe("webhook outage: pods admitted untouched, then reported when the webhoo
   before(async () => {
     cp = await startControlPlane({ withControllerManager: false });
     client = clientFor(cp);
-    certDir = mkdtempSync(join(tmpdir(), "tailcar-e2e-certs-"));
-    const serving = await issueServingCert(cp.ca, { ips: ["127.0.0.1"] });
-    writeFileSync(join(certDir, "tls.crt"), serving.cert);
-    writeFileSync(join(certDir, "tls.key"), serving.key, { mode: 0o600 });
+    const certs = await writeServingCertFiles(cp.ca);
+    certDir = certs.dir;
     // --kubeconfig gives the webhook API access, which turns --report-missed-pods on.
-    args = ["--tls-cert", join(certDir, "tls.crt"), "--tls-key", join(certDir, "tls.key"), "--kubeconfig", cp.kubeconfigPath];
+    args = [...certs.args, "--kubeconfig", cp.kubeconfigPath];
     webhook = await startWebhook(args);
     await client.createNamespace("outage", { "tailcar.io/injection": "enabled" });
     registered = await registerMutatingWebhook(client, shippedWebhookConfiguration(), webhook.url, cp.caPEM, { namespace: "outage", pod: application("probe") });

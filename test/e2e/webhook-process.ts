@@ -1,10 +1,11 @@
 // The real `tailcar webhook` as a child process on 127.0.0.1, as the e2e tests and the demo run it:
 // started from the built CLI, its JSON log kept in a file, its port read from its `listening` line.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { issueServingCert, type KeyPairPEM } from "./harness/certs.ts";
 import { pollUntil } from "./harness/poll.ts";
 import { forgetOnExit, removeOnExit, startProcess, type ManagedProcess } from "./harness/processes.ts";
 
@@ -67,6 +68,22 @@ function parseLines(text: string): LogLine[] {
 }
 
 /** Starts `tailcar webhook ARGS --address 127.0.0.1 --port PORT`; resolves once it listens (and is ready). */
+export interface ServingCertFiles {
+  /** The temporary folder holding tls.crt and tls.key; the caller removes it. */
+  readonly dir: string;
+  /** `--tls-cert FILE --tls-key FILE` for `tailcar webhook`. */
+  readonly args: readonly string[];
+}
+
+/** A serving certificate for 127.0.0.1 signed by the control plane's CA, written as the webhook's mounted cert files. */
+export async function writeServingCertFiles(ca: KeyPairPEM): Promise<ServingCertFiles> {
+  const dir = mkdtempSync(join(tmpdir(), "tailcar-e2e-certs-"));
+  const serving = await issueServingCert(ca, { ips: ["127.0.0.1"] });
+  writeFileSync(join(dir, "tls.crt"), serving.cert);
+  writeFileSync(join(dir, "tls.key"), serving.key, { mode: 0o600 });
+  return { dir, args: ["--tls-cert", join(dir, "tls.crt"), "--tls-key", join(dir, "tls.key")] };
+}
+
 export async function startWebhook(args: readonly string[], options: StartWebhookOptions = {}): Promise<WebhookProcess> {
   const dir = mkdtempSync(join(tmpdir(), "tailcar-webhook-e2e-"));
   removeOnExit(dir);
