@@ -201,6 +201,36 @@ export async function memoryProbe(t: Tailer, dir: string, growth: Buffer): Promi
   }
 }
 
+/**
+ * Idle memory after `settleMs` more: a minute of stat polls and checkpoints touches pages (the
+ * young generation's) that 1.5 s after start-up are not resident yet. All instances of all tailers
+ * run at once, so the wait is paid once; each reads its own small file to a drained pipe.
+ */
+export async function settledProbe(tailers: readonly Tailer[], instances: number, dir: string, settleMs: number): Promise<Map<string, MemoryKiB[]>> {
+  const running: { t: Tailer; c: ChildProcess }[] = [];
+  try {
+    for (const t of tailers) {
+      for (let i = 0; i < instances; i++) {
+        const small = await makeSmallFile(dir, `settled-${running.length}-${Date.now()}.log`);
+        const c = start(t.command, t.args(small.path), ["ignore", "pipe", "pipe"]);
+        running.push({ t, c });
+        await received(c, small.size, `${t.name} (settled)`, stderrTail(c));
+        c.stdout!.resume();
+      }
+    }
+    await sleep(settleMs);
+    const out = new Map<string, MemoryKiB[]>();
+    for (const { t, c } of running) {
+      const list = out.get(t.name) ?? [];
+      list.push(await memory(c.pid!));
+      out.set(t.name, list);
+    }
+    return out;
+  } finally {
+    await Promise.all(running.map(({ c }) => stop(c)));
+  }
+}
+
 export interface LatencySample { latenciesMs: number[]; written: number; received: number }
 
 /** Appends stamped lines at `rate` lines/s for `seconds`, and times each one's arrival on stdout. */

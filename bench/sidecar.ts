@@ -7,7 +7,7 @@ import { mkdtemp, rm, open } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeLinesFile } from "./gen.ts";
-import { throughput, memoryProbe, latency, killAll, type MemorySample, type ThroughputSample } from "./probes.ts";
+import { throughput, memoryProbe, settledProbe, latency, killAll, type MemorySample, type ThroughputSample } from "./probes.ts";
 import { summarize, pairedRatios, percentile, type Summary } from "./stats.ts";
 import { coreutils, busybox, naiveReader, tailcar, sidecarBuilt, snapshotBuild, type Tailer } from "./tailers.ts";
 import { benchTransforms, type TransformResult } from "./transform.ts";
@@ -21,6 +21,7 @@ const MiB = 1024 * 1024;
 const FILE_BYTES = (quick ? 32 : 256) * MiB;
 const ROUNDS = quick ? 3 : 5;
 const MEM_ROUNDS = quick ? 1 : 3;
+const SETTLE_SECONDS = quick ? 10 : 60;
 const LATENCY = quick ? { rounds: 1, seconds: 2 } : { rounds: 3, seconds: 4 };
 const BLOCKED_GROWTH = 64 * MiB;
 /** The Node flags the image's `tailcar` entry (sidecar/tailcar-entry.sh) uses for raw format; json gets none. */
@@ -33,12 +34,12 @@ function progress(msg: string): void {
 }
 
 export interface ThroughputRow { name: string; baseline: boolean; mbPerS: Summary; steadyMbPerS: Summary; ratio: Summary; cpuSPerGB: Summary; cpuRatio: Summary; afterRssMiB: Summary; afterAnonMiB: Summary }
-export interface MemoryRow { name: string; baseline: boolean; rssMiB: Summary; anonMiB: Summary }
+export interface MemoryRow { name: string; baseline: boolean; rssMiB: Summary; anonMiB: Summary; settledRssMiB: Summary; settledAnonMiB: Summary }
 export interface BlockedRow { name: string; baseline: boolean; growthRssMiB: Summary; growthAnonMiB: Summary }
 export interface LatencyRow { name: string; baseline: boolean; p50Ms: Summary; p99Ms: Summary; maxMs: number; written: number; received: number }
 export interface SidecarResults {
   date: string; quick: boolean; cores: number; loadAvg: { start: number; end: number }; cpuModel: string; node: string; sidecarBuilt: boolean;
-  fileBytes: number; fileLines: number; rounds: number; memRounds: number; latency: { rounds: number; seconds: number; rate: number };
+  fileBytes: number; fileLines: number; rounds: number; memRounds: number; settleSeconds: number; latency: { rounds: number; seconds: number; rate: number };
   throughput: ThroughputRow[]; idle: MemoryRow[]; blocked: BlockedRow[]; latencyRows: LatencyRow[]; transforms: TransformResult[];
 }
 
@@ -143,18 +144,28 @@ async function main(): Promise<void> {
     const blocked: BlockedRow[] = [];
     // A smoke run skips busybox here: its memory and its 1 s poll are known, and time is short.
     const slowOnes = tailers.filter((t) => t.format === undefined && !reference.includes(t) && !(quick && t === bb));
+    progress(`memory: ${MEM_ROUNDS} of each tailer idling together for ${SETTLE_SECONDS} s`);
+    const settled = await settledProbe(slowOnes, MEM_ROUNDS, dir, SETTLE_SECONDS * 1000);
     for (const t of slowOnes) {
       const ms: MemorySample[] = [];
+      const later = settled.get(t.name) ?? [];
       for (let r = 0; r < MEM_ROUNDS; r++) ms.push(await memoryProbe(t, dir, growth));
       const mib = (f: (m: (typeof ms)[number]) => number): Summary => summarize(ms.map((m) => f(m) / 1024));
-      idle.push({ name: t.name, baseline: t.isBaseline, rssMiB: mib((m) => m.idle.rss), anonMiB: mib((m) => m.idle.anonymous) });
+      idle.push({
+        name: t.name,
+        baseline: t.isBaseline,
+        rssMiB: mib((m) => m.idle.rss),
+        anonMiB: mib((m) => m.idle.anonymous),
+        settledRssMiB: summarize(later.map((m) => m.rss / 1024)),
+        settledAnonMiB: summarize(later.map((m) => m.anonymous / 1024)),
+      });
       blocked.push({
         name: t.name,
         baseline: t.isBaseline,
         growthRssMiB: mib((m) => m.blockedPeak.rss - m.blockedBefore.rss),
         growthAnonMiB: mib((m) => m.blockedPeak.anonymous - m.blockedBefore.anonymous),
       });
-      progress(`memory ${t.name}: idle RSS ${idle.at(-1)!.rssMiB.median.toFixed(1)} MiB, anonymous ${idle.at(-1)!.anonMiB.median.toFixed(1)} MiB; blocked growth ${blocked.at(-1)!.growthRssMiB.median.toFixed(1)} MiB`);
+      progress(`memory ${t.name}: idle RSS ${idle.at(-1)!.rssMiB.median.toFixed(1)} MiB (${idle.at(-1)!.settledRssMiB.median.toFixed(1)} after ${SETTLE_SECONDS} s), anonymous ${idle.at(-1)!.anonMiB.median.toFixed(1)} MiB; blocked growth ${blocked.at(-1)!.growthRssMiB.median.toFixed(1)} MiB`);
     }
 
     const latencyRows: LatencyRow[] = [];
@@ -179,7 +190,7 @@ async function main(): Promise<void> {
 
     const results: SidecarResults = {
       date: new Date().toISOString(), quick, cores: cpus().length, loadAvg: { start: loadAtStart, end: loadavg()[0]! }, cpuModel: cpus()[0]?.model ?? "unknown",
-      node: process.version, sidecarBuilt: build !== undefined, fileBytes: size, fileLines: lines, rounds: ROUNDS, memRounds: MEM_ROUNDS,
+      node: process.version, sidecarBuilt: build !== undefined, fileBytes: size, fileLines: lines, rounds: ROUNDS, memRounds: MEM_ROUNDS, settleSeconds: SETTLE_SECONDS,
       latency: { ...LATENCY, rate: 1000 }, throughput: throughputRows, idle, blocked, latencyRows, transforms,
     };
     const md = renderSidecar(results);

@@ -2,12 +2,12 @@
 // to deliver every line of a 64 MiB file to a writable stream, tail-file's per-line 'line'
 // events against the sidecar's tailer (reads at byte offsets, writes whole-line chunks).
 //   node bench/tail-file-vs-reader.ts [MiB] [rounds]
-import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, createWriteStream, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseSidecarConfig } from "../sidecar/config.ts";
-import { StreamSink } from "../sidecar/stdout-sink.ts";
+import { FdSink } from "../sidecar/fd-sink.ts";
 import { startTailer } from "../sidecar/tailer.ts";
 
 interface TailFile {
@@ -69,8 +69,8 @@ function tailFileRun(done: () => void): Promise<() => Promise<void>> {
 }
 
 async function readerRun(done: () => void): Promise<() => Promise<void>> {
-  const out = createWriteStream("/dev/null");
-  const sink = new StreamSink(out);
+  const out = openSync("/dev/null", "w");
+  const sink = new FdSink(out);
   let seen = 0;
   const counting = {
     async write(batch: { file: string; data: Buffer }): Promise<void> {
@@ -84,7 +84,7 @@ async function readerRun(done: () => void): Promise<() => Promise<void>> {
   return async () => {
     tailer.stop();
     await tailer.done;
-    out.end();
+    closeSync(out);
   };
 }
 

@@ -4,7 +4,7 @@ import { ConfigError, SETTINGS, parseSidecarConfig, type SidecarConfig } from ".
 import type { LineTransform } from "./line-transform.ts";
 import { log } from "./log.ts";
 import type { Sink } from "./sink.ts";
-import { StreamSink } from "./stdout-sink.ts";
+import { FdSink } from "./fd-sink.ts";
 import { startTailer } from "./tailer.ts";
 
 export function helpText(): string {
@@ -30,12 +30,22 @@ async function transformFactory(config: SidecarConfig): Promise<((file: string) 
   return (file) => createTransform(config, file);
 }
 
-async function createOutput(config: SidecarConfig): Promise<{ sink: Sink; close(): void }> {
-  if (config.sink === "stdout") return { sink: new StreamSink(process.stdout), close: () => undefined };
+interface Output {
+  readonly sink: Sink;
+  close(): void;
+  /** Is a write still waiting for a reader that does not read? */
+  blocked(): boolean;
+}
+
+async function createOutput(config: SidecarConfig): Promise<Output> {
+  if (config.sink === "stdout") {
+    const sink = new FdSink(1);
+    return { sink, close: () => undefined, blocked: () => sink.pending > 0 };
+  }
   const { createSink } = await import("./sinks/index.ts");
   const sink = createSink(config);
   if (!sink) throw new ConfigError(`--sink ${config.sink}: no such sink`);
-  return { sink, close: () => sink.close() };
+  return { sink, close: () => sink.close(), blocked: () => false };
 }
 
 export async function run(argv: readonly string[]): Promise<number> {
@@ -73,8 +83,12 @@ export async function run(argv: readonly string[]): Promise<number> {
   output.close();
   const code = reason === "error" ? 1 : 0;
   log("info", "stopped", { reason, drained });
-  // A write still stuck in a blocked stdout would keep the process alive: its lines are not in the
-  // checkpoint, so a restart sends them again.
+  // Lines still on their way are not in the checkpoint, so a restart sends them again. A write
+  // parked in a blocked stdout cannot be abandoned (fd-sink.ts): exit would wait for the reader.
+  if (!drained && output.blocked()) {
+    log("warn", "stdout is still blocked after the drain timeout: ending the process with SIGKILL (what is not written is not in the checkpoint, a restart sends it)");
+    process.kill(process.pid, "SIGKILL");
+  }
   if (!drained) process.exit(code);
   return code;
 }

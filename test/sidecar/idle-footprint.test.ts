@@ -1,7 +1,7 @@
 // What the sidecar loads decides most of its idle RSS (docs/decisions.md, "The sidecar's memory at
-// idle"): following a file to stdout in raw format must not load node:crypto, or node:fs/promises
+// idle"): following a file to stdout in raw format must not load node:crypto, node:fs/promises
 // (with readline and the REPL history) and the fs streams, which any named import from "node:fs"
-// would load.
+// would load, or net and the stream modules, which process.stdout on a pipe would load.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CLI, tempDir, until } from "./harness.ts";
 
-test("an idle raw-format sidecar has not loaded node:crypto, node:fs/promises or the fs streams", async (t) => {
+test("an idle raw-format sidecar writing to a pipe has not loaded node:crypto, node:fs/promises, the fs streams, net or stream", async (t) => {
   const dir = tempDir(t);
   const log = join(dir, "app.log");
   writeFileSync(log, "one\ntwo\n");
@@ -32,8 +32,8 @@ test("an idle raw-format sidecar has not loaded node:crypto, node:fs/promises or
   child.kill("SIGUSR2");
   await until(() => existsSync(report), 5_000, "the list of loaded modules");
   const loaded = JSON.parse(readFileSync(report, "utf8")) as string[];
-  for (const unwanted of ["NativeModule crypto", "NativeModule fs/promises", "NativeModule internal/repl/history", "NativeModule internal/fs/streams"]) {
+  for (const unwanted of ["NativeModule crypto", "NativeModule fs/promises", "NativeModule internal/repl/history", "NativeModule internal/fs/streams", "NativeModule net", "NativeModule stream"]) {
     assert.ok(!loaded.includes(unwanted), `${unwanted} is not loaded`);
   }
-  assert.ok(loaded.includes("NativeModule net"), "the list is real: stdout on a pipe loads net");
+  assert.ok(loaded.includes("NativeModule internal/fs/watchers"), "the list is real: following a file loads fs.watch");
 });
