@@ -1,30 +1,78 @@
 // The webhook benchmark (issue 3): POST /mutate with the Kubernetes docs' `application` pod against
 // a no-op express handler (same TLS, same server settings, express.json, answers allowed:true)
-// measured in the same run, rounds alternating between the two. Both servers run in this process;
-// the load comes from a child process (bench/webhook-load.ts), over keep-alive HTTPS.
+// measured in the same run, rounds alternating between the servers. Each server runs in a process
+// of its own (bench/webhook-server.ts); the load comes from another (bench/webhook-load.ts), over
+// keep-alive HTTPS.
 // Usage: node bench/webhook.ts [--quick] [--write]  (a full run writes BENCHMARKS.md and
 // bench/results/webhook.json; a quick one only prints, unless --write). Progress goes to stderr.
 import { spawn } from "node:child_process";
-import { openSync, readFileSync, writeSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import express from "express";
 import { parse } from "yaml";
 import { generateCertBundle } from "../webhook/certs.ts";
-import { batchedSink, createLogger } from "../webhook/log.ts";
-import { createMetrics } from "../webhook/metrics.ts";
 import { DEFAULT_INJECT_OPTIONS } from "../webhook/options.ts";
 import { admit } from "../webhook/admit.ts";
 import { jsonBody } from "../webhook/json-body.ts";
-import { BODY_LIMIT_BYTES, createApp, Readiness, serve, type RunningServer } from "../webhook/server.ts";
+import { BODY_LIMIT_BYTES } from "../webhook/server.ts";
 import { writeJson, writeSection } from "./report.ts";
 import { formatRange, pairedRatios, summarize, type Summary } from "./stats.ts";
 import type { LoadResult, LoadSpec } from "./webhook-load.ts";
+import type { ServerKind, ServerSpec } from "./webhook-server.ts";
 
 const SELF = fileURLToPath(import.meta.url);
 const LOAD = fileURLToPath(new URL("webhook-load.ts", import.meta.url));
 const OPEN_LOOP_RATE = 500;
 const OPEN_LOOP_WARMUP_SECONDS = 1;
+
+const SERVER = fileURLToPath(new URL("webhook-server.ts", import.meta.url));
+
+interface ServerProcess {
+  readonly port: number;
+  /** user+system CPU seconds the server process has used so far (/proc, 10 ms ticks). */
+  cpuSeconds(): number;
+  stop(): Promise<void>;
+}
+
+/** Starts one benchmark server in a process of its own (bench/webhook-server.ts). */
+function startServer(spec: ServerSpec): Promise<ServerProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [SERVER], { stdio: ["pipe", "pipe", "inherit"] });
+    const exited = new Promise<void>((done) => child.on("exit", () => done()));
+    const failed = (why: string): void => {
+      child.kill("SIGKILL");
+      reject(new Error(`benchmark server ${spec.kind}: ${why}`));
+    };
+    const timer = setTimeout(() => failed("not listening after 30 s"), 30_000);
+    const early = (code: number | null): void => failed(`exited with ${code} before listening`);
+    child.on("exit", early);
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      out += d;
+      const line = out.split("\n")[0];
+      if (!out.includes("\n") || line === undefined) return;
+      clearTimeout(timer);
+      child.off("exit", early);
+      const pid = child.pid!;
+      resolve({
+        port: (JSON.parse(line) as { port: number }).port,
+        cpuSeconds() {
+          const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+          const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+          return (Number(fields[11]) + Number(fields[12])) / 100;
+        },
+        async stop() {
+          child.kill("SIGTERM");
+          const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
+          await exited;
+          clearTimeout(killer);
+        },
+      });
+    });
+    child.stdin.end(JSON.stringify(spec));
+  });
+}
 
 export function runLoad(spec: LoadSpec): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
@@ -141,22 +189,18 @@ export async function benchWebhook(quick: boolean): Promise<WebhookResults> {
   const concurrency = 16;
   const bundle = await generateCertBundle({ dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] });
   const tls = { cert: bundle.cert, key: bundle.key };
-  // The real server logs a JSON line per admission; keep that cost, but into /dev/null.
-  const devNull = openSync("/dev/null", "w");
-  const logger = createLogger(batchedSink((chunk) => void writeSync(devNull, chunk)));
-  const readiness = new Readiness();
   const body = applicationReview();
-  // tailcar's own answer for this pod, precomputed: the third server shows what answering with
-  // those bytes costs by itself, apart from computing them.
-  const tailcarText = JSON.stringify(admit(JSON.parse(body), DEFAULT_INJECT_OPTIONS).body);
-  const servers: { name: string; openLoop: boolean; running: RunningServer }[] = [
-    { name: "no-op express handler (baseline)", openLoop: true, running: await serve(noopApp(), { port: 0, address: "127.0.0.1", tls }, readiness) },
-    { name: "tailcar /mutate", openLoop: true, running: await serve(createApp({ options: DEFAULT_INJECT_OPTIONS, metrics: createMetrics(), logger, readiness }), { port: 0, address: "127.0.0.1", tls }, readiness) },
-    { name: "reference: tailcar's answer, not computed", openLoop: false, running: await serve(tailcarShapedApp(tailcarText), { port: 0, address: "127.0.0.1", tls }, readiness) },
-    { name: "reference + admit() computed and dropped", openLoop: false, running: await serve(tailcarShapedApp(tailcarText, (review) => void admit(review, DEFAULT_INJECT_OPTIONS)), { port: 0, address: "127.0.0.1", tls }, readiness) },
+  const answerBytes = JSON.stringify(admit(JSON.parse(body), DEFAULT_INJECT_OPTIONS).body).length;
+  const kinds: { name: string; kind: ServerKind; openLoop: boolean }[] = [
+    { name: "no-op express handler (baseline)", kind: "noop", openLoop: true },
+    { name: "tailcar /mutate", kind: "tailcar", openLoop: true },
+    { name: "reference: tailcar's answer, not computed", kind: "reference", openLoop: false },
+    { name: "reference + admit() computed and dropped", kind: "reference-admit", openLoop: false },
   ];
-  const samples = servers.map(() => ({ rps: [] as number[], p50: [] as number[], p99: [] as number[], oP50: [] as number[], oP99: [] as number[], oMax: [] as number[], cpuUs: [] as number[], errors: 0 }));
+  const servers: { name: string; openLoop: boolean; running: ServerProcess }[] = [];
+  const samples = kinds.map(() => ({ rps: [] as number[], p50: [] as number[], p99: [] as number[], oP50: [] as number[], oP99: [] as number[], oMax: [] as number[], cpuUs: [] as number[], errors: 0 }));
   try {
+    for (const k of kinds) servers.push({ name: k.name, openLoop: k.openLoop, running: await startServer({ kind: k.kind, tls }) });
     // Warm-up: JIT, TLS sessions.
     for (const s of servers) await runLoad({ port: s.running.port, ca: bundle.caCert, body, seconds: quick ? 1 : 2, concurrency });
     for (let round = 0; round < rounds; round++) {
@@ -165,18 +209,17 @@ export async function benchWebhook(quick: boolean): Promise<WebhookResults> {
       const order = round % 2 === 0 ? forward : forward.reverse();
       for (const i of order) {
         const s = servers[i]!;
-        // Both servers live in this process and only one is loaded at a time, so this process's CPU
-        // time per request is the server's cost: a figure that other load on the machine disturbs
-        // far less than throughput.
-        const cpu0 = process.cpuUsage();
+        // Each server is a process of its own, so its CPU time per request is its cost alone: a
+        // figure that other load on the machine disturbs far less than throughput.
+        const cpu0 = s.running.cpuSeconds();
         const closed = await runLoad({ port: s.running.port, ca: bundle.caCert, body, seconds, concurrency });
-        const cpu = process.cpuUsage(cpu0);
+        const cpuS = s.running.cpuSeconds() - cpu0;
         // The closed loop has no warm-up of its own, so that the CPU measured around it covers only
         // the requests it counts (plus its 16 handshakes); the open loop's does not measure CPU.
         const open = s.openLoop ? await runLoad({ port: s.running.port, ca: bundle.caCert, body, seconds, rate: OPEN_LOOP_RATE, warmupSeconds: OPEN_LOOP_WARMUP_SECONDS }) : undefined;
         const x = samples[i]!;
         x.rps.push(closed.completed / closed.seconds);
-        x.cpuUs.push((cpu.user + cpu.system) / (closed.completed + closed.errors));
+        x.cpuUs.push((cpuS * 1e6) / (closed.completed + closed.errors));
         x.p50.push(closed.p50Ms);
         x.p99.push(closed.p99Ms);
         x.errors += closed.errors + (open?.errors ?? 0);
@@ -190,7 +233,7 @@ export async function benchWebhook(quick: boolean): Promise<WebhookResults> {
       }
     }
   } finally {
-    for (const s of servers) await s.running.close(1000);
+    await Promise.all(servers.map((s) => s.running.stop()));
   }
   const rows = servers.map((s, i) => {
     const x = samples[i]!;
@@ -221,7 +264,7 @@ export async function benchWebhook(quick: boolean): Promise<WebhookResults> {
     referenceRatio: summarize(pairedRatios(samples[2]!.rps, samples[0]!.rps)),
     referenceAdmitRatio: summarize(pairedRatios(samples[3]!.rps, samples[0]!.rps)),
     admitCpuUs: summarize(samples[3]!.cpuUs.map((c, i) => c - samples[2]!.cpuUs[i]!)),
-    answerBytes: tailcarText.length,
+    answerBytes,
   };
 }
 
@@ -232,7 +275,7 @@ export function renderWebhook(x: WebhookResults): string {
   return [
     `## Webhook${x.quick ? " (quick smoke run: not representative)" : ""}`,
     "",
-    `${x.date.slice(0, 10)}, ${x.cores} cores (${x.cpuModel}), Node ${x.node}. POST /mutate with the Kubernetes docs' \`application\` pod (two files, one shared volume) over HTTPS with keep-alive; the load generator is a separate process. Baseline: a no-op express handler with the same TLS and server settings that parses the body with express.json and answers \`allowed: true\`, measured in the same run (tailcar reads a plain UTF-8 body itself and leaves the rest to express.json: docs/decisions.md); ${x.rounds} rounds of ${x.seconds} s per server and mode, the servers' order reversed every other round. The open loop at ${x.rate} req/s runs ${x.openWarmupSeconds} s unrecorded first (each run is a new client process: TLS handshakes, cold JIT), then records ${x.seconds} s. Server CPU per request is the serving process's user+system time over the full-load run divided by the requests answered: other load on the machine disturbs it far less than throughput.`,
+    `${x.date.slice(0, 10)}, ${x.cores} cores (${x.cpuModel}), Node ${x.node}. POST /mutate with the Kubernetes docs' \`application\` pod (two files, one shared volume) over HTTPS with keep-alive; the load generator is a separate process. Baseline: a no-op express handler with the same TLS and server settings that parses the body with express.json and answers \`allowed: true\`, measured in the same run, each server in a process of its own (tailcar reads a plain UTF-8 body itself and leaves the rest to express.json: docs/decisions.md); ${x.rounds} rounds of ${x.seconds} s per server and mode, the servers' order reversed every other round. The open loop at ${x.rate} req/s runs ${x.openWarmupSeconds} s unrecorded first (each run is a new client process: TLS handshakes, cold JIT), then records ${x.seconds} s. Server CPU per request is the server process's user+system time (/proc) over the full-load run divided by the requests answered: other load on the machine disturbs it far less than throughput.`,
     "",
     `| server | req/s (${x.concurrency} in flight) | server CPU µs/request | p50 ms | p99 ms | p50 ms at ${x.rate}/s | p99 ms at ${x.rate}/s | max ms at ${x.rate}/s | errors |`,
     "|---|---|---|---|---|---|---|---|---|",
