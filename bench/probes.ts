@@ -43,7 +43,8 @@ async function stop(c: ChildProcess): Promise<void> {
   await exited(c, 5000, "stopping a tailer");
 }
 
-async function cpuSeconds(pid: number): Promise<number> {
+/** user+system CPU seconds process `pid` has used so far (/proc). */
+export async function cpuSeconds(pid: number): Promise<number> {
   return parseProcStatCpuTicks(await readFile(`/proc/${pid}/stat`, "utf8")) / CLK_TCK;
 }
 

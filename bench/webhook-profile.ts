@@ -17,7 +17,7 @@ import express from "express";
 import { jsonBody } from "../webhook/json-body.ts";
 import { BODY_LIMIT_BYTES, createApp, Readiness, serve } from "../webhook/server.ts";
 import { summarize } from "./stats.ts";
-import { applicationReview, fixedAnswerApp, noopApp, runLoad } from "./webhook.ts";
+import { applicationReview, fixedAnswerApp, noopApp, runLoad, tailcarShapedApp } from "./webhook.ts";
 
 const argv = process.argv.slice(2);
 const flag = (name: string, fallback: number): number => {
@@ -34,6 +34,7 @@ const logger = createLogger(batchedSink((chunk) => void writeSync(devNull, chunk
 const readiness = new Readiness();
 const body = applicationReview();
 const answer = admit(JSON.parse(body), DEFAULT_INJECT_OPTIONS).body;
+const answerText = JSON.stringify(answer);
 const apps = {
   noop: noopApp,
   reference: () => fixedAnswerApp(() => answer),
@@ -50,19 +51,10 @@ const apps = {
     });
   }),
   // The reference's bytes, read and written as tailcar's /mutate does (webhook/json-body.ts, one string).
-  "reference-raw": () => express().post("/mutate", jsonBody(BODY_LIMIT_BYTES), (_req, res) => {
-    const text = JSON.stringify(answer);
-    res.setHeader("Content-Type", "application/json; charset=utf-8");
-    res.setHeader("Content-Length", Buffer.byteLength(text));
-    res.end(text);
-  }),
+  "reference-raw": () => tailcarShapedApp(answerText),
   // reference-raw plus 40 µs of busy CPU a request: does the rest of the cost scale with slower handling?
-  "reference-spin": () => express().post("/mutate", jsonBody(BODY_LIMIT_BYTES), (_req, res) => {
+  "reference-spin": () => tailcarShapedApp(answerText, () => {
     for (const until = performance.now() + 0.04; performance.now() < until; );
-    const text = JSON.stringify(answer);
-    res.setHeader("Content-Type", "application/json; charset=utf-8");
-    res.setHeader("Content-Length", Buffer.byteLength(text));
-    res.end(text);
   }),
   // reference-raw behind a global middleware like tailcar's (start time, Connection on shutdown).
   "reference-use": () => express().use((_req, res, next) => {
@@ -70,18 +62,13 @@ const apps = {
     if (readiness.stopping) res.setHeader("Connection", "close");
     next();
   }).post("/mutate", jsonBody(BODY_LIMIT_BYTES), (_req, res) => {
-    const text = JSON.stringify(answer);
     res.setHeader("Content-Type", "application/json; charset=utf-8");
-    res.setHeader("Content-Length", Buffer.byteLength(text));
-    res.end(text);
+    res.setHeader("Content-Length", Buffer.byteLength(answerText));
+    res.end(answerText);
   }),
   // reference-raw that also runs admit() on the body and throws its answer away: admit() under load.
-  "reference-admit": () => express().post("/mutate", jsonBody(BODY_LIMIT_BYTES), (req, res) => {
-    if (admit(req.body, DEFAULT_INJECT_OPTIONS).status !== 200) throw new Error("admit failed");
-    const text = JSON.stringify(answer);
-    res.setHeader("Content-Type", "application/json; charset=utf-8");
-    res.setHeader("Content-Length", Buffer.byteLength(text));
-    res.end(text);
+  "reference-admit": () => tailcarShapedApp(answerText, (review) => {
+    if (admit(review, DEFAULT_INJECT_OPTIONS).status !== 200) throw new Error("admit failed");
   }),
   // Without the log line per admission (a logger that drops everything before formatting it).
   "tailcar-nolog": () => createApp({ options: DEFAULT_INJECT_OPTIONS, metrics: createMetrics(), logger: { log() {}, info() {}, warn() {}, error() {} }, readiness }),

@@ -10,19 +10,13 @@ import { batchedSink, createLogger } from "../webhook/log.ts";
 import { createMetrics } from "../webhook/metrics.ts";
 import { DEFAULT_INJECT_OPTIONS } from "../webhook/options.ts";
 import { createApp, Readiness, serve } from "../webhook/server.ts";
-import { applicationReview, noopApp, tailcarShapedApp } from "./webhook.ts";
+import { noopApp, tailcarAnswerText, tailcarShapedApp } from "./webhook.ts";
 
-export const SERVER_KINDS = ["noop", "tailcar", "reference", "reference-admit"] as const;
-export type ServerKind = (typeof SERVER_KINDS)[number];
+export type ServerKind = "noop" | "tailcar" | "reference" | "reference-admit";
 
 export interface ServerSpec {
   readonly kind: ServerKind;
   readonly tls: Pick<SecureContextOptions, "cert" | "key">;
-}
-
-/** tailcar's answer for the benchmark's pod, as /mutate writes it. */
-export function tailcarAnswerText(): string {
-  return JSON.stringify(admit(JSON.parse(applicationReview()), DEFAULT_INJECT_OPTIONS).body);
 }
 
 function appFor(kind: ServerKind, readiness: Readiness): ReturnType<typeof noopApp> {

@@ -16,6 +16,7 @@ import { DEFAULT_INJECT_OPTIONS } from "../webhook/options.ts";
 import { admit } from "../webhook/admit.ts";
 import { jsonBody } from "../webhook/json-body.ts";
 import { BODY_LIMIT_BYTES } from "../webhook/server.ts";
+import { cpuSeconds } from "./probes.ts";
 import { writeJson, writeSection } from "./report.ts";
 import { formatRange, pairedRatios, summarize, type Summary } from "./stats.ts";
 import type { LoadResult, LoadSpec } from "./webhook-load.ts";
@@ -30,8 +31,8 @@ const SERVER = fileURLToPath(new URL("webhook-server.ts", import.meta.url));
 
 interface ServerProcess {
   readonly port: number;
-  /** user+system CPU seconds the server process has used so far (/proc, 10 ms ticks). */
-  cpuSeconds(): number;
+  /** user+system CPU seconds the server process has used so far (/proc). */
+  cpuSeconds(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -57,11 +58,7 @@ function startServer(spec: ServerSpec): Promise<ServerProcess> {
       const pid = child.pid!;
       resolve({
         port: (JSON.parse(line) as { port: number }).port,
-        cpuSeconds() {
-          const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-          const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-          return (Number(fields[11]) + Number(fields[12])) / 100;
-        },
+        cpuSeconds: () => cpuSeconds(pid),
         async stop() {
           child.kill("SIGTERM");
           const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
@@ -106,6 +103,11 @@ export function applicationReview(): string {
       object: pod,
     },
   });
+}
+
+/** tailcar's answer for the benchmark's pod, as /mutate writes it. */
+export function tailcarAnswerText(): string {
+  return JSON.stringify(admit(JSON.parse(applicationReview()), DEFAULT_INJECT_OPTIONS).body);
 }
 
 /** Same TLS and server settings as the real handler, express's JSON body parser; answers with a fixed body. */
@@ -190,7 +192,7 @@ export async function benchWebhook(quick: boolean): Promise<WebhookResults> {
   const bundle = await generateCertBundle({ dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] });
   const tls = { cert: bundle.cert, key: bundle.key };
   const body = applicationReview();
-  const answerBytes = JSON.stringify(admit(JSON.parse(body), DEFAULT_INJECT_OPTIONS).body).length;
+  const answerBytes = tailcarAnswerText().length;
   const kinds: { name: string; kind: ServerKind; openLoop: boolean }[] = [
     { name: "no-op express handler (baseline)", kind: "noop", openLoop: true },
     { name: "tailcar /mutate", kind: "tailcar", openLoop: true },
@@ -211,9 +213,9 @@ export async function benchWebhook(quick: boolean): Promise<WebhookResults> {
         const s = servers[i]!;
         // Each server is a process of its own, so its CPU time per request is its cost alone: a
         // figure that other load on the machine disturbs far less than throughput.
-        const cpu0 = s.running.cpuSeconds();
+        const cpu0 = await s.running.cpuSeconds();
         const closed = await runLoad({ port: s.running.port, ca: bundle.caCert, body, seconds, concurrency });
-        const cpuS = s.running.cpuSeconds() - cpu0;
+        const cpuS = (await s.running.cpuSeconds()) - cpu0;
         // The closed loop has no warm-up of its own, so that the CPU measured around it covers only
         // the requests it counts (plus its 16 handshakes); the open loop's does not measure CPU.
         const open = s.openLoop ? await runLoad({ port: s.running.port, ca: bundle.caCert, body, seconds, rate: OPEN_LOOP_RATE, warmupSeconds: OPEN_LOOP_WARMUP_SECONDS }) : undefined;
