@@ -32,10 +32,11 @@ export class FdSink implements Sink {
   write(batch: Batch): Promise<void> {
     if (this.#closed) return Promise.reject(this.#closed);
     this.#pending++;
+    // Serialized: a batch starts when the one before has been written in full.
     const written = this.#tail.then(() => this.#writeAll(batch.data));
     const settle = (): void => void this.#pending--;
     written.then(settle, settle);
-    // A failed batch fails the ones queued behind it too (#writeAll sees #closed), and no later one.
+    // The chain itself never rejects; a failure reaches the batches queued behind it through #closed.
     this.#tail = written.catch(() => undefined);
     return written;
   }

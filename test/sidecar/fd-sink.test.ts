@@ -1,0 +1,71 @@
+// FdSink (sidecar/fd-sink.ts) against a real FIFO: what it does when the descriptor it was given
+// is non-blocking (EAGAIN), when batches from several followers are in flight at once, and when
+// the reader goes away (EPIPE).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { closeSync, constants, openSync, readSync } from "node:fs";
+import { join } from "node:path";
+import { FdSink } from "../../sidecar/fd-sink.ts";
+import { SinkClosedError } from "../../sidecar/sink.ts";
+import { tempDir } from "./harness.ts";
+
+const { O_RDONLY, O_WRONLY, O_NONBLOCK } = constants;
+
+/** Both ends of a FIFO, non-blocking (the reader must be open before a non-blocking writer). */
+function fifo(dir: string): { reader: number; writer: number } {
+  const path = join(dir, "out.fifo");
+  execFileSync("mkfifo", [path]);
+  const reader = openSync(path, O_RDONLY | O_NONBLOCK);
+  const writer = openSync(path, O_WRONLY | O_NONBLOCK);
+  return { reader, writer };
+}
+
+/** Reads `fd` slowly (16 KiB every 2 ms) until `total` bytes came or 20 s passed. */
+async function slowRead(fd: number, total: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let got = 0;
+  for (const until = Date.now() + 20_000; got < total && Date.now() < until; ) {
+    await new Promise((r) => setTimeout(r, 2));
+    const buf = Buffer.alloc(16 * 1024);
+    try {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      chunks.push(buf.subarray(0, n));
+      got += n;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+    }
+  }
+  return Buffer.concat(chunks);
+}
+
+test("a non-blocking stdout (EAGAIN) is retried: batches from three files in flight at once all arrive whole and in the order given", { timeout: 30_000 }, async (t) => {
+  const { reader, writer } = fifo(tempDir(t));
+  t.after(() => {
+    closeSync(writer);
+    closeSync(reader);
+  });
+  const sink = new FdSink(writer);
+  // 60 batches of 8 KiB, far more than a pipe holds (64 KiB), so the writer meets a full pipe.
+  const batches = Array.from({ length: 60 }, (_, i) => Buffer.from(`${String(i).padStart(4, "0")} ${"x".repeat(8186)}\n`));
+  const writes = batches.map((data, i) => sink.write({ file: `f${i % 3}.log`, data }));
+  assert.ok(sink.pending > 0, "batches are queued while the pipe is full");
+  const expected = Buffer.concat(batches);
+  const [received] = await Promise.all([slowRead(reader, expected.length), Promise.all(writes)]);
+  assert.equal(received.length, expected.length);
+  assert.ok(received.equals(expected), "every batch once, whole, in the order given");
+  assert.equal(sink.pending, 0);
+});
+
+test("EPIPE: the batch and those queued behind it fail with a message naming stdout, and so does every later write", async (t) => {
+  const { reader, writer } = fifo(tempDir(t));
+  t.after(() => closeSync(writer));
+  closeSync(reader);
+  const sink = new FdSink(writer);
+  const first = sink.write({ file: "a.log", data: Buffer.from("one\n") });
+  const queued = sink.write({ file: "b.log", data: Buffer.from("two\n") });
+  await assert.rejects(first, (e: unknown) => e instanceof SinkClosedError && e.message === "stdout is closed (EPIPE): its reader went away");
+  await assert.rejects(queued, SinkClosedError);
+  await assert.rejects(sink.write({ file: "a.log", data: Buffer.from("three\n") }), SinkClosedError);
+  assert.equal(sink.pending, 0);
+});
