@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { issueServingCert, type KeyPairPEM } from "./harness/certs.ts";
+import { httpGet } from "./harness/control-plane.ts";
 import { pollUntil } from "./harness/poll.ts";
 import { forgetOnExit, removeOnExit, startProcess, type ManagedProcess } from "./harness/processes.ts";
 
@@ -40,18 +41,9 @@ export interface StartWebhookOptions {
   readonly name?: string;
 }
 
-function insecureGet(url: string, timeoutMs = 5_000): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { rejectUnauthorized: false, timeout: timeoutMs }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (d: string) => (body += d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("timeout", () => req.destroy(new Error(`no answer from ${url} within ${timeoutMs} ms`)));
-    req.on("error", reject);
-    req.end();
-  });
+/** The webhook's own endpoints, whichever certificate it serves (its trust is what the tests check elsewhere). */
+function insecureGet(url: string): Promise<{ status: number; body: string }> {
+  return httpGet(url, { rejectUnauthorized: false });
 }
 
 function parseLines(text: string): LogLine[] {
