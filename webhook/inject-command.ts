@@ -5,6 +5,7 @@ import { parseAllDocuments, stringify } from "yaml";
 import {
   DEFAULT_INJECT_OPTIONS, DELIVERY_MODES, PULL_POLICIES, SIDECAR_MODES, type InjectOptions,
 } from "./options.ts";
+import { deepFreeze } from "./deep-freeze.ts";
 import { injectManifest } from "./workloads.ts";
 
 const HELP = `Usage: tailcar inject -f FILE|- [-f FILE …] [options]
@@ -58,7 +59,7 @@ export function parseInjectArgs(argv: readonly string[]): { files: string[]; opt
     }
   }
   if (files.length === 0) throw new UsageError("no input: give -f FILE, or -f - to read stdin");
-  return { files, options, help: false };
+  return { files, options: deepFreeze(options), help: false };
 }
 
 async function readInput(file: string): Promise<string> {
@@ -92,7 +93,9 @@ export async function injectInputs(files: readonly string[], options: InjectOpti
       if (object === null || object === undefined) return;
       const result = injectManifest(object, options, `${name} document ${i + 1}`);
       for (const w of result.warnings) warn(w);
-      out.push(stringify(result.object, { version: "1.1", lineWidth: 0 }));
+      // Sidecars are shared between pods with the same layout (memo.ts): written out in full each
+      // time, not as YAML anchors and aliases.
+      out.push(stringify(result.object, { version: "1.1", lineWidth: 0, aliasDuplicateObjects: false }));
     });
   }
   return out.join("---\n");

@@ -5,14 +5,14 @@
 // (metadata, annotations, spec, its container lists, volumes, and the app containers that gain a
 // mount) and shares the rest with the input: that is cheaper, and the diff skips shared subtrees
 // by reference (docs/decisions.md).
-import { INJECT_LABEL, parsePodConfig, STATUS_ANNOTATION, type PodConfig } from "./annotations.ts";
+import { INJECT_LABEL, STATUS_ANNOTATION, type PodConfig } from "./annotations.ts";
 import { claimName, nameFromPath } from "./container-name.ts";
-import { CHECKPOINT_MOUNT_PATH, FILES_ANNOTATION } from "./file-entries.ts";
+import { FILES_ANNOTATION } from "./file-entries.ts";
+import { podConfigFor, sidecarFor } from "./memo.ts";
 import type { InjectOptions } from "./options.ts";
 import { packageVersion } from "./package-version.ts";
 import { isRecord, type Container, type Pod, type PodSpec } from "./pod-types.ts";
-import { sidecarSecurityContext } from "./security.ts";
-import { sidecarContainer } from "./sidecar-container.ts";
+import { sidecarUser } from "./security.ts";
 import { SKIP_REASONS, type SkipReason } from "./skip-reasons.ts";
 import { planLogVolume, type VolumeChanges } from "./volumes.ts";
 
@@ -94,7 +94,7 @@ export function inject(pod: Pod, options: InjectOptions, context: InjectContext 
   const annotations = stringEntries(pod.metadata?.annotations);
   if (annotations[STATUS_ANNOTATION] !== undefined) return skip(pod, "already-injected");
 
-  const { config, warnings } = parsePodConfig(annotations, options);
+  const { config, warnings } = podConfigFor(annotations, options);
   if (annotations[FILES_ANNOTATION] === undefined) return skip(pod, "no-files-annotation", warnings);
   if (config.files.length === 0) return skip(pod, "no-valid-files", warnings);
 
@@ -140,15 +140,15 @@ function buildSidecars(spec: PodSpec, config: PodConfig, options: InjectOptions,
     const plan = planLogVolume(entry.path, apps, takenVolumes, changes);
     if (plan.warning !== undefined) warnings.push(plan.warning);
     if (plan.sidecarMount === undefined) continue;
-    const security = sidecarSecurityContext(spec, plan.owner ?? apps[0], name);
-    if (security.warning !== undefined) warnings.push(security.warning);
-    sidecars.push(sidecarContainer({
+    const { user, warning } = sidecarUser(spec, plan.owner ?? apps[0], name);
+    if (warning !== undefined) warnings.push(warning);
+    sidecars.push(sidecarFor({
       name,
       path: entry.path,
       config,
       logMount: plan.sidecarMount,
-      checkpointMount: { name: checkpointVolume, mountPath: CHECKPOINT_MOUNT_PATH, subPath: name },
-      securityContext: security.securityContext,
+      checkpointVolume,
+      ...user,
       native: options.sidecarMode === "native",
       ...(plan.env !== undefined && { extraEnv: plan.env }),
     }));

@@ -1,5 +1,6 @@
 // Cluster-wide defaults for injection. The webhook server reads them from its flags, environment
 // or config file; `tailcar inject` from its flags. Per-pod annotations override some of them.
+import { deepFreeze } from "./deep-freeze.ts";
 import { packageVersion } from "./package-version.ts";
 
 export type PullPolicy = "Always" | "IfNotPresent" | "Never";
@@ -34,7 +35,7 @@ export const DEFAULT_IMAGE_REPOSITORY = "ghcr.io/tailcar/tailcar-sidecar";
 // after streaming 256 MiB, of which anonymous memory is 8–13 MB): the request covers the steady
 // state so the scheduler counts it, the limit leaves headroom so it is not OOM-killed after days.
 // No CPU limit by default: throttling a tailer only makes it fall behind.
-export const DEFAULT_INJECT_OPTIONS: InjectOptions = {
+export const DEFAULT_INJECT_OPTIONS: InjectOptions = deepFreeze({
   image: `${DEFAULT_IMAGE_REPOSITORY}:${packageVersion()}`,
   imagePullPolicy: "IfNotPresent",
   sidecarMode: "native",
@@ -42,7 +43,7 @@ export const DEFAULT_INJECT_OPTIONS: InjectOptions = {
   format: "raw",
   resources: { requests: { cpu: "10m", memory: "48Mi" }, limits: { memory: "96Mi" } },
   checkpointVolumeSizeLimit: "8Mi",
-};
+});
 
 export const PULL_POLICIES: readonly PullPolicy[] = ["Always", "IfNotPresent", "Never"];
 export const SIDECAR_MODES: readonly SidecarMode[] = ["native", "classic"];

@@ -1,6 +1,7 @@
 // AdmissionReview admission.k8s.io/v1: parse and validate what the API server sends, and build what
 // it expects back. Pure: no I/O, no injection. Every rejection names the field and what is wrong, so a
 // 400 tells the caller exactly why (a catch-all 500 would lose the cause).
+import { patchJson } from "./known-json.ts";
 
 export const ADMISSION_API_VERSION = "admission.k8s.io/v1";
 
@@ -156,12 +157,12 @@ export function shortenWarning(warning: string): string {
 }
 
 /**
- * Base64 of the value's UTF-8 JSON. A patch is nearly always ASCII, where btoa gives the same
+ * Base64 of the patch's UTF-8 JSON. A patch is nearly always ASCII, where btoa gives the same
  * characters as going through a Buffer at a third of the cost (a byte count equal to the length
  * proves it is ASCII).
  */
-function base64Json(value: unknown): string {
-  const json = JSON.stringify(value);
+function base64Json(patch: readonly unknown[]): string {
+  const json = patchJson(patch);
   return Buffer.byteLength(json) === json.length ? btoa(json) : Buffer.from(json).toString("base64");
 }
 

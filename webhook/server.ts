@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import type { SecureContextOptions } from "node:tls";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { admit } from "./admit.ts";
+import { deepFreeze } from "./deep-freeze.ts";
 import { jsonBody } from "./json-body.ts";
 import { admissionReviewJson } from "./review.ts";
 import type { Logger } from "./log.ts";
@@ -80,7 +81,9 @@ function sendJson(res: Response, status: number, text: string): void {
 }
 
 export function createApp(deps: AppDeps): express.Express {
-  const { options, metrics, logger, readiness } = deps;
+  const { metrics, logger, readiness } = deps;
+  // A frozen copy: injection keeps per-configuration work for frozen options only (memo.ts).
+  const options = deepFreeze(structuredClone(deps.options));
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);

@@ -3,7 +3,9 @@
 // locally from the pod spec alone.
 import { POD_ENV, toEnv, type SidecarSettings } from "../sidecar/config.ts";
 import type { PodConfig } from "./annotations.ts";
-import type { Container, EnvVar, SecurityContext, VolumeMount } from "./pod-types.ts";
+import { CHECKPOINT_MOUNT_PATH } from "./file-entries.ts";
+import type { Container, EnvVar, VolumeMount } from "./pod-types.ts";
+import { sidecarSecurityContext } from "./security.ts";
 
 export const SIDECAR_COMMAND = ["tailcar", "sidecar"];
 
@@ -12,8 +14,10 @@ export interface SidecarSpec {
   path: string;
   config: PodConfig;
   logMount: VolumeMount;
-  checkpointMount: VolumeMount;
-  securityContext: SecurityContext;
+  /** The checkpoint emptyDir, mounted at CHECKPOINT_MOUNT_PATH with the sidecar's name as subPath. */
+  checkpointVolume: string;
+  runAsUser: number;
+  runAsGroup?: number;
   native: boolean;
   /** Variables copied from the app container (those its shared mount's subPathExpr uses). */
   extraEnv?: EnvVar[];
@@ -39,7 +43,7 @@ export function sidecarContainer(s: SidecarSpec): Container {
   const { resources } = s.config;
   const env: EnvVar[] = [
     ...(s.extraEnv ?? []).filter((e) => !e.name.startsWith("TAILCAR_")),
-    ...toEnv(sidecarSettings(s.path, s.config, s.checkpointMount.mountPath)),
+    ...toEnv(sidecarSettings(s.path, s.config, CHECKPOINT_MOUNT_PATH)),
     fieldEnv(POD_ENV.podName, "metadata.name"),
     fieldEnv(POD_ENV.podNamespace, "metadata.namespace"),
     fieldEnv(POD_ENV.nodeName, "spec.nodeName"),
@@ -54,8 +58,8 @@ export function sidecarContainer(s: SidecarSpec): Container {
     command: [...SIDECAR_COMMAND],
     env,
     resources: { requests: { ...resources.requests }, limits },
-    securityContext: s.securityContext,
-    volumeMounts: [s.logMount, s.checkpointMount],
+    securityContext: sidecarSecurityContext(s),
+    volumeMounts: [s.logMount, { name: s.checkpointVolume, mountPath: CHECKPOINT_MOUNT_PATH, subPath: s.name }],
     ...(s.native && { restartPolicy: "Always" }),
   };
 }

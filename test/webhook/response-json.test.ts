@@ -3,6 +3,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
+import { deepFreeze } from "../../webhook/deep-freeze.ts";
+import { patchJson, withKnownJson } from "../../webhook/known-json.ts";
 import { admissionResponse, admissionReviewJson } from "../../webhook/review.ts";
 
 test("admissionReviewJson is byte for byte JSON.stringify of any response admissionResponse builds", () => {
@@ -30,4 +32,28 @@ test("the base64 patch decodes to the patch's UTF-8 JSON, ASCII or not", () => {
     { numRuns: 300, seed: 20261123 },
   );
   assert.equal(admissionResponse("u", [{ value: "é ✓ 😀" }]).response.patch, Buffer.from('[{"value":"é ✓ 😀"}]').toString("base64"));
+});
+
+test("patchJson is byte for byte JSON.stringify of any array, whether its values' JSON is known or not", () => {
+  // Objects whose text is recorded (as memoized sidecars are), used as operation values, as lists
+  // of them, nested deeper, or as elements of their own.
+  const knownObject = fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 })
+    .map((o) => { const v = deepFreeze(o); return withKnownJson(v, JSON.stringify(v)); });
+  const value = fc.oneof(fc.jsonValue({ maxDepth: 2 }), knownObject, fc.array(knownObject, { maxLength: 3 }),
+    fc.tuple(knownObject, fc.jsonValue({ maxDepth: 1 })), fc.record({ nested: knownObject }), fc.constant(undefined));
+  const op = fc.oneof(
+    fc.record({ op: fc.constantFrom("add", "replace"), path: fc.string({ unit: "binary", maxLength: 20 }), value }),
+    fc.record({ path: fc.string({ maxLength: 5 }), op: fc.constant("add"), value }),
+    fc.record({ op: fc.constant("remove"), path: fc.string({ maxLength: 10 }) }),
+    fc.record({ op: fc.constant("add"), path: fc.string({ maxLength: 5 }), value, extra: fc.nat() }),
+    value,
+  );
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 5 }), (patch) => {
+      assert.equal(patchJson(patch), JSON.stringify(patch));
+    }),
+    { numRuns: 500, seed: 20261123 },
+  );
+  const withToJSON = { op: "add", path: "/a", value: withKnownJson(deepFreeze({ a: 1 }), '{"a":1}'), toJSON: () => "custom" };
+  assert.equal(patchJson([withToJSON]), JSON.stringify([withToJSON]));
 });

@@ -1,0 +1,65 @@
+// Injection's per-configuration work, done once per distinct input and shared after that: the
+// parsed tailcar.io/* annotations, and each sidecar container with its JSON text. A Deployment's
+// replicas, and every pod with the same annotations and log layout, ask for the same ones; the
+// pod itself (its checks, names, volumes, diff and answer) is still worked out on every request.
+// Only for frozen options (the server's and the defaults), so a setting cannot change under a
+// kept entry; everything kept is deep-frozen, so a caller cannot change it either.
+import { parsePodConfig, PREFIX, type PodConfig } from "./annotations.ts";
+import { deepFreeze } from "./deep-freeze.ts";
+import { withKnownJson } from "./known-json.ts";
+import type { InjectOptions } from "./options.ts";
+import type { Container } from "./pod-types.ts";
+import { sidecarContainer, type SidecarSpec } from "./sidecar-container.ts";
+
+/** Entries kept per options object, and per configuration; past this a store starts over. */
+export const MEMO_LIMIT = 256;
+
+function bounded<K, V>(map: Map<K, V>, key: K, value: V): V {
+  if (map.size >= MEMO_LIMIT) map.clear();
+  map.set(key, value);
+  return value;
+}
+
+interface ParsedConfig {
+  readonly config: PodConfig;
+  readonly warnings: readonly string[];
+}
+
+const configs = new WeakMap<InjectOptions, Map<string, ParsedConfig>>();
+
+/** parsePodConfig, kept per options and tailcar.io/* annotations (the only ones it reads). */
+export function podConfigFor(annotations: Readonly<Record<string, string>>, options: InjectOptions): { config: PodConfig; warnings: string[] } {
+  if (!Object.isFrozen(options)) return parsePodConfig(annotations, options);
+  let key = "";
+  for (const name in annotations) {
+    if (Object.hasOwn(annotations, name) && name.startsWith(PREFIX)) key += `${JSON.stringify(name)}:${JSON.stringify(annotations[name])},`;
+  }
+  let perOptions = configs.get(options);
+  if (perOptions === undefined) configs.set(options, (perOptions = new Map()));
+  const parsed = perOptions.get(key) ?? bounded(perOptions, key, deepFreeze(parsePodConfig(annotations, options)));
+  return { config: parsed.config, warnings: [...parsed.warnings] };
+}
+
+// sidecarContainer's inputs that the key below holds; `satisfies` fails to compile when SidecarSpec
+// gains a field that is not listed here (and so not in the key).
+const KEYED = { name: 1, path: 1, config: 1, logMount: 1, checkpointVolume: 1, runAsUser: 1, runAsGroup: 1, native: 1, extraEnv: 1 } satisfies Record<keyof SidecarSpec, 1>;
+void KEYED;
+
+const sidecars = new WeakMap<PodConfig, Map<string, Container>>();
+
+/**
+ * sidecarContainer(s), kept per configuration (a frozen config from podConfigFor, so the same
+ * object for the same annotations) and the rest of its inputs, with its JSON text recorded for
+ * patchJson. The result is frozen and shared: treat it as read-only, as inject()'s result.
+ */
+export function sidecarFor(s: SidecarSpec): Container {
+  // extraEnv only comes with a subPathExpr mount: rare, not worth a key.
+  if (!Object.isFrozen(s.config) || s.extraEnv !== undefined) return sidecarContainer(s);
+  const key = JSON.stringify([s.name, s.path, s.logMount, s.checkpointVolume, s.runAsUser, s.runAsGroup ?? null, s.native]);
+  let perConfig = sidecars.get(s.config);
+  if (perConfig === undefined) sidecars.set(s.config, (perConfig = new Map()));
+  const kept = perConfig.get(key);
+  if (kept !== undefined) return kept;
+  const container = deepFreeze(sidecarContainer(s));
+  return bounded(perConfig, key, withKnownJson(container, JSON.stringify(container)));
+}
