@@ -12,7 +12,7 @@ import { DEFAULT_INJECT_OPTIONS } from "../webhook/options.ts";
 import { createApp, Readiness, serve } from "../webhook/server.ts";
 import { noopApp, tailcarAnswerText, tailcarShapedApp } from "./webhook.ts";
 
-export type ServerKind = "noop" | "tailcar" | "reference" | "reference-admit";
+export type ServerKind = "noop" | "tailcar" | "reference" | "reference-admit" | "tailcar-nolog" | "tailcar-fmtonly" | "tailcar-nometrics";
 
 export interface ServerSpec {
   readonly kind: ServerKind;
@@ -28,6 +28,15 @@ function appFor(kind: ServerKind, readiness: Readiness): ReturnType<typeof noopA
       const devNull = openSync("/dev/null", "w");
       const logger = createLogger(batchedSink((chunk) => void writeSync(devNull, chunk)));
       return createApp({ options: DEFAULT_INJECT_OPTIONS, metrics: createMetrics(), logger, readiness });
+    }
+    case "tailcar-nolog":
+      return createApp({ options: DEFAULT_INJECT_OPTIONS, metrics: createMetrics(), logger: { log() {}, info() {}, warn() {}, error() {} }, readiness });
+    case "tailcar-fmtonly":
+      return createApp({ options: DEFAULT_INJECT_OPTIONS, metrics: createMetrics(), logger: createLogger(() => {}), readiness });
+    case "tailcar-nometrics": {
+      const devNull = openSync("/dev/null", "w");
+      const logger = createLogger(batchedSink((chunk) => void writeSync(devNull, chunk)));
+      return createApp({ options: DEFAULT_INJECT_OPTIONS, metrics: createMetrics({ processMetrics: false }), logger, readiness });
     }
     case "reference":
       return tailcarShapedApp(tailcarAnswerText());
