@@ -10,9 +10,10 @@ import { batchedSink, createLogger } from "../webhook/log.ts";
 import { createMetrics } from "../webhook/metrics.ts";
 import { DEFAULT_INJECT_OPTIONS } from "../webhook/options.ts";
 import { createApp, Readiness, serve } from "../webhook/server.ts";
-import { noopApp, tailcarAnswerText, tailcarShapedApp } from "./webhook.ts";
+import { admissionReviewJson } from "../webhook/review.ts";
+import { computedAnswerApp, noopApp, tailcarAnswerText, tailcarShapedApp } from "./webhook.ts";
 
-export type ServerKind = "noop" | "tailcar" | "reference" | "reference-admit" | "tailcar-nolog" | "tailcar-fmtonly" | "tailcar-nometrics";
+export type ServerKind = "noop" | "tailcar" | "reference" | "reference-admit" | "tailcar-nolog" | "tailcar-fmtonly" | "tailcar-nometrics" | "admit-send";
 
 export interface ServerSpec {
   readonly kind: ServerKind;
@@ -38,6 +39,12 @@ function appFor(kind: ServerKind, readiness: Readiness): ReturnType<typeof noopA
       const logger = createLogger(batchedSink((chunk) => void writeSync(devNull, chunk)));
       return createApp({ options: DEFAULT_INJECT_OPTIONS, metrics: createMetrics({ processMetrics: false }), logger, readiness });
     }
+    case "admit-send":
+      // /mutate's answer computed and written, without the log line, metrics or start stamp.
+      return computedAnswerApp((review) => {
+        const outcome = admit(review, DEFAULT_INJECT_OPTIONS);
+        return "response" in outcome.body ? admissionReviewJson(outcome.body) : JSON.stringify(outcome.body);
+      });
     case "reference":
       return tailcarShapedApp(tailcarAnswerText());
     case "reference-admit":

@@ -139,6 +139,20 @@ export function tailcarShapedApp(text: string, work?: (review: unknown) => void)
   return app;
 }
 
+/** Reads the body as tailcar's /mutate does and writes the text `answer` computes from it, as one string. */
+export function computedAnswerApp(answer: (review: unknown) => string): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+  app.post("/mutate", jsonBody(BODY_LIMIT_BYTES), (req, res) => {
+    const text = answer(req.body);
+    res.setHeader("Content-Type", "application/json; charset=utf-8");
+    res.setHeader("Content-Length", Buffer.byteLength(text));
+    res.end(text);
+  });
+  return app;
+}
+
 /** The baseline: a no-op express handler that answers allowed: true. */
 export function noopApp(): express.Express {
   return fixedAnswerApp((uid) => ({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: { uid, allowed: true } }));

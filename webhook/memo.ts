@@ -11,12 +11,25 @@ import type { InjectOptions } from "./options.ts";
 import type { Container } from "./pod-types.ts";
 import { sidecarContainer, type SidecarSpec } from "./sidecar-container.ts";
 
-/** Entries kept per options object, and per configuration; past this a store starts over. */
-export const MEMO_LIMIT = 256;
+/**
+ * Entries kept in all (parsed configs and sidecars, ~1–5 KB each); past this everything kept is
+ * dropped and kept again as asked for, so a cluster of many layouts costs a few MB at most.
+ */
+export const MEMO_LIMIT = 1024;
+/** Annotations longer than this (as a key) are parsed every time rather than kept. */
+const MAX_KEY_LENGTH = 4096;
 
-function bounded<K, V>(map: Map<K, V>, key: K, value: V): V {
-  if (map.size >= MEMO_LIMIT) map.clear();
+let configs = new WeakMap<InjectOptions, Map<string, ParsedConfig>>();
+let sidecars = new WeakMap<PodConfig, Map<string, Container>>();
+let entries = 0;
+
+function keep<V>(map: Map<string, V>, key: string, value: V): V {
   map.set(key, value);
+  if (++entries >= MEMO_LIMIT) {
+    configs = new WeakMap();
+    sidecars = new WeakMap();
+    entries = 0;
+  }
   return value;
 }
 
@@ -25,8 +38,6 @@ interface ParsedConfig {
   readonly warnings: readonly string[];
 }
 
-const configs = new WeakMap<InjectOptions, Map<string, ParsedConfig>>();
-
 /** parsePodConfig, kept per options and tailcar.io/* annotations (the only ones it reads). */
 export function podConfigFor(annotations: Readonly<Record<string, string>>, options: InjectOptions): { config: PodConfig; warnings: string[] } {
   if (!Object.isFrozen(options)) return parsePodConfig(annotations, options);
@@ -34,9 +45,10 @@ export function podConfigFor(annotations: Readonly<Record<string, string>>, opti
   for (const name in annotations) {
     if (Object.hasOwn(annotations, name) && name.startsWith(PREFIX)) key += `${JSON.stringify(name)}:${JSON.stringify(annotations[name])},`;
   }
+  if (key.length > MAX_KEY_LENGTH) return parsePodConfig(annotations, options);
   let perOptions = configs.get(options);
   if (perOptions === undefined) configs.set(options, (perOptions = new Map()));
-  const parsed = perOptions.get(key) ?? bounded(perOptions, key, deepFreeze(parsePodConfig(annotations, options)));
+  const parsed = perOptions.get(key) ?? keep(perOptions, key, deepFreeze(parsePodConfig(annotations, options)));
   return { config: parsed.config, warnings: [...parsed.warnings] };
 }
 
@@ -44,8 +56,6 @@ export function podConfigFor(annotations: Readonly<Record<string, string>>, opti
 // gains a field that is not listed here (and so not in the key).
 const KEYED = { name: 1, path: 1, config: 1, logMount: 1, checkpointVolume: 1, runAsUser: 1, runAsGroup: 1, native: 1, extraEnv: 1 } satisfies Record<keyof SidecarSpec, 1>;
 void KEYED;
-
-const sidecars = new WeakMap<PodConfig, Map<string, Container>>();
 
 /**
  * sidecarContainer(s), kept per configuration (a frozen config from podConfigFor, so the same
@@ -61,5 +71,5 @@ export function sidecarFor(s: SidecarSpec): Container {
   const kept = perConfig.get(key);
   if (kept !== undefined) return kept;
   const container = deepFreeze(sidecarContainer(s));
-  return bounded(perConfig, key, withKnownJson(container, JSON.stringify(container)));
+  return keep(perConfig, key, withKnownJson(container, JSON.stringify(container)));
 }

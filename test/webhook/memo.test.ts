@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { admit } from "../../webhook/admit.ts";
 import { deepFreeze } from "../../webhook/deep-freeze.ts";
 import { inject } from "../../webhook/inject.ts";
-import { podConfigFor } from "../../webhook/memo.ts";
+import { MEMO_LIMIT, podConfigFor } from "../../webhook/memo.ts";
 import { DEFAULT_INJECT_OPTIONS, type InjectOptions } from "../../webhook/options.ts";
 import { podPatch } from "../../webhook/patch.ts";
 import type { Pod } from "../../webhook/pod-types.ts";
@@ -113,4 +113,17 @@ test("podConfigFor hands every caller a warnings array of its own", () => {
   assert.equal(second.warnings.length, 1);
   assert.match(second.warnings[0]!, /unknown annotation "tailcar.io\/fromm": did you mean "tailcar.io\/from"\?/);
   assert.equal(second.config, first.config, "the same annotations give the same kept config");
+});
+
+test("past MEMO_LIMIT distinct layouts the memo starts over and answers stay right; long annotations are parsed each time", () => {
+  const on = memoOn(DEFAULT_INJECT_OPTIONS);
+  const off = memoOff(DEFAULT_INJECT_OPTIONS);
+  const podFor = (files: string): Pod => ({ kind: "Pod", metadata: { annotations: { "tailcar.io/files": files } }, spec: { containers: [{ name: "app" }] } });
+  for (let i = 0; i < MEMO_LIMIT + 10; i++) {
+    const pod = podFor(`/var/log/app-${i % (MEMO_LIMIT / 2 + 7)}/a.log`);
+    assert.deepEqual(inject(pod, on), inject(pod, off));
+  }
+  const long = podFor(Array.from({ length: 300 }, (_, i) => `/var/log/long/file-${i}.log`).join(","));
+  assert.ok(JSON.stringify(long.metadata!.annotations).length > 4096);
+  for (let round = 0; round < 2; round++) sameWithMemoOnAndOff(long, on, off);
 });
