@@ -1,9 +1,12 @@
 // Server CPU per request for several benchmark servers (bench/webhook-server.ts kinds), each in a
 // process of its own, closed-loop load as in the benchmark, rounds interleaved: a quick A/B of one
 // piece of /mutate's work (e.g. tailcar against tailcar-nolog) without the whole benchmark.
-// Usage: node bench/webhook-ab.ts KIND KIND... [--rounds N] [--seconds S]
-//   kinds: noop tailcar reference reference-admit tailcar-nolog tailcar-fmtonly tailcar-nometrics
+// Usage: node bench/webhook-ab.ts [DIR:]KIND [DIR:]KIND... [--rounds N] [--seconds S]
+//   kinds: noop tailcar reference reference-admit admit-send tailcar-nolog tailcar-fmtonly tailcar-nometrics
+//   DIR: another checkout of tailcar (a git worktree of an older commit, say) whose server to run
+//   instead of this one's, to compare two versions of the code in the same run.
 import { spawn } from "node:child_process";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateCertBundle } from "../webhook/certs.ts";
 import { cpuSeconds } from "./probes.ts";
@@ -24,15 +27,18 @@ const rounds = flag("--rounds", 6);
 const seconds = flag("--seconds", 3);
 const SERVER = fileURLToPath(new URL("webhook-server.ts", import.meta.url));
 const bundle = await generateCertBundle({ dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] });
-const servers = await Promise.all(kinds.map((kind) => new Promise<{ kind: string; port: number; pid: number; stop: () => void }>((resolve, reject) => {
-  const child = spawn(process.execPath, [SERVER], { stdio: ["pipe", "pipe", "inherit"] });
+const servers = await Promise.all(kinds.map((name) => new Promise<{ kind: string; port: number; pid: number; stop: () => void }>((resolve, reject) => {
+  const at = name.lastIndexOf(":");
+  const kind = name.slice(at + 1);
+  const server = at < 0 ? SERVER : join(name.slice(0, at), "bench", "webhook-server.ts");
+  const child = spawn(process.execPath, [server], { stdio: ["pipe", "pipe", "inherit"] });
   child.on("exit", (code) => reject(new Error(`server ${kind} exited with ${code}`)));
   child.stdin.end(JSON.stringify({ kind, tls: { cert: bundle.cert, key: bundle.key } }));
   let out = "";
   child.stdout.on("data", (d: Buffer) => {
     out += d.toString();
     const m = /\{"port":(\d+)\}/.exec(out);
-    if (m) resolve({ kind, port: Number(m[1]), pid: child.pid!, stop: () => child.kill() });
+    if (m) resolve({ kind: name, port: Number(m[1]), pid: child.pid!, stop: () => child.kill() });
   });
 })));
 const body = applicationReview();
