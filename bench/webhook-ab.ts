@@ -2,61 +2,58 @@
 // process of its own, closed-loop load as in the benchmark, rounds interleaved: a quick A/B of one
 // piece of /mutate's work (e.g. tailcar against tailcar-nolog) without the whole benchmark.
 // Usage: node bench/webhook-ab.ts [DIR:]KIND [DIR:]KIND... [--rounds N] [--seconds S]
-//   kinds: noop tailcar reference reference-admit admit-send tailcar-nolog tailcar-fmtonly tailcar-nometrics
+//   KIND: one of SERVER_KINDS in bench/webhook-server.ts
 //   DIR: another checkout of tailcar (a git worktree of an older commit, say) whose server to run
 //   instead of this one's, to compare two versions of the code in the same run.
-import { spawn } from "node:child_process";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { generateCertBundle } from "../webhook/certs.ts";
-import { cpuSeconds } from "./probes.ts";
 import { summarize } from "./stats.ts";
-import { applicationReview, runLoad } from "./webhook.ts";
+import { applicationReview, runLoad, startServer, type ServerProcess } from "./webhook.ts";
+import { serverArgument } from "./webhook-server.ts";
 
 const argv = process.argv.slice(2);
 const flag = (name: string, fallback: number): number => {
   const at = argv.indexOf(name);
   return at >= 0 ? Number(argv[at + 1]) : fallback;
 };
-const kinds = argv.filter((a, i) => !a.startsWith("--") && !argv[i - 1]?.startsWith("--"));
-if (kinds.length === 0 || argv.includes("--help")) {
-  process.stderr.write("usage: node bench/webhook-ab.ts KIND KIND... [--rounds N] [--seconds S]\n");
-  process.exit(kinds.length === 0 ? 2 : 0);
+const names = argv.filter((a, i) => !a.startsWith("--") && !argv[i - 1]?.startsWith("--"));
+if (names.length === 0 || argv.includes("--help")) {
+  process.stderr.write("usage: node bench/webhook-ab.ts [DIR:]KIND [DIR:]KIND... [--rounds N] [--seconds S]\n");
+  process.exit(names.length === 0 ? 2 : 0);
 }
+/** Each argument as a server to start, or a usage error naming the bad one. */
+function parsedServers(): ReturnType<typeof serverArgument>[] {
+  try {
+    return names.map(serverArgument);
+  } catch (e) {
+    process.stderr.write(`webhook-ab: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+}
+const parsed = parsedServers();
 const rounds = flag("--rounds", 6);
 const seconds = flag("--seconds", 3);
-const SERVER = fileURLToPath(new URL("webhook-server.ts", import.meta.url));
 const bundle = await generateCertBundle({ dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] });
-const servers = await Promise.all(kinds.map((name) => new Promise<{ kind: string; port: number; pid: number; stop: () => void }>((resolve, reject) => {
-  const at = name.lastIndexOf(":");
-  const kind = name.slice(at + 1);
-  const server = at < 0 ? SERVER : join(name.slice(0, at), "bench", "webhook-server.ts");
-  const child = spawn(process.execPath, [server], { stdio: ["pipe", "pipe", "inherit"] });
-  child.on("exit", (code) => reject(new Error(`server ${kind} exited with ${code}`)));
-  child.stdin.end(JSON.stringify({ kind, tls: { cert: bundle.cert, key: bundle.key } }));
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => {
-    out += d.toString();
-    const m = /\{"port":(\d+)\}/.exec(out);
-    if (m) resolve({ kind: name, port: Number(m[1]), pid: child.pid!, stop: () => child.kill() });
-  });
-})));
-const body = applicationReview();
-const cpu = new Map<string, number[]>(kinds.map((k) => [k, []]));
+const tls = { cert: bundle.cert, key: bundle.key };
+const servers: { name: string; running: ServerProcess; cpu: number[] }[] = [];
 try {
-  for (const s of servers) await runLoad({ port: s.port, ca: bundle.caCert, body, seconds: 2, concurrency: 16 });
+  for (const [i, { kind, script }] of parsed.entries()) {
+    const name = names[i]!;
+    servers.push({ name, running: await startServer({ kind, tls }, { ...(script !== undefined && { script }) }), cpu: [] });
+  }
+  const body = applicationReview();
+  for (const s of servers) await runLoad({ port: s.running.port, ca: bundle.caCert, body, seconds: 2, concurrency: 16 });
   for (let round = 0; round < rounds; round++) {
     for (const s of round % 2 === 0 ? servers : [...servers].reverse()) {
-      const cpu0 = await cpuSeconds(s.pid);
-      const r = await runLoad({ port: s.port, ca: bundle.caCert, body, seconds, concurrency: 16 });
-      cpu.get(s.kind)!.push((((await cpuSeconds(s.pid)) - cpu0) * 1e6) / (r.completed + r.errors));
+      const cpu0 = await s.running.cpuSeconds();
+      const r = await runLoad({ port: s.running.port, ca: bundle.caCert, body, seconds, concurrency: 16 });
+      s.cpu.push((((await s.running.cpuSeconds()) - cpu0) * 1e6) / (r.completed + r.errors));
     }
-    process.stderr.write(`round ${round + 1}/${rounds}: ${servers.map((s) => `${s.kind} ${cpu.get(s.kind)!.at(-1)!.toFixed(0)}`).join(", ")} CPU-µs/req\n`);
+    process.stderr.write(`round ${round + 1}/${rounds}: ${servers.map((s) => `${s.name} ${s.cpu.at(-1)!.toFixed(0)}`).join(", ")} CPU-µs/req\n`);
   }
   for (const s of servers) {
-    const x = summarize(cpu.get(s.kind)!);
-    process.stdout.write(`${s.kind.padEnd(20)} CPU-µs/req ${x.median.toFixed(1)} (${x.min.toFixed(0)}–${x.max.toFixed(0)})\n`);
+    const x = summarize(s.cpu);
+    process.stdout.write(`${s.name.padEnd(20)} CPU-µs/req ${x.median.toFixed(1)} (${x.min.toFixed(0)}–${x.max.toFixed(0)})\n`);
   }
 } finally {
-  for (const s of servers) s.stop();
+  await Promise.all(servers.map((s) => s.running.stop()));
 }

@@ -6,13 +6,12 @@
 // Needs valgrind (Debian package `valgrind`); takes minutes: the server runs ~50× slower.
 // Usage: node bench/webhook-callgrind.ts [DIR:]KIND [--warmup N] [--count N] [--out FILE]
 //   prints instructions per request; callgrind_annotate FILE shows where they go.
-import { execFileSync, spawn } from "node:child_process";
-import { Agent, request } from "node:https";
+import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { generateCertBundle } from "../webhook/certs.ts";
-import { applicationReview } from "./webhook.ts";
+import { applicationReview, runLoad, startServer } from "./webhook.ts";
+import { serverArgument } from "./webhook-server.ts";
 
 const argv = process.argv.slice(2);
 const flag = (name: string, fallback: string): string => {
@@ -27,55 +26,40 @@ if (name === undefined || argv.includes("--help")) {
 const warmup = Number(flag("--warmup", "15000"));
 const count = Number(flag("--count", "3000"));
 const out = flag("--out", join(tmpdir(), `tailcar-callgrind-${process.pid}.out`));
-const at = name.lastIndexOf(":");
-const kind = name.slice(at + 1);
-const server = at < 0 ? fileURLToPath(new URL("webhook-server.ts", import.meta.url)) : join(name.slice(0, at), "bench", "webhook-server.ts");
-const progress = (msg: string): void => void process.stderr.write(`[callgrind ${kind}] ${msg}\n`);
+let server: ReturnType<typeof serverArgument>;
+try {
+  server = serverArgument(name);
+} catch (e) {
+  process.stderr.write(`webhook-callgrind: ${(e as Error).message}\n`);
+  process.exit(2);
+}
+const { kind, script } = server;
+const progress = (msg: string): void => void process.stderr.write(`[callgrind ${name}] ${msg}\n`);
 
 const bundle = await generateCertBundle({ dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] });
 // --single-threaded: no concurrent JIT or GC threads whose work would land outside the count.
-const child = spawn("valgrind", ["--tool=callgrind", `--callgrind-out-file=${out}`, process.execPath, "--single-threaded", server], { stdio: ["pipe", "pipe", "inherit"] });
-child.on("error", (e) => {
-  process.stderr.write(`cannot start valgrind: ${e.message} (install the Debian package valgrind)\n`);
-  process.exit(1);
+const running = await startServer({ kind, tls: { cert: bundle.cert, key: bundle.key } }, {
+  wrapper: ["valgrind", "--quiet", "--tool=callgrind", `--callgrind-out-file=${out}`],
+  nodeArgs: ["--single-threaded"],
+  ...(script !== undefined && { script }),
+  listenTimeoutMs: 300_000,
 });
-child.stdin.end(JSON.stringify({ kind, tls: { cert: bundle.cert, key: bundle.key } }));
-const port = await new Promise<number>((resolve, reject) => {
-  let text = "";
-  child.on("exit", (code) => reject(new Error(`server exited with ${code} before listening`)));
-  child.stdout.on("data", (d: Buffer) => {
-    text += d.toString();
-    const m = /\{"port":(\d+)\}/.exec(text);
-    if (m) resolve(Number(m[1]));
-  });
-});
-const body = applicationReview();
-const agent = new Agent({ keepAlive: true, maxSockets: 16 });
-const post = (): Promise<void> => new Promise((resolve, reject) => {
-  const req = request({ host: "127.0.0.1", port, path: "/mutate", method: "POST", ca: bundle.caCert, agent, headers: { "content-type": "application/json" } }, (res) => {
-    res.resume();
-    res.on("end", () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
-  });
-  req.on("error", reject);
-  req.end(body);
-});
-async function send(n: number): Promise<void> {
-  let left = n;
-  await Promise.all(Array.from({ length: 16 }, async () => {
-    while (left-- > 0) await post();
-  }));
-}
 try {
+  const body = applicationReview();
+  // Generous time bounds: the counts end these runs, at ~50× the server's usual cost a request.
+  const send = async (requests: number): Promise<void> => {
+    const r = await runLoad({ port: running.port, ca: bundle.caCert, body, concurrency: 16, requests, seconds: 3600 });
+    if (r.completed !== requests) throw new Error(`${r.completed} of ${requests} requests answered (${r.errors} errors)`);
+  };
   progress(`warming up with ${warmup} requests`);
   await send(warmup);
-  execFileSync("callgrind_control", ["--zero", String(child.pid)], { stdio: "ignore" });
+  execFileSync("callgrind_control", ["--zero", String(running.pid)], { stdio: "ignore" });
   progress(`counting ${count} requests`);
   await send(count);
-  execFileSync("callgrind_control", ["--dump", String(child.pid)], { stdio: "ignore" });
+  execFileSync("callgrind_control", ["--dump", String(running.pid)], { stdio: "ignore" });
   const summary = execFileSync("callgrind_annotate", [`${out}.1`], { encoding: "utf8" });
   const total = Number(/([\d,]+) \(100\.0%\)\s+PROGRAM TOTALS/.exec(summary)?.[1]?.replace(/,/g, ""));
   process.stdout.write(`${name}: ${Math.round(total / count / 1000)} k instructions per request (${count} requests after ${warmup}; ${out}.1)\n`);
 } finally {
-  agent.destroy();
-  child.kill("SIGTERM");
+  await running.stop();
 }

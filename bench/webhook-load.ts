@@ -12,6 +12,8 @@ export interface LoadSpec {
   readonly seconds: number;
   /** Closed loop: this many requests in flight at all times. */
   readonly concurrency?: number;
+  /** Closed loop: stop after this many requests (or `seconds`, whichever comes first); not the warm-up's. */
+  readonly requests?: number;
   /** Open loop: requests started at this fixed rate, whatever the answers. */
   readonly rate?: number;
   /**
@@ -48,7 +50,7 @@ function post(agent: Agent, spec: LoadSpec): Promise<boolean> {
   });
 }
 
-async function phase(agent: Agent, spec: LoadSpec, seconds: number, latencies: number[] | undefined): Promise<{ errors: number; seconds: number }> {
+async function phase(agent: Agent, spec: LoadSpec, seconds: number, latencies: number[] | undefined, requests = Number.POSITIVE_INFINITY): Promise<{ errors: number; seconds: number }> {
   let errors = 0;
   const start = performance.now();
   const end = start + seconds * 1000;
@@ -69,8 +71,9 @@ async function phase(agent: Agent, spec: LoadSpec, seconds: number, latencies: n
     }
     await Promise.all(inflight);
   } else {
+    let left = requests;
     const worker = async (): Promise<void> => {
-      while (performance.now() < end) await one(performance.now());
+      while (performance.now() < end && left-- > 0) await one(performance.now());
     };
     await Promise.all(Array.from({ length: spec.concurrency ?? 1 }, worker));
   }
@@ -81,7 +84,7 @@ export async function load(spec: LoadSpec): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: spec.concurrency ?? 64 });
   if (spec.warmupSeconds !== undefined && spec.warmupSeconds > 0) await phase(agent, spec, spec.warmupSeconds, undefined);
   const latencies: number[] = [];
-  const { errors, seconds } = await phase(agent, spec, spec.seconds, latencies);
+  const { errors, seconds } = await phase(agent, spec, spec.seconds, latencies, spec.requests);
   agent.destroy();
   if (latencies.length === 0) throw new Error(`no successful request to port ${spec.port} (${errors} errors)`);
   return { completed: latencies.length, errors, seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: Math.max(...latencies) };

@@ -3,42 +3,61 @@
 // no-op baseline's CPU per request moved by 40 % between runs with the same code). Reads a
 // ServerSpec as JSON on stdin (to its end), prints `{"port":N}` once it listens, serves until SIGTERM.
 import { openSync, writeSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { SecureContextOptions } from "node:tls";
 import { admit } from "../webhook/admit.ts";
-import { batchedSink, createLogger } from "../webhook/log.ts";
+import { batchedSink, createLogger, type Logger } from "../webhook/log.ts";
 import { createMetrics } from "../webhook/metrics.ts";
 import { DEFAULT_INJECT_OPTIONS } from "../webhook/options.ts";
 import { createApp, Readiness, serve } from "../webhook/server.ts";
 import { admissionReviewJson } from "../webhook/review.ts";
 import { computedAnswerApp, noopApp, tailcarAnswerText, tailcarShapedApp } from "./webhook.ts";
 
-export type ServerKind = "noop" | "tailcar" | "reference" | "reference-admit" | "tailcar-nolog" | "tailcar-fmtonly" | "tailcar-nometrics" | "admit-send";
+export const SERVER_KINDS = ["noop", "tailcar", "reference", "reference-admit", "admit-send", "tailcar-nolog", "tailcar-fmtonly", "tailcar-nometrics"] as const;
+export type ServerKind = (typeof SERVER_KINDS)[number];
 
 export interface ServerSpec {
   readonly kind: ServerKind;
   readonly tls: Pick<SecureContextOptions, "cert" | "key">;
 }
 
-function appFor(kind: ServerKind, readiness: Readiness): ReturnType<typeof noopApp> {
+/**
+ * A server named on a tool's command line: KIND, or DIR:KIND for the server of another checkout
+ * (a git worktree of an older commit, say).
+ */
+export function serverArgument(argument: string): { kind: ServerKind; script?: string } {
+  const at = argument.lastIndexOf(":");
+  const kind = argument.slice(at + 1);
+  if (!(SERVER_KINDS as readonly string[]).includes(kind)) throw new Error(`unknown server kind ${JSON.stringify(kind)}: one of ${SERVER_KINDS.join(", ")}`);
+  return { kind: kind as ServerKind, ...(at >= 0 && { script: join(argument.slice(0, at), "bench", "webhook-server.ts") }) };
+}
+
+/** The real server logs a JSON line per admission; keep that cost, but into /dev/null. */
+function devNullLogger(): Logger {
+  const devNull = openSync("/dev/null", "w");
+  return createLogger(batchedSink((chunk) => void writeSync(devNull, chunk)));
+}
+
+function tailcarApp(readiness: Readiness, logger: Logger = devNullLogger(), processMetrics = true): ReturnType<typeof noopApp> {
+  return createApp({ options: DEFAULT_INJECT_OPTIONS, metrics: createMetrics({ processMetrics }), logger, readiness });
+}
+
+/** The app behind each server kind (also served in-process by bench/webhook-profile.ts). */
+export function appFor(kind: ServerKind, readiness: Readiness): ReturnType<typeof noopApp> {
   switch (kind) {
     case "noop":
       return noopApp();
-    case "tailcar": {
-      // The real server logs a JSON line per admission; keep that cost, but into /dev/null.
-      const devNull = openSync("/dev/null", "w");
-      const logger = createLogger(batchedSink((chunk) => void writeSync(devNull, chunk)));
-      return createApp({ options: DEFAULT_INJECT_OPTIONS, metrics: createMetrics(), logger, readiness });
-    }
+    case "tailcar":
+      return tailcarApp(readiness);
     case "tailcar-nolog":
-      return createApp({ options: DEFAULT_INJECT_OPTIONS, metrics: createMetrics(), logger: { log() {}, info() {}, warn() {}, error() {} }, readiness });
+      // A logger that drops everything before formatting it.
+      return tailcarApp(readiness, { log() {}, info() {}, warn() {}, error() {} });
     case "tailcar-fmtonly":
-      return createApp({ options: DEFAULT_INJECT_OPTIONS, metrics: createMetrics(), logger: createLogger(() => {}), readiness });
-    case "tailcar-nometrics": {
-      const devNull = openSync("/dev/null", "w");
-      const logger = createLogger(batchedSink((chunk) => void writeSync(devNull, chunk)));
-      return createApp({ options: DEFAULT_INJECT_OPTIONS, metrics: createMetrics({ processMetrics: false }), logger, readiness });
-    }
+      // Lines formatted but never written: what writing them costs, against tailcar.
+      return tailcarApp(readiness, createLogger(() => {}));
+    case "tailcar-nometrics":
+      return tailcarApp(readiness, devNullLogger(), false);
     case "admit-send":
       // /mutate's answer computed and written, without the log line, metrics or start stamp.
       return computedAnswerApp((review) => {

@@ -29,25 +29,43 @@ const OPEN_LOOP_WARMUP_SECONDS = 1;
 
 const SERVER = fileURLToPath(new URL("webhook-server.ts", import.meta.url));
 
-interface ServerProcess {
+export interface ServerProcess {
   readonly port: number;
-  /** user+system CPU seconds the server process has used so far (/proc). */
+  /** The process started: the server's, or the tool's that runs it (valgrind). */
+  readonly pid: number;
+  /** user+system CPU seconds the process has used so far (/proc). */
   cpuSeconds(): Promise<number>;
   stop(): Promise<void>;
 }
 
+export interface StartOptions {
+  /** Another checkout's bench/webhook-server.ts, to run an older version of the code. */
+  readonly script?: string;
+  /** A command to run the server under, e.g. valgrind and its arguments. */
+  readonly wrapper?: readonly string[];
+  /** Node's own flags for the server process. */
+  readonly nodeArgs?: readonly string[];
+  readonly listenTimeoutMs?: number;
+}
+
 /** Starts one benchmark server in a process of its own (bench/webhook-server.ts). */
-function startServer(spec: ServerSpec): Promise<ServerProcess> {
+export function startServer(spec: ServerSpec, options: StartOptions = {}): Promise<ServerProcess> {
+  const listenTimeoutMs = options.listenTimeoutMs ?? 30_000;
+  const [command, ...args] = [...(options.wrapper ?? []), process.execPath, ...(options.nodeArgs ?? []), options.script ?? SERVER];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SERVER], { stdio: ["pipe", "pipe", "inherit"] });
+    const child = spawn(command!, args, { stdio: ["pipe", "pipe", "inherit"] });
     const exited = new Promise<void>((done) => child.on("exit", () => done()));
     const failed = (why: string): void => {
       child.kill("SIGKILL");
       reject(new Error(`benchmark server ${spec.kind}: ${why}`));
     };
-    const timer = setTimeout(() => failed("not listening after 30 s"), 30_000);
+    const timer = setTimeout(() => failed(`not listening after ${listenTimeoutMs / 1000} s`), listenTimeoutMs);
     const early = (code: number | null): void => failed(`exited with ${code} before listening`);
     child.on("exit", early);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(new Error(`benchmark server ${spec.kind}: cannot start ${command}: ${e.message}`));
+    });
     let out = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => {
       out += d;
@@ -58,6 +76,7 @@ function startServer(spec: ServerSpec): Promise<ServerProcess> {
       const pid = child.pid!;
       resolve({
         port: (JSON.parse(line) as { port: number }).port,
+        pid,
         cpuSeconds: () => cpuSeconds(pid),
         async stop() {
           child.kill("SIGTERM");
@@ -127,16 +146,10 @@ export function fixedAnswerApp(answer: (uid: string) => unknown): express.Expres
  * apart from computing them, and then what computing them costs under load.
  */
 export function tailcarShapedApp(text: string, work?: (review: unknown) => void): express.Express {
-  const app = express();
-  app.disable("x-powered-by");
-  app.set("etag", false);
-  app.post("/mutate", jsonBody(BODY_LIMIT_BYTES), (req, res) => {
-    work?.(req.body);
-    res.setHeader("Content-Type", "application/json; charset=utf-8");
-    res.setHeader("Content-Length", Buffer.byteLength(text));
-    res.end(text);
+  return computedAnswerApp((review) => {
+    work?.(review);
+    return text;
   });
-  return app;
 }
 
 /** Reads the body as tailcar's /mutate does and writes the text `answer` computes from it, as one string. */
