@@ -3,7 +3,7 @@
 // the application wrote between the copy and the truncate, the window no tailer can close.
 import { open, readdir, stat, type OpenFile } from "./files.ts";
 import { basename, dirname, join } from "node:path";
-import { readAt, sha256, type FileIdentity } from "./identity.ts";
+import { readAt, verifiedHead, type FileIdentity } from "./identity.ts";
 
 const COMPRESSED = /\.(gz|bz2|xz|zst|lz4|zip)$/;
 
@@ -35,8 +35,7 @@ async function matches(candidate: string, identity: FileIdentity, pos: number, b
   const fh = await open(candidate, "r").catch(() => undefined);
   if (!fh) return false;
   try {
-    const head = await readAt(fh, 0, identity.fingerprintLength);
-    if (head.length !== identity.fingerprintLength || sha256(head) !== identity.fingerprint) return false;
+    if ((await verifiedHead(fh, identity)) === undefined) return false;
     return (await readAt(fh, pos - before.length, before.length)).equals(before);
   } finally {
     await fh.close();

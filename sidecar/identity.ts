@@ -15,10 +15,6 @@ export interface FileIdentity {
   readonly fingerprint: string;
 }
 
-export function sha256(data: Buffer): string {
-  return sha256Hex(data);
-}
-
 export async function statIds(fh: OpenFile): Promise<{ dev: string; ino: string; size: number }> {
   const st = await fh.stat({ bigint: true });
   return { dev: st.dev.toString(), ino: st.ino.toString(), size: Number(st.size) };
@@ -42,13 +38,13 @@ async function readAt(fh: OpenFile, position: number, length: number): Promise<B
 export async function identify(fh: OpenFile): Promise<FileIdentity & { size: number; head: Buffer }> {
   const ids = await statIds(fh);
   const head = await readAt(fh, 0, Math.min(ids.size, FINGERPRINT_MAX));
-  return { ...ids, fingerprintLength: head.length, fingerprint: sha256(head), head };
+  return { ...ids, fingerprintLength: head.length, fingerprint: sha256Hex(head), head };
 }
 
 /** The bytes `known`'s fingerprint covers, if the file still starts with them (one hash, for an identity from a checkpoint). */
 export async function verifiedHead(fh: OpenFile, known: FileIdentity): Promise<Buffer | undefined> {
   const head = await readAt(fh, 0, known.fingerprintLength);
-  return head.length === known.fingerprintLength && sha256(head) === known.fingerprint ? head : undefined;
+  return head.length === known.fingerprintLength && sha256Hex(head) === known.fingerprint ? head : undefined;
 }
 
 export type Match = "same" | "grown" | "different";
@@ -65,7 +61,7 @@ export async function compareIdentity(fh: OpenFile, known: FileIdentity, knownHe
   if (ids.dev !== known.dev || ids.ino !== known.ino) return "different";
   if (ids.size < known.fingerprintLength) return "different";
   const head = await readAt(fh, 0, known.fingerprintLength);
-  const same = knownHead?.length === known.fingerprintLength ? head.equals(knownHead) : sha256(head) === known.fingerprint;
+  const same = knownHead?.length === known.fingerprintLength ? head.equals(knownHead) : sha256Hex(head) === known.fingerprint;
   if (!same) return "different";
   return known.fingerprintLength < FINGERPRINT_MAX && ids.size > known.fingerprintLength ? "grown" : "same";
 }
@@ -74,7 +70,7 @@ export async function compareIdentity(fh: OpenFile, known: FileIdentity, knownHe
 export async function tailHash(fh: OpenFile, offset: number): Promise<{ length: number; sha256: string }> {
   const length = Math.min(offset, 64);
   const bytes = await readAt(fh, offset - length, length);
-  return { length: bytes.length, sha256: sha256(bytes) };
+  return { length: bytes.length, sha256: sha256Hex(bytes) };
 }
 
 export { readAt };
