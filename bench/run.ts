@@ -6,11 +6,28 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const BENCHES = ["sidecar", "webhook"] as const;
+const USAGE = `usage: npm run bench [-- --quick] [-- --write] [-- --only ${BENCHES.join("|")}]
+  Runs each benchmark in a process of its own, one after the other; progress goes to stderr.
+  A full run writes BENCHMARKS.md and bench/results/ (several minutes: the machine's noise is
+  measured out with interleaved rounds).
+  --quick          a short smoke run that only prints (unless --write)
+  --write          with --quick, write the results anyway
+  --only NAME      run one benchmark: ${BENCHES.join(", ")}
+`;
 const args = process.argv.slice(2);
+if (args.includes("--help") || args.includes("-h")) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+const unknown = args.filter((a, i) => !["--quick", "--write", "--only"].includes(a) && args[i - 1] !== "--only");
+if (unknown.length > 0) {
+  process.stderr.write(`bench: unknown argument ${JSON.stringify(unknown[0])}\n${USAGE}`);
+  process.exit(2);
+}
 const onlyAt = args.indexOf("--only");
 const only = onlyAt >= 0 ? args[onlyAt + 1] : undefined;
-if (only !== undefined && !(BENCHES as readonly string[]).includes(only)) {
-  process.stderr.write(`bench: --only "${only}" is not one of ${BENCHES.join(", ")}\n`);
+if (onlyAt >= 0 && !(BENCHES as readonly string[]).includes(only ?? "")) {
+  process.stderr.write(`bench: --only ${only === undefined ? "needs a benchmark's name" : `${JSON.stringify(only)}: no such benchmark`}; one of ${BENCHES.join(", ")}\n`);
   process.exit(2);
 }
 const passOn = args.filter((a) => a === "--quick" || a === "--write");

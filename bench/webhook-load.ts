@@ -31,6 +31,7 @@ export interface LoadResult {
   readonly seconds: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  readonly minMs: number;
   readonly maxMs: number;
 }
 
@@ -54,11 +55,14 @@ async function phase(agent: Agent, spec: LoadSpec, seconds: number, latencies: n
   let errors = 0;
   const start = performance.now();
   const end = start + seconds * 1000;
-  const one = async (scheduled: number): Promise<void> => {
+  const one = async (due: number): Promise<void> => {
+    // Open loop: from the time the request was due, so a stall counts against every request it
+    // delays; but from when it was sent if that was earlier (a timer may fire up to 1 ms early),
+    // or the latency would be too short, even below zero.
+    const from = Math.min(due, performance.now());
     const ok = await post(agent, spec);
-    // Open loop: from the time the request was due, so a stall counts against every request it delays.
     if (!ok) errors++;
-    else latencies?.push(performance.now() - scheduled);
+    else latencies?.push(performance.now() - from);
   };
   if (spec.rate !== undefined) {
     const interval = 1000 / spec.rate;
@@ -87,7 +91,7 @@ export async function load(spec: LoadSpec): Promise<LoadResult> {
   const { errors, seconds } = await phase(agent, spec, spec.seconds, latencies, spec.requests);
   agent.destroy();
   if (latencies.length === 0) throw new Error(`no successful request to port ${spec.port} (${errors} errors)`);
-  return { completed: latencies.length, errors, seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: Math.max(...latencies) };
+  return { completed: latencies.length, errors, seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), minMs: Math.min(...latencies), maxMs: Math.max(...latencies) };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

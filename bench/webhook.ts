@@ -5,7 +5,7 @@
 // keep-alive HTTPS.
 // Usage: node bench/webhook.ts [--quick] [--write]  (a full run writes BENCHMARKS.md and
 // bench/results/webhook.json; a quick one only prints, unless --write). Progress goes to stderr.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -49,12 +49,23 @@ export interface StartOptions {
 }
 
 /** Starts one benchmark server in a process of its own (bench/webhook-server.ts). */
+// Servers still running when this process exits (a crash, an EPIPE on a closed pipe), so that
+// none outlives it holding a port and a core.
+const live = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of live) child.kill("SIGKILL");
+});
+
 export function startServer(spec: ServerSpec, options: StartOptions = {}): Promise<ServerProcess> {
   const listenTimeoutMs = options.listenTimeoutMs ?? 30_000;
   const [command, ...args] = [...(options.wrapper ?? []), process.execPath, ...(options.nodeArgs ?? []), options.script ?? SERVER];
   return new Promise((resolve, reject) => {
     const child = spawn(command!, args, { stdio: ["pipe", "pipe", "inherit"] });
-    const exited = new Promise<void>((done) => child.on("exit", () => done()));
+    live.add(child);
+    const exited = new Promise<void>((done) => child.on("exit", () => {
+      live.delete(child);
+      done();
+    }));
     const failed = (why: string): void => {
       child.kill("SIGKILL");
       reject(new Error(`benchmark server ${spec.kind}: ${why}`));
