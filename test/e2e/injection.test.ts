@@ -2,20 +2,11 @@
 // mounted certificate files, registered with the MutatingWebhookConfiguration we ship (only its
 // clientConfig changed), and every pod goes through the API as kubectl would send it.
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
-import {
-  apiErrorCode,
-  clientFor,
-  parseObjects,
-  registerMutatingWebhook,
-  startControlPlane,
-  type ControlPlane,
-  type RegisteredWebhook,
-  type TestClient,
-} from "./harness/index.ts";
-import { applicationPodYAML, createPodRaw, metricValue, shippedWebhookConfiguration, startWebhook, writeServingCertFiles, type WebhookProcess } from "./webhook-process.ts";
+import { apiErrorCode, parseObjects, type TestClient } from "./harness/index.ts";
+import { startWebhookCluster, type WebhookCluster } from "./webhook-cluster.ts";
+import { applicationPodYAML, createPodRaw, metricValue } from "./webhook-process.ts";
 
 const START_MS = 10 * 60_000;
 const SIDECARS = ["error-log", "access-log"];
@@ -49,33 +40,20 @@ function assertUntouched(pod: V1Pod): void {
 }
 
 describe("injection through the API server, webhook with mounted certificate files", { timeout: START_MS + 5 * 60_000 }, () => {
-  let cp: ControlPlane | undefined;
+  let cluster: WebhookCluster | undefined;
   let client: TestClient;
-  let webhook: WebhookProcess | undefined;
-  let registered: RegisteredWebhook | undefined;
-  let certDir: string | undefined;
 
   before(async () => {
-    cp = await startControlPlane({ withControllerManager: true });
-    client = clientFor(cp);
-    const certs = await writeServingCertFiles(cp.ca);
-    certDir = certs.dir;
-    // --kubeconfig lets --sidecar-mode auto read the server's version (1.34: native sidecars).
-    webhook = await startWebhook([...certs.args, "--kubeconfig", cp.kubeconfigPath]);
-    await client.createNamespace("enabled-ns", { "tailcar.io/injection": "enabled" });
-    await client.createNamespace("plain-ns");
-    await client.createNamespace("disabled-ns", { "tailcar.io/injection": "disabled" });
-    registered = await registerMutatingWebhook(client, shippedWebhookConfiguration(), webhook.url, cp.caPEM, {
-      namespace: "enabled-ns",
-      pod: application("probe"),
+    cluster = await startWebhookCluster({
+      withControllerManager: true,
+      namespaces: { "enabled-ns": { "tailcar.io/injection": "enabled" }, "plain-ns": {}, "disabled-ns": { "tailcar.io/injection": "disabled" } },
+      probe: { namespace: "enabled-ns", pod: application("probe") },
     });
+    client = cluster.client;
   }, { timeout: START_MS });
 
   after(async () => {
-    await registered?.unregister().catch(() => {});
-    await webhook?.cleanup();
-    await cp?.stop();
-    if (certDir) rmSync(certDir, { recursive: true, force: true });
+    await cluster?.stop();
   });
 
   test("the docs' application pod in a namespace labelled tailcar.io/injection=enabled comes back with the error-log and access-log sidecars", async () => {
@@ -155,14 +133,14 @@ describe("injection through the API server, webhook with mounted certificate fil
   });
 
   test("a dryRun=All create (kubectl --dry-run=server) comes back mutated and nothing is stored", async () => {
-    const before = metricValue((await webhook!.get("/metrics")).body, "tailcar_webhook_sidecars_injected_total");
+    const before = metricValue((await cluster!.webhook.get("/metrics")).body, "tailcar_webhook_sidecars_injected_total");
     const returned = await client.create(application("dry"), { namespace: "enabled-ns", dryRun: true });
     assertInjected(returned);
     await assert.rejects(client.getPod("enabled-ns", "dry"), (e: unknown) => apiErrorCode(e) === 404 || /404/.test(String(e)));
-    const line = await webhook!.waitForLog("the dry-run admission", (l) => l.msg === "admission" && l["name"] === "dry");
+    const line = await cluster!.webhook.waitForLog("the dry-run admission", (l) => l.msg === "admission" && l["name"] === "dry");
     assert.equal(line["dryRun"], true);
     // Dry-run requests are not counted as injected sidecars.
-    assert.equal(metricValue((await webhook!.get("/metrics")).body, "tailcar_webhook_sidecars_injected_total"), before);
+    assert.equal(metricValue((await cluster!.webhook.get("/metrics")).body, "tailcar_webhook_sidecars_injected_total"), before);
   });
 
   test("an already injected pod is not injected again", async () => {
@@ -181,14 +159,14 @@ describe("injection through the API server, webhook with mounted certificate fil
     const created = await client.create(again, { namespace: "enabled-ns" });
     assertInjected(created);
     assert.equal(created.spec?.initContainers?.length, 2);
-    const line = await webhook!.waitForLog("the admission of application-again", (l) => l.msg === "admission" && l["name"] === "application-again");
+    const line = await cluster!.webhook.waitForLog("the admission of application-again", (l) => l.msg === "admission" && l["name"] === "application-again");
     assert.equal(line["skipped"], "already-injected");
   });
 
   test("a bad annotation admits the pod and the API server returns the webhook's warning to the client", async () => {
     const pod = application("sloppy");
     pod.metadata!.annotations = { ...pod.metadata?.annotations, "tailcar.io/memory-limit": "64MB" };
-    const result = await createPodRaw(cp!.apiURL, { ca: cp!.caPEM, cert: cp!.adminCert.cert, key: cp!.adminCert.key }, "enabled-ns", pod);
+    const result = await createPodRaw(cluster!.cp.apiURL, { ca: cluster!.cp.caPEM, cert: cluster!.cp.adminCert.cert, key: cluster!.cp.adminCert.key }, "enabled-ns", pod);
     assert.equal(result.status, 201, result.body);
     assert.ok(
       result.warnings.some((w) => w.includes("tailcar.io/memory-limit") && w.includes("64MB")),

@@ -2,12 +2,12 @@
 // the app's command and the injected sidecar's exact command, args and env as local processes (each
 // volume a temporary folder), and check what `kubectl logs POD -c error-log` would show.
 import assert from "node:assert/strict";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import type { V1Pod } from "@kubernetes/client-node";
-import { clientFor, pollUntil, registerMutatingWebhook, sleep, startControlPlane, type ControlPlane, type RegisteredWebhook, type TestClient } from "./harness/index.ts";
+import { pollUntil, sleep, type TestClient } from "./harness/index.ts";
 import { prepareLocalPod, type LocalPod } from "./run-pod-locally.ts";
-import { shippedWebhookConfiguration, startWebhook, writeServingCertFiles, type WebhookProcess } from "./webhook-process.ts";
+import { startWebhookCluster, type WebhookCluster } from "./webhook-cluster.ts";
 
 const START_MS = 10 * 60_000;
 const LINES = 2_000;
@@ -36,29 +36,22 @@ function writerPod(name: string): V1Pod {
 }
 
 describe("the injected sidecar, run as the kubelet would, streams every line the app wrote", { timeout: START_MS + 3 * 60_000 }, () => {
-  let cp: ControlPlane | undefined;
+  let cluster: WebhookCluster | undefined;
   let client: TestClient;
-  let webhook: WebhookProcess | undefined;
-  let registered: RegisteredWebhook | undefined;
-  let certDir: string | undefined;
   let local: LocalPod | undefined;
 
   before(async () => {
-    cp = await startControlPlane({ withControllerManager: false });
-    client = clientFor(cp);
-    const certs = await writeServingCertFiles(cp.ca);
-    certDir = certs.dir;
-    webhook = await startWebhook([...certs.args, "--kubeconfig", cp.kubeconfigPath]);
-    await client.createNamespace("logs", { "tailcar.io/injection": "enabled" });
-    registered = await registerMutatingWebhook(client, shippedWebhookConfiguration(), webhook.url, cp.caPEM, { namespace: "logs", pod: writerPod("probe") });
+    cluster = await startWebhookCluster({
+      withControllerManager: false,
+      namespaces: { logs: { "tailcar.io/injection": "enabled" } },
+      probe: { namespace: "logs", pod: writerPod("probe") },
+    });
+    client = cluster.client;
   }, { timeout: START_MS });
 
   after(async () => {
     await local?.cleanup();
-    await registered?.unregister().catch(() => {});
-    await webhook?.cleanup();
-    await cp?.stop();
-    if (certDir) rmSync(certDir, { recursive: true, force: true });
+    await cluster?.stop();
   });
 
   test(`the error-log sidecar's stdout carries all ${LINES} lines, exactly once and in order; SIGTERM stops it with exit 0`, async () => {

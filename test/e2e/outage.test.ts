@@ -1,20 +1,11 @@
 // A webhook outage: failurePolicy Ignore admits pods untouched while the webhook is down, and when
 // it comes back it reports them (log line, Event on the pod, tailcar_webhook_missed_pods).
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import type { CoreV1Event, V1Pod } from "@kubernetes/client-node";
-import {
-  clientFor,
-  parseObjects,
-  pollUntil,
-  registerMutatingWebhook,
-  startControlPlane,
-  type ControlPlane,
-  type RegisteredWebhook,
-  type TestClient,
-} from "./harness/index.ts";
-import { applicationPodYAML, metricValue, shippedWebhookConfiguration, startWebhook, writeServingCertFiles, type WebhookProcess } from "./webhook-process.ts";
+import { parseObjects, pollUntil, type TestClient } from "./harness/index.ts";
+import { startWebhookCluster, type WebhookCluster } from "./webhook-cluster.ts";
+import { applicationPodYAML, metricValue, startWebhook } from "./webhook-process.ts";
 
 const START_MS = 10 * 60_000;
 
@@ -27,42 +18,33 @@ const application = (name: string): V1Pod => {
 const isInjected = (pod: V1Pod): boolean => pod.metadata?.annotations?.["tailcar.io/status"] !== undefined;
 
 describe("webhook outage: pods admitted untouched, then reported when the webhook is back", { timeout: START_MS + 3 * 60_000 }, () => {
-  let cp: ControlPlane | undefined;
+  let cluster: WebhookCluster | undefined;
   let client: TestClient;
-  let webhook: WebhookProcess | undefined;
-  let registered: RegisteredWebhook | undefined;
-  let certDir: string | undefined;
-  let args: string[] = [];
 
   before(async () => {
-    cp = await startControlPlane({ withControllerManager: false });
-    client = clientFor(cp);
-    const certs = await writeServingCertFiles(cp.ca);
-    certDir = certs.dir;
-    // --kubeconfig gives the webhook API access, which turns --report-missed-pods on.
-    args = [...certs.args, "--kubeconfig", cp.kubeconfigPath];
-    webhook = await startWebhook(args);
-    await client.createNamespace("outage", { "tailcar.io/injection": "enabled" });
-    registered = await registerMutatingWebhook(client, shippedWebhookConfiguration(), webhook.url, cp.caPEM, { namespace: "outage", pod: application("probe") });
+    // The cluster's webhook has API access (--kubeconfig), which turns --report-missed-pods on.
+    cluster = await startWebhookCluster({
+      withControllerManager: false,
+      namespaces: { outage: { "tailcar.io/injection": "enabled" } },
+      probe: { namespace: "outage", pod: application("probe") },
+    });
+    client = cluster.client;
   }, { timeout: START_MS });
 
   after(async () => {
-    await registered?.unregister().catch(() => {});
-    await webhook?.cleanup();
-    await cp?.stop();
-    if (certDir) rmSync(certDir, { recursive: true, force: true });
+    await cluster?.stop();
   });
 
   test("with nothing missed, the first scan reports 0", async () => {
-    await webhook!.waitForLog("the first missed-pod scan", (l) => l.msg === "missed-pod scan done");
-    assert.equal(metricValue((await webhook!.get("/metrics")).body, "tailcar_webhook_missed_pods"), 0);
+    await cluster!.webhook.waitForLog("the first missed-pod scan", (l) => l.msg === "missed-pod scan done");
+    assert.equal(metricValue((await cluster!.webhook.get("/metrics")).body, "tailcar_webhook_missed_pods"), 0);
     assert.ok(isInjected(await client.create(application("before-outage"), { namespace: "outage" })));
   });
 
   test("with the webhook stopped, failurePolicy: Ignore admits pods untouched", async () => {
-    const port = webhook!.port;
-    assert.equal(await webhook!.stop(), 0, "the webhook exits 0 on SIGTERM");
-    await webhook!.cleanup();
+    const port = cluster!.webhook.port;
+    assert.equal(await cluster!.webhook.stop(), 0, "the webhook exits 0 on SIGTERM");
+    await cluster!.webhook.cleanup();
     const started = Date.now();
     const pod = await client.create(application("during-outage"), { namespace: "outage" });
     const ms = Date.now() - started;
@@ -71,15 +53,15 @@ describe("webhook outage: pods admitted untouched, then reported when the webhoo
     // Connection refused is answered at once: the outage costs the client no timeout.
     assert.ok(ms < 5_000, `create took ${ms} ms`);
 
-    webhook = await startWebhook(args, { port });
+    cluster!.webhook = await startWebhook(cluster!.args, { port });
   });
 
   test("after the restart the missed pod gets a TailcarNotInjected Event, a log line, and the gauge shows 1", async () => {
-    const warned = await webhook!.waitForLog("the missed pod's log line", (l) => l.msg === "pod admitted without the webhook: no sidecars injected");
+    const warned = await cluster!.webhook.waitForLog("the missed pod's log line", (l) => l.msg === "pod admitted without the webhook: no sidecars injected");
     assert.equal(warned["name"], "during-outage");
     assert.equal(warned["namespace"], "outage");
-    await webhook!.waitForLog("the missed-pod scan", (l) => l.msg === "missed-pod scan done");
-    assert.equal(metricValue((await webhook!.get("/metrics")).body, "tailcar_webhook_missed_pods"), 1);
+    await cluster!.webhook.waitForLog("the missed-pod scan", (l) => l.msg === "missed-pod scan done");
+    assert.equal(metricValue((await cluster!.webhook.get("/metrics")).body, "tailcar_webhook_missed_pods"), 1);
 
     const events: CoreV1Event[] = await pollUntil(
       "the TailcarNotInjected Event on outage/during-outage",
@@ -97,7 +79,7 @@ describe("webhook outage: pods admitted untouched, then reported when the webhoo
     assert.match(event.message ?? "", /recreate the pod/);
 
     // The pods injected before the outage are not reported, and new pods are injected again.
-    const reported = webhook!.logLines().filter((l) => l.msg === "pod admitted without the webhook: no sidecars injected").map((l) => l["name"]);
+    const reported = cluster!.webhook.logLines().filter((l) => l.msg === "pod admitted without the webhook: no sidecars injected").map((l) => l["name"]);
     assert.deepEqual(reported, ["during-outage"]);
     await pollUntil("the restarted webhook to inject again", async () => (isInjected(await client.create(application("probe"), { namespace: "outage", dryRun: true })) ? true : undefined), {
       timeoutMs: 15_000,
