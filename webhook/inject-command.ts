@@ -1,18 +1,22 @@
 // `tailcar inject -f FILE|-`: offline injection, like `istioctl kube-inject`. YAML in (many
 // documents, many files), YAML out on stdout, warnings on stderr.
 import { readFile } from "node:fs/promises";
-import { parseAllDocuments, stringify } from "yaml";
+import { isDeepStrictEqual } from "node:util";
+import jsonpatch from "fast-json-patch";
+import { parse, parseAllDocuments, stringify, type Document } from "yaml";
 import {
   DEFAULT_INJECT_OPTIONS, DELIVERY_MODES, PULL_POLICIES, SIDECAR_MODES, type InjectOptions,
 } from "./options.ts";
 import { deepFreeze } from "./deep-freeze.ts";
 import { injectManifest } from "./workloads.ts";
+import { applyPatchToDocument } from "./yaml-patch.ts";
 
 const HELP = `Usage: tailcar inject -f FILE|- [-f FILE …] [options]
 
 Reads Kubernetes manifests (multi-document YAML), adds one streaming sidecar per file named in each
 pod's tailcar.io/files annotation (Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs,
-CronJobs, Lists), and writes the result to stdout. Other kinds pass through unchanged.
+CronJobs, Lists), and writes the result to stdout. Other kinds pass through unchanged. Comments,
+key order and quoting are kept; a document with a YAML alias on a changed path is written anew.
 Warnings go to stderr, prefixed with the object they are about.
 
 Options:
@@ -69,6 +73,29 @@ async function readInput(file: string): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+// Sidecars are shared between pods with the same layout (memo.ts): written out in full each time,
+// not as YAML anchors and aliases.
+const fromObject = (object: unknown): string => stringify(object, { version: "1.1", lineWidth: 0, aliasDuplicateObjects: false });
+
+/**
+ * The input document with only injection's changes applied, so its comments, key order and quoting
+ * survive; undefined when the document cannot be edited in place (anchors, aliases or keys that are
+ * not strings on a changed path) or does not read back as exactly `injected`: then it is written
+ * from the object.
+ */
+function asWritten(doc: Document, original: unknown, injected: unknown): string | undefined {
+  try {
+    const edited = doc.clone();
+    applyPatchToDocument(edited, jsonpatch.compare(original as object, injected as object));
+    // The separators between documents are written by the caller.
+    if (edited.directives) edited.directives.docStart = null;
+    const text = edited.toString({ lineWidth: 0 });
+    return isDeepStrictEqual(parse(text, { version: "1.1" }), injected) ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Injects every document of every input; throws with file and document number on bad YAML. */
 export async function injectInputs(files: readonly string[], options: InjectOptions, warn: (line: string) => void): Promise<string> {
   const out: string[] = [];
@@ -93,9 +120,7 @@ export async function injectInputs(files: readonly string[], options: InjectOpti
       if (object === null || object === undefined) return;
       const result = injectManifest(object, options, `${name} document ${i + 1}`);
       for (const w of result.warnings) warn(w);
-      // Sidecars are shared between pods with the same layout (memo.ts): written out in full each
-      // time, not as YAML anchors and aliases.
-      out.push(stringify(result.object, { version: "1.1", lineWidth: 0, aliasDuplicateObjects: false }));
+      out.push(asWritten(doc, object, result.object) ?? fromObject(result.object));
     });
   }
   return out.join("---\n");

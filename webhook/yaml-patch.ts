@@ -1,0 +1,59 @@
+// JSON Patch operations applied to a parsed YAML document in place, so that `tailcar inject`
+// changes only what injection changes and keeps the rest of the input as written: comments, key
+// order, quoting, block or flow style. Only the operations a diff produces (add, replace, remove)
+// on plain maps and sequences; anything else (an alias on the path, a test or move operation)
+// throws, and the caller writes the document out from the object instead.
+import { isMap, isSeq, type Document, type YAMLMap, type YAMLSeq } from "yaml";
+import type { Operation } from "fast-json-patch";
+
+/** RFC 6901: "/a~1b/0" → ["a/b", "0"]. */
+function pointerSegments(path: string): string[] {
+  if (path === "") return [];
+  if (!path.startsWith("/")) throw new Error(`not a JSON pointer: ${JSON.stringify(path)}`);
+  return path.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+}
+
+function index(segment: string): number {
+  if (!/^(0|[1-9]\d*)$/.test(segment)) throw new Error(`not a sequence index: ${JSON.stringify(segment)}`);
+  return Number(segment);
+}
+
+/** The map or sequence node at `segments` (the document's root for none); anything else throws. */
+function collectionAt(doc: Document, segments: readonly string[]): YAMLMap | YAMLSeq {
+  let node: unknown = doc.contents;
+  for (const segment of segments) {
+    if (isSeq(node)) node = node.items[index(segment)];
+    else if (isMap(node)) node = node.get(segment, true);
+    else node = undefined;
+  }
+  if (isMap(node) || isSeq(node)) return node;
+  throw new Error(`no map or sequence at /${segments.join("/")}`);
+}
+
+export function applyPatchToDocument(doc: Document, operations: readonly Operation[]): void {
+  for (const op of operations) {
+    const segments = pointerSegments(op.path);
+    const last = segments.at(-1);
+    if (last === undefined) throw new Error(`${op.op} of the whole document`);
+    const parent = collectionAt(doc, segments.slice(0, -1));
+    switch (op.op) {
+      case "add":
+      case "replace": {
+        const node = doc.createNode(op.value);
+        if (isSeq(parent)) {
+          const at = op.op === "add" && last === "-" ? parent.items.length : index(last);
+          if (at > parent.items.length || (op.op === "replace" && at === parent.items.length)) throw new Error(`index ${at} out of range at ${op.path}`);
+          parent.items.splice(at, op.op === "add" ? 0 : 1, node);
+        } else {
+          parent.set(doc.createNode(last), node);
+        }
+        break;
+      }
+      case "remove":
+        if (!parent.delete(isSeq(parent) ? index(last) : last)) throw new Error(`nothing to remove at ${op.path}`);
+        break;
+      default:
+        throw new Error(`unsupported operation ${op.op}`);
+    }
+  }
+}
