@@ -10,19 +10,10 @@ import { inject } from "../../webhook/inject.ts";
 import { applyPodPatch, podPatch } from "../../webhook/patch.ts";
 import type { Pod } from "../../webhook/pod-types.ts";
 import { loadGoldenCases } from "../golden/fixtures.ts";
+import { nodesOf } from "./json-trees.ts";
 
 const cases = loadGoldenCases();
 const params = { numRuns: 300, seed: 20261123 };
-
-type Json = Record<string, unknown> | unknown[];
-
-/** Every object and array in a JSON tree, the root first. */
-function nodesOf(root: unknown, out: Json[] = []): Json[] {
-  if (typeof root !== "object" || root === null) return out;
-  out.push(root as Json);
-  for (const child of Object.values(root)) nodesOf(child, out);
-  return out;
-}
 
 // Keys that exercise pointer escaping and the fields inject() reads, as well as anything at all.
 const key = fc.oneof(

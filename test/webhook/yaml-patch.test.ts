@@ -13,20 +13,13 @@ import { injectInputs } from "../../webhook/inject-command.ts";
 import { DEFAULT_INJECT_OPTIONS } from "../../webhook/options.ts";
 import { injectManifest } from "../../webhook/workloads.ts";
 import { applyPatchToDocument } from "../../webhook/yaml-patch.ts";
+import { nodesOf } from "./json-trees.ts";
 
 const YAML_1_1 = { version: "1.1" } as const;
 
 // Keys that need pointer escaping or YAML quoting (`~` and `n` are null and false in YAML 1.1).
 const key = fc.oneof(fc.constantFrom("a/b", "~", "~1", "x~0/y", "tailcar.io/status", "n", "yes", "on", "1", ""), fc.string({ maxLength: 6 }));
 const tree = fc.dictionary(key, fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 });
-
-type Json = Record<string, unknown> | unknown[];
-function nodesOf(root: unknown, out: Json[] = []): Json[] {
-  if (typeof root !== "object" || root === null) return out;
-  out.push(root as Json);
-  for (const child of Object.values(root)) nodesOf(child, out);
-  return out;
-}
 
 test("a diff applied to the parsed YAML of any JSON tree reads back as the changed tree", () => {
   const edit = fc.tuple(fc.nat(), key, fc.jsonValue({ maxDepth: 2 }), fc.nat(3));
