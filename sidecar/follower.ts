@@ -138,12 +138,16 @@ export class Follower {
       const plan = await planResume(this.path, cp);
       if (plan.kind !== "fresh") {
         const rotated = plan.kind === "rotated";
-        log("info", rotated ? "finishing a file rotated while stopped, then following the path" : "resuming from checkpoint", {
+        const refilled = rotated && plan.refilled;
+        log(refilled ? "warn" : "info", refilled
+          ? "file truncated, refilled and rotated while stopped: reading the rotated file from the start, then following the path"
+          : rotated ? "finishing a file rotated while stopped, then following the path" : "resuming from checkpoint", {
           file: this.path,
           offset: plan.offset,
           ...(rotated ? { rotatedTo: plan.rotatedPath } : {}),
         });
-        this.#adopt(plan.fh, cp.identity, plan.offset);
+        if (refilled) this.#o.stats.truncations++;
+        this.#adopt(plan.fh, refilled ? await identify(plan.fh) : cp.identity, plan.offset);
         this.#rotatedAway = rotated;
         this.#resumedIno = BigInt(cp.identity.ino);
         return true;

@@ -3,15 +3,19 @@
 // match; a file rotated away while we were down is looked for beside the path by its inode, so its
 // unread end is not lost.
 import { open, readdir, stat, type OpenFile } from "./files.ts";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { Checkpoint } from "./checkpoint.ts";
 import { compareIdentity, tailHash } from "./identity.ts";
 
 export type ResumePlan =
   /** The file at the path is the checkpointed one: continue at offset. */
   | { kind: "continue"; fh: OpenFile; offset: number }
-  /** The checkpointed file was rotated to `rotatedPath`: finish it from offset, then follow the path from 0. */
-  | { kind: "rotated"; fh: OpenFile; offset: number; rotatedPath: string }
+  /**
+   * The checkpointed file was rotated to `rotatedPath`: finish it from offset, then follow the path
+   * from 0. `refilled`: it was truncated and written again before the rotation, so offset is 0 and
+   * the checkpoint's identity no longer describes it.
+   */
+  | { kind: "rotated"; fh: OpenFile; offset: number; rotatedPath: string; refilled: boolean }
   /** Nothing usable: the path holds other content (rotated, truncated or replaced while we were down). */
   | { kind: "fresh"; reason: string };
 
@@ -36,9 +40,15 @@ async function openIfMatching(path: string, cp: Checkpoint): Promise<OpenFile | 
   return undefined;
 }
 
-/** Rotated files usually stay in the same directory (app.log.1): find one with the checkpoint's inode. */
-async function findRotated(path: string, cp: Checkpoint): Promise<{ fh: OpenFile; rotatedPath: string } | undefined> {
+/**
+ * Rotated files usually stay in the same directory (app.log.1): find one with the checkpoint's inode.
+ * One whose bytes no longer match was truncated and refilled before it was rotated (copytruncate,
+ * then a rename, while we were down): its content is all new, to be read from the start. Only a
+ * rotated name of the path counts for that, not any file that may have reused the inode.
+ */
+async function findRotated(path: string, cp: Checkpoint): Promise<{ fh: OpenFile; rotatedPath: string; refilled: boolean } | undefined> {
   const dir = dirname(path);
+  const base = basename(path);
   let names: string[];
   try {
     names = await readdir(dir);
@@ -50,7 +60,11 @@ async function findRotated(path: string, cp: Checkpoint): Promise<{ fh: OpenFile
     const st = await stat(candidate, { bigint: true }).catch(() => undefined);
     if (!st || !st.isFile() || st.ino.toString() !== cp.identity.ino || st.dev.toString() !== cp.identity.dev) continue;
     const fh = await openIfMatching(candidate, cp);
-    if (fh) return { fh, rotatedPath: candidate };
+    if (fh) return { fh, rotatedPath: candidate, refilled: false };
+    if (name !== base && name.startsWith(base)) {
+      const refilled = await open(candidate, "r").catch(() => undefined);
+      if (refilled) return { fh: refilled, rotatedPath: candidate, refilled: true };
+    }
   }
   return undefined;
 }
@@ -59,7 +73,7 @@ export async function planResume(path: string, cp: Checkpoint): Promise<ResumePl
   const here = await openIfMatching(path, cp);
   if (here) return { kind: "continue", fh: here, offset: cp.offset };
   const rotated = await findRotated(path, cp);
-  if (rotated) return { kind: "rotated", ...rotated, offset: cp.offset };
+  if (rotated) return { kind: "rotated", ...rotated, offset: rotated.refilled ? 0 : cp.offset };
   let reason = "the checkpointed file is gone";
   try {
     const fh = await open(path, "r");

@@ -1,8 +1,9 @@
 // Restarts: SIGTERM drains, flushes and checkpoints (nothing lost, nothing doubled); SIGKILL loses
-// nothing and doubles exactly the lines written after the last checkpoint.
+// nothing and doubles exactly the lines written after the last checkpoint; a file truncated, refilled
+// and rotated while the sidecar was down is found by its inode and read from the start.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { checkSequence, describe, lineCount, parseNumbers, startSidecar, startWriter, tempDir, until, waitForLines, waitUntilFollowing } from "./harness.ts";
@@ -64,4 +65,27 @@ test("SIGKILL mid-stream and restart: nothing lost, doubles only the lines after
   assert.equal(r.duplicates.length, expectedDuplicates, `doubles exactly the ${expectedDuplicates} lines written after the checkpoint: ${describe(r)}`);
   assert.ok(expectedDuplicates < 50_000 * 0.3 + 10_000, `duplicates ${expectedDuplicates} bounded by one checkpoint interval of writing`);
   t.diagnostic(`checkpoint at line ${checkpointed}; ${firstLines} lines written before SIGKILL; ${expectedDuplicates} doubled after restart`);
+});
+
+test("truncated, refilled past the checkpoint and rotated while stopped: the rotated file is read from the start", { timeout: 60_000 }, async (t) => {
+  // Found by the model test (seed 286495241): the checkpoint's inode sat under a rotated name with
+  // other bytes, was taken for a stranger, and all of its lines were lost.
+  const dir = tempDir(t);
+  const file = join(dir, "app.log");
+  const lines = (from: number, to: number): string => Array.from({ length: to - from + 1 }, (_, i) => `${from + i}\n`).join("");
+  writeFileSync(file, lines(1, 676));
+  const args = ["--file", file, "--checkpoint-dir", join(dir, "checkpoints")];
+  const first = startSidecar(t, args);
+  await waitForLines(first, 676, 10_000);
+  assert.equal(await first.stop("SIGTERM"), 0);
+  // While it is down: copytruncate, more lines than before, then a rename rotation.
+  truncateSync(file, 0);
+  appendFileSync(file, lines(677, 2443));
+  renameSync(file, `${file}.1`);
+  const second = startSidecar(t, args);
+  await waitForLines(second, 2443 - 676, 10_000);
+  assert.equal(await second.stop("SIGTERM"), 0);
+  const r = checkSequence(parseNumbers(Buffer.concat([first.stdout(), second.stdout()])), 2443);
+  assert.ok(!r.missing.length && !r.duplicates.length && !r.firstDisorder, `exactly once: ${describe(r)}`);
+  assert.match(second.stderr(), /file truncated, refilled and rotated while stopped/);
 });
