@@ -13,10 +13,27 @@ if ! command -v go >/dev/null 2>&1; then
 fi
 
 pins=$( (cat "$here/go.mod" "$here/go.sum"; go version) | sha256sum | cut -c1-16)
-dir="${XDG_CACHE_HOME:-$HOME/.cache}/tailcar/victorialogs/$pins"
+root="${XDG_CACHE_HOME:-$HOME/.cache}/tailcar/victorialogs"
+dir="$root/$pins"
 bin="$dir/victoria-logs"
 
+# Each use stamps its entry; entries of other pins unused for 30 days go (as for the control plane:
+# test/e2e/harness/cache-prune.ts), so the cache does not grow with every upgrade.
+used() {
+  touch "$dir/.last-used"
+  for entry in "$root"/*/; do
+    entry=${entry%/}
+    [ -d "$entry" ] && [ "$entry" != "$dir" ] || continue
+    stamp="$entry/.last-used"
+    [ -e "$stamp" ] || stamp="$entry"
+    if [ -n "$(find "$stamp" -maxdepth 0 -mtime +29)" ]; then
+      rm -rf "$entry" && echo "build.sh: removed $entry, unused for 30 days" >&2
+    fi
+  done
+}
+
 if [ -x "$bin" ]; then
+  used
   echo "$bin"
   exit 0
 fi
@@ -41,5 +58,6 @@ if ! wait "$pid"; then
   exit 1
 fi
 mv "$tmp" "$bin"
+used
 echo "built $bin in $(( $(date +%s) - start ))s, $(du -h "$bin" | cut -f1)" >&2
 echo "$bin"

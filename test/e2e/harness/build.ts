@@ -7,6 +7,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { withBuildLock } from "./build-lock.ts";
+import { PRUNE_AFTER_DAYS, pruneUnused, stampUsed } from "./cache-prune.ts";
 import { formatSeconds, goBuild, GoMissingError, runGo, type Log } from "./go-build.ts";
 import { BINARY_NAMES, CONTROL_PLANE_DIR, etcdVersion, kubernetesVersion, PIN_FILES, recipes, type BinaryName } from "./pins.ts";
 
@@ -111,6 +112,9 @@ export async function findOrBuildControlPlane(log: Log = (l) => process.stderr.w
       paths[name] = join(dir, name);
       sources[name] = toBuild.includes(name) ? "built" : "cache";
     }
+    stampUsed(dir);
+    const removed = pruneUnused(root, dir);
+    if (removed.length > 0) log(`control-plane: removed ${removed.length} cache ${removed.length === 1 ? "entry" : "entries"} unused for ${PRUNE_AFTER_DAYS} days from ${root}: ${removed.join(", ")}`);
   }
   return { paths: paths as BinaryPaths, sources: sources as ControlPlaneBinaries["sources"], ...versions };
 }
