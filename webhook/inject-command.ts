@@ -3,7 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { isDeepStrictEqual } from "node:util";
 import jsonpatch from "fast-json-patch";
-import { parse, parseAllDocuments, stringify, type Document } from "yaml";
+import { isCollection, parse, parseAllDocuments, stringify, type Document } from "yaml";
 import {
   DEFAULT_INJECT_OPTIONS, DELIVERY_MODES, PULL_POLICIES, SIDECAR_MODES, type InjectOptions,
 } from "./options.ts";
@@ -16,7 +16,8 @@ const HELP = `Usage: tailcar inject -f FILE|- [-f FILE …] [options]
 Reads Kubernetes manifests (multi-document YAML), adds one streaming sidecar per file named in each
 pod's tailcar.io/files annotation (Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs,
 CronJobs, Lists), and writes the result to stdout. Other kinds pass through unchanged. Comments,
-key order and quoting are kept; a document with a YAML alias on a changed path is written anew.
+key order and quoting are kept; JSON input, and a document with a YAML alias on a changed path,
+come out as block YAML written anew.
 Warnings go to stderr, prefixed with the object they are about.
 
 Options:
@@ -79,11 +80,14 @@ const fromObject = (object: unknown): string => stringify(object, { version: "1.
 
 /**
  * The input document with only injection's changes applied, so its comments, key order and quoting
- * survive; undefined when the document cannot be edited in place (anchors, aliases or keys that are
- * not strings on a changed path) or does not read back as exactly `injected`: then it is written
- * from the object.
+ * survive; undefined when it is JSON, cannot be edited in place (an alias, or a key that is not a
+ * string, on a changed path) or does not read back as exactly `injected`: then it is written from
+ * the object.
  */
 function asWritten(doc: Document, original: unknown, injected: unknown): string | undefined {
+  // JSON (kubectl get -o json) is YAML in flow style: edited in place it would stay one long line.
+  // It has no comments to keep, so it is written as block YAML from the object.
+  if (isCollection(doc.contents) && doc.contents.flow === true) return undefined;
   try {
     const edited = doc.clone();
     applyPatchToDocument(edited, jsonpatch.compare(original as object, injected as object));

@@ -122,3 +122,11 @@ spec:
   assert.deepEqual(parseAllDocuments(out, YAML_1_1).map((d) => d.toJS()), expected);
   assert.ok(!out.includes("*containers"), "the alias was kept on a changed path");
 });
+
+test("tailcar inject writes JSON input (kubectl get -o json) as block YAML, not one long flow line", async () => {
+  const json = JSON.stringify(parse(COMMENTED.split("---")[0]!), null, 2);
+  const { out, expected } = await injected(json);
+  assert.deepEqual(parseAllDocuments(out, YAML_1_1).map((d) => d.toJS()), expected);
+  assert.match(out, /^apiVersion: apps\/v1$/m);
+  assert.match(out, /^ {8}- name: access-log$/m);
+});
