@@ -18,16 +18,17 @@ function index(segment: string): number {
   return Number(segment);
 }
 
-/** The map or sequence node at `segments` (the document's root for none); anything else throws. */
-function collectionAt(doc: Document, segments: readonly string[]): YAMLMap | YAMLSeq {
+/** The map or sequence nodes from the document's root down to `segments`; anything else throws. */
+function collectionsTo(doc: Document, segments: readonly string[]): (YAMLMap | YAMLSeq)[] {
+  const chain: (YAMLMap | YAMLSeq)[] = [];
   let node: unknown = doc.contents;
-  for (const segment of segments) {
-    if (isSeq(node)) node = node.items[index(segment)];
-    else if (isMap(node)) node = node.get(segment, true);
-    else node = undefined;
+  for (let i = 0; ; i++) {
+    if (!isMap(node) && !isSeq(node)) throw new Error(`no map or sequence at /${segments.slice(0, i).join("/")}`);
+    chain.push(node);
+    const segment = segments[i];
+    if (segment === undefined) return chain;
+    node = isSeq(node) ? node.items[index(segment)] : node.get(segment, true);
   }
-  if (isMap(node) || isSeq(node)) return node;
-  throw new Error(`no map or sequence at /${segments.join("/")}`);
 }
 
 export function applyPatchToDocument(doc: Document, operations: readonly Operation[]): void {
@@ -35,11 +36,15 @@ export function applyPatchToDocument(doc: Document, operations: readonly Operati
     const segments = pointerSegments(op.path);
     const last = segments.at(-1);
     if (last === undefined) throw new Error(`${op.op} of the whole document`);
-    const parent = collectionAt(doc, segments.slice(0, -1));
+    const chain = collectionsTo(doc, segments.slice(0, -1));
+    const parent = chain.at(-1)!;
     switch (op.op) {
       case "add":
       case "replace": {
         const node = doc.createNode(op.value);
+        // A map or list added inside a flow collection (`spec: {containers: […]}`) would stay on one
+        // line: that collection, and the flow ones around it, become block style.
+        if (typeof op.value === "object" && op.value !== null) for (const c of chain) c.flow = false;
         if (isSeq(parent)) {
           const at = op.op === "add" && last === "-" ? parent.items.length : index(last);
           if (at > parent.items.length || (op.op === "replace" && at === parent.items.length)) throw new Error(`index ${at} out of range at ${op.path}`);

@@ -130,3 +130,19 @@ test("tailcar inject writes JSON input (kubectl get -o json) as block YAML, not 
   assert.match(out, /^apiVersion: apps\/v1$/m);
   assert.match(out, /^ {8}- name: access-log$/m);
 });
+
+test("a sidecar added inside flow-style YAML turns the collections around it into block style", async () => {
+  const flow = `# a pod written tersely
+apiVersion: v1
+kind: Pod
+metadata: {name: p, annotations: {tailcar.io/files: /var/log/app/app.log}}
+spec: {containers: [{name: app, image: "app:1", volumeMounts: [{name: logs, mountPath: /var/log/app}]}], volumes: [{name: logs, emptyDir: {}}]}
+`;
+  const { out, expected } = await injected(flow);
+  assert.deepEqual(parseAllDocuments(out, YAML_1_1).map((d) => d.toJS()), expected);
+  assert.ok(out.startsWith("# a pod written tersely\n"), out);
+  assert.match(out, /^spec:$/m);
+  const longest = Math.max(...out.split("\n").map((l) => l.length));
+  assert.ok(longest < 200, `a line of ${longest} characters (the sidecar on one line?):\n${out}`);
+  assert.match(out, /^  initContainers:\n    - name: app-log$/m);
+});
