@@ -4,8 +4,7 @@
 import { open, readdir, stat, type OpenFile } from "./files.ts";
 import { basename, dirname, join } from "node:path";
 import { readAt, verifiedHead, type FileIdentity } from "./identity.ts";
-
-const COMPRESSED = /\.(gz|bz2|xz|zst|lz4|zip)$/;
+import { isRotatedName } from "./skipped-rotations.ts";
 
 /**
  * An uncompressed sibling of `path` longer than `pos` that starts like the truncated file did and
@@ -18,7 +17,7 @@ export async function findCopy(path: string, identity: FileIdentity, pos: number
   const names = await readdir(dir).catch(() => [] as string[]);
   let best: { path: string; birth: bigint } | undefined;
   for (const name of names) {
-    if (name === base || !name.startsWith(base) || COMPRESSED.test(name)) continue;
+    if (!isRotatedName(base, name)) continue;
     const candidate = join(dir, name);
     const st = await stat(candidate, { bigint: true }).catch(() => undefined);
     if (!st?.isFile() || st.size <= BigInt(pos)) continue;

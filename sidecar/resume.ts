@@ -6,6 +6,7 @@ import { open, readdir, stat, type OpenFile } from "./files.ts";
 import { basename, dirname, join } from "node:path";
 import type { Checkpoint } from "./checkpoint.ts";
 import { compareIdentity, tailHash } from "./identity.ts";
+import { isRotatedName } from "./skipped-rotations.ts";
 
 export type ResumePlan =
   /** The file at the path is the checkpointed one: continue at offset. */
@@ -61,7 +62,7 @@ async function findRotated(path: string, cp: Checkpoint): Promise<{ fh: OpenFile
     if (!st || !st.isFile() || st.ino.toString() !== cp.identity.ino || st.dev.toString() !== cp.identity.dev) continue;
     const fh = await openIfMatching(candidate, cp);
     if (fh) return { fh, rotatedPath: candidate, refilled: false };
-    if (name !== base && name.startsWith(base)) {
+    if (isRotatedName(base, name)) {
       const refilled = await open(candidate, "r").catch(() => undefined);
       if (refilled) return { fh: refilled, rotatedPath: candidate, refilled: true };
     }

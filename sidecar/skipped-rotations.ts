@@ -8,6 +8,11 @@ import { basename, dirname, join } from "node:path";
 
 const COMPRESSED = /\.(gz|bz2|xz|zst|lz4|zip)$/;
 
+/** A rotated generation of the file named `base` that still holds its text: app.log.1, app.log-2024…, not app.log.2.gz. */
+export function isRotatedName(base: string, name: string): boolean {
+  return name !== base && name.startsWith(base) && !COMPRESSED.test(name);
+}
+
 export interface Skipped {
   readonly path: string;
   readonly fh: OpenFile;
@@ -42,7 +47,7 @@ export async function findSkippedRotation(
   }
   let best: { path: string; birth: bigint; ino: bigint } | undefined;
   for (const name of names) {
-    if (name === base || !name.startsWith(base) || COMPRESSED.test(name)) continue;
+    if (!isRotatedName(base, name)) continue;
     const path = join(dir, name);
     const st = await stat(path, { bigint: true }).catch(() => undefined);
     if (!st || !st.isFile() || done.has(`${st.dev}:${st.ino}:${st.birthtimeNs}`) || st.ino === current?.ino) continue;
