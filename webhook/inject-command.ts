@@ -79,21 +79,20 @@ async function readInput(file: string): Promise<string> {
 const fromObject = (object: unknown): string => stringify(object, { version: "1.1", lineWidth: 0, aliasDuplicateObjects: false });
 
 /**
- * The input document with only injection's changes applied, so its comments, key order and quoting
- * survive; undefined when it is JSON, cannot be edited in place (an alias, or a key that is not a
- * string, on a changed path) or does not read back as exactly `injected`: then it is written from
- * the object.
+ * The input document with only injection's changes applied (to `doc` itself, which is not used
+ * again), so its comments, key order and quoting survive; undefined when it is JSON, cannot be
+ * edited in place (an alias, or a key that is not a string, on a changed path) or does not read
+ * back as exactly `injected`: then it is written from the object.
  */
 function asWritten(doc: Document, original: unknown, injected: unknown): string | undefined {
   // JSON (kubectl get -o json) is YAML in flow style: edited in place it would stay one long line.
   // It has no comments to keep, so it is written as block YAML from the object.
   if (isCollection(doc.contents) && doc.contents.flow === true) return undefined;
   try {
-    const edited = doc.clone();
-    applyPatchToDocument(edited, jsonpatch.compare(original as object, injected as object));
+    applyPatchToDocument(doc, jsonpatch.compare(original as object, injected as object));
     // The separators between documents are written by the caller.
-    if (edited.directives) edited.directives.docStart = null;
-    const text = edited.toString({ lineWidth: 0 });
+    if (doc.directives) doc.directives.docStart = null;
+    const text = doc.toString({ lineWidth: 0 });
     return isDeepStrictEqual(parse(text, { version: "1.1" }), injected) ? text : undefined;
   } catch {
     return undefined;

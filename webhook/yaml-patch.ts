@@ -1,6 +1,7 @@
 // JSON Patch operations applied to a parsed YAML document in place, so that `tailcar inject`
 // changes only what injection changes and keeps the rest of the input as written: comments, key
-// order, quoting, block or flow style. Only the operations a diff produces (add, replace, remove)
+// order, quoting, and block or flow style (except a flow collection that gets a map or list added
+// inside, which becomes block style). Only the operations a diff produces (add, replace, remove)
 // on plain maps and sequences; anything else (an alias on the path, a test or move operation)
 // throws, and the caller writes the document out from the object instead.
 import { isMap, isSeq, type Document, type YAMLMap, type YAMLSeq } from "yaml";
