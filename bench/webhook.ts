@@ -48,7 +48,6 @@ export interface StartOptions {
   readonly listenTimeoutMs?: number;
 }
 
-/** Starts one benchmark server in a process of its own (bench/webhook-server.ts). */
 // Servers still running when this process exits (a crash, an EPIPE on a closed pipe), so that
 // none outlives it holding a port and a core.
 const live = new Set<ChildProcess>();
@@ -56,6 +55,7 @@ process.once("exit", () => {
   for (const child of live) child.kill("SIGKILL");
 });
 
+/** Starts one benchmark server in a process of its own (bench/webhook-server.ts). */
 export function startServer(spec: ServerSpec, options: StartOptions = {}): Promise<ServerProcess> {
   const listenTimeoutMs = options.listenTimeoutMs ?? 30_000;
   const [command, ...args] = [...(options.wrapper ?? []), process.execPath, ...(options.nodeArgs ?? []), options.script ?? SERVER];
@@ -330,7 +330,7 @@ export function renderWebhook(x: WebhookResults): string {
     `| (the same from server CPU per request: no-op ÷ tailcar) | ${r(x.cpuRatio)}× | ${yes(x.cpuRatio.median >= 0.8)} |`,
     `| p99 < 5 ms at ${x.rate} req/s (open loop, from each request's due time, or its send if earlier) | ${r(tailcar!.openP99Ms!)} ms (no-op: ${noop!.openP99Ms!.median.toFixed(2)} ms) | ${yes(tailcar!.openP99Ms!.median < 5)} |`,
     "",
-    `The reference rows read the body as tailcar does and answer with tailcar's own response (${x.answerBytes} bytes of JSON, the base64 patch adding two sidecars) as one string: without computing it, ${r(x.referenceRatio)}× the baseline's throughput, so the answer's size costs next to nothing; computing it with admit() and dropping the result, ${r(x.referenceAdmitRatio)}×. admit() adds ${r(x.admitCpuUs, 0)} µs of server CPU a request under this load, against about 10 µs in a warm loop (\`bench/webhook-micro.ts\`; the sidecars' JSON is kept per configuration, docs/decisions.md): between TLS and HTTP work its code and data run cache-cold. The log line and the metrics make up the rest of tailcar's row. The machine is shared: compare rows within one run, and runs by their spread. At ${x.rate} req/s the median request takes ${tailcar!.openP50Ms!.median.toFixed(2)} ms (no-op: ${noop!.openP50Ms!.median.toFixed(2)} ms); the p99 is set by stalls of 5–20 ms that hit the server and the client together about every 0.5 s on a 2-vCPU machine, the no-op's as much as tailcar's (docs/decisions.md, "The open-loop p99 on a 2-vCPU machine").`,
+    `The reference rows read the body as tailcar does and answer with tailcar's own response (${x.answerBytes} bytes of JSON, the base64 patch adding two sidecars) as one string: without computing it, ${r(x.referenceRatio)}× the baseline's throughput, so the answer's size costs next to nothing; computing it with admit() and dropping the result, ${r(x.referenceAdmitRatio)}×. admit() adds ${r(x.admitCpuUs, 0)} µs of server CPU a request under this load, against about 10 µs in a warm loop (\`bench/webhook-micro.ts\`; the sidecars' JSON is kept per configuration, docs/decisions.md): between TLS and HTTP work its code and data run cache-cold. The log line and the metrics make up the rest of tailcar's row. The machine is shared: compare rows within one run, and runs by their spread. At ${x.rate} req/s the median request takes ${tailcar!.openP50Ms!.median.toFixed(2)} ms (no-op: ${noop!.openP50Ms!.median.toFixed(2)} ms); on a 2-vCPU machine the p99 is set by stalls that hit the server and the client together, the no-op's as much as tailcar's, so compare the two p99s within a run (what the stalls are, measured: docs/decisions.md, "The open-loop p99 on a 2-vCPU machine").`,
   ].join("\n");
 }
 
