@@ -6,13 +6,7 @@ import { appendFileSync, openSync, closeSync, renameSync, statSync, symlinkSync,
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { LINE_CONTINUES_MARKER } from "../../sidecar/framing.ts";
-import { assertExactlyOnce, startSidecar, tempDir, until, waitForLines } from "./harness.ts";
-
-function lines(from: number, to: number): string {
-  let s = "";
-  for (let i = from; i <= to; i++) s += `${i}\n`;
-  return s;
-}
+import { assertExactlyOnce, numberedLines as lines, startSidecar, tempDir, until, waitForLines } from "./harness.ts";
 
 const FAST = ["--poll-interval", "100ms"];
 

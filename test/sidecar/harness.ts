@@ -168,6 +168,13 @@ export function describe(r: SequenceReport): string {
   return parts.join(", ");
 }
 
+/** The numbered lines from..to, one number a line: what checkSequence and assertExactlyOnce read back. */
+export function numberedLines(from: number, to: number): string {
+  let s = "";
+  for (let i = from; i <= to; i++) s += `${i}\n`;
+  return s;
+}
+
 /** Asserts every number 1..expected appears exactly once, in order. */
 export function assertExactlyOnce(output: Buffer, expected: number): void {
   const r = checkSequence(parseNumbers(output), expected);

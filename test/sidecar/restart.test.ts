@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { appendFileSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { checkSequence, describe, lineCount, parseNumbers, startSidecar, startWriter, tempDir, until, waitForLines, waitUntilFollowing } from "./harness.ts";
+import { assertExactlyOnce, checkSequence, describe, lineCount, numberedLines, parseNumbers, startSidecar, startWriter, tempDir, until, waitForLines, waitUntilFollowing } from "./harness.ts";
 
 function checkpointOffset(dir: string): number {
   const files = readdirSync(dir).filter((f) => f.endsWith(".json"));
@@ -72,20 +72,18 @@ test("truncated, refilled past the checkpoint and rotated while stopped: the rot
   // other bytes, was taken for a stranger, and all of its lines were lost.
   const dir = tempDir(t);
   const file = join(dir, "app.log");
-  const lines = (from: number, to: number): string => Array.from({ length: to - from + 1 }, (_, i) => `${from + i}\n`).join("");
-  writeFileSync(file, lines(1, 676));
+  writeFileSync(file, numberedLines(1, 676));
   const args = ["--file", file, "--checkpoint-dir", join(dir, "checkpoints")];
   const first = startSidecar(t, args);
   await waitForLines(first, 676, 10_000);
   assert.equal(await first.stop("SIGTERM"), 0);
   // While it is down: copytruncate, more lines than before, then a rename rotation.
   truncateSync(file, 0);
-  appendFileSync(file, lines(677, 2443));
+  appendFileSync(file, numberedLines(677, 2443));
   renameSync(file, `${file}.1`);
   const second = startSidecar(t, args);
   await waitForLines(second, 2443 - 676, 10_000);
   assert.equal(await second.stop("SIGTERM"), 0);
-  const r = checkSequence(parseNumbers(Buffer.concat([first.stdout(), second.stdout()])), 2443);
-  assert.ok(!r.missing.length && !r.duplicates.length && !r.firstDisorder, `exactly once: ${describe(r)}`);
+  assertExactlyOnce(Buffer.concat([first.stdout(), second.stdout()]), 2443);
   assert.match(second.stderr(), /file truncated, refilled and rotated while stopped/);
 });
