@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { BUILD_LOCK_FILE } from "./harness/build-lock.ts";
 import { pruneUnused, stampUsed } from "./harness/cache-prune.ts";
 
 const DAY = 86_400_000;
@@ -24,7 +25,7 @@ test("cache entries unused for 30 days go; the one in use, recently used, locked
   entry("old-unstamped", 31);
   entry("old-but-used-lately", 200, (dir) => stampUsed(dir, new Date(now - 2 * DAY)));
   entry("stamped-long-ago", 1, (dir) => stampUsed(dir, new Date(now - 45 * DAY)));
-  entry("old-and-building", 60, (dir) => writeFileSync(join(dir, ".build.lock"), "1"));
+  entry("old-and-building", 60, (dir) => writeFileSync(join(dir, BUILD_LOCK_FILE), "1"));
   entry("young", 29);
   writeFileSync(join(root, "notes.txt"), "");
   utimesSync(join(root, "notes.txt"), new Date(now - 99 * DAY), new Date(now - 99 * DAY));

@@ -7,6 +7,8 @@ import { formatSeconds, type Log } from "./go-build.ts";
 import { sleep } from "./poll.ts";
 import { forgetOnExit, isAlive, removeOnExit } from "./processes.ts";
 
+/** The lock's file in the cache entry being built. */
+export const BUILD_LOCK_FILE = ".build.lock";
 const WAIT_LIMIT_MS = 90 * 60_000;
 const PROGRESS_EVERY_MS = 15_000;
 
@@ -27,7 +29,7 @@ async function tryLock(path: string): Promise<number | undefined> {
 }
 
 export async function withBuildLock<T>(dir: string, log: Log, build: () => Promise<T>): Promise<T> {
-  const path = join(dir, ".build.lock");
+  const path = join(dir, BUILD_LOCK_FILE);
   const started = Date.now();
   let lastReport = 0;
   for (;;) {

@@ -4,10 +4,10 @@
 // with a build lock (a build in progress) is never removed.
 import { existsSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { BUILD_LOCK_FILE } from "./build-lock.ts";
 
 export const PRUNE_AFTER_DAYS = 30;
 const STAMP = ".last-used";
-const LOCK = ".build.lock";
 
 /** Marks an entry as used now. */
 export function stampUsed(entry: string, now = new Date()): void {
@@ -33,7 +33,7 @@ export function pruneUnused(root: string, keep: string, now = Date.now(), days =
   const removed: string[] = [];
   for (const name of names) {
     const entry = join(root, name);
-    if (entry === keep || !statSync(entry).isDirectory() || existsSync(join(entry, LOCK))) continue;
+    if (entry === keep || !statSync(entry).isDirectory() || existsSync(join(entry, BUILD_LOCK_FILE))) continue;
     if (now - lastUsedMs(entry) < days * 86_400_000) continue;
     rmSync(entry, { recursive: true, force: true });
     removed.push(name);
