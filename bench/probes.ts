@@ -202,28 +202,37 @@ export async function memoryProbe(t: Tailer, dir: string, growth: Buffer): Promi
   }
 }
 
+/** One idling instance after the settle time: its memory, and its CPU while it idled. */
+export interface SettledSample {
+  readonly memory: MemoryKiB;
+  /** CPU (user + system) per minute of idling, from the first byte on stdout to the end of the wait. */
+  readonly idleCpuMsPerMin: number;
+}
+
 /**
  * Idle memory after `settleMs` more: a minute of stat polls and checkpoints touches pages (the
- * young generation's) that 1.5 s after start-up are not resident yet. All instances of all tailers
- * run at once, so the wait is paid once; each reads its own small file to a drained pipe.
+ * young generation's) that 1.5 s after start-up are not resident yet; and what that idling costs
+ * in CPU, which every pod pays all its life. All instances of all tailers run at once, so the wait
+ * is paid once; each reads its own small file to a drained pipe.
  */
-export async function settledProbe(tailers: readonly Tailer[], instances: number, dir: string, settleMs: number): Promise<Map<string, MemoryKiB[]>> {
-  const running: { t: Tailer; c: ChildProcess }[] = [];
+export async function settledProbe(tailers: readonly Tailer[], instances: number, dir: string, settleMs: number): Promise<Map<string, SettledSample[]>> {
+  const running: { t: Tailer; c: ChildProcess; fromMs: number; fromCpuS: number }[] = [];
   try {
     for (const t of tailers) {
       for (let i = 0; i < instances; i++) {
         const small = await makeSmallFile(dir, `settled-${running.length}-${Date.now()}.log`);
         const c = start(t.command, t.args(small.path), ["ignore", "pipe", "pipe"]);
-        running.push({ t, c });
         await received(c, small.size, `${t.name} (settled)`, stderrTail(c));
         c.stdout!.resume();
+        running.push({ t, c, fromMs: performance.now(), fromCpuS: await cpuSeconds(c.pid!) });
       }
     }
     await sleep(settleMs);
-    const out = new Map<string, MemoryKiB[]>();
-    for (const { t, c } of running) {
+    const out = new Map<string, SettledSample[]>();
+    for (const { t, c, fromMs, fromCpuS } of running) {
       const list = out.get(t.name) ?? [];
-      list.push(await memory(c.pid!));
+      const cpuS = (await cpuSeconds(c.pid!)) - fromCpuS;
+      list.push({ memory: await memory(c.pid!), idleCpuMsPerMin: (cpuS * 1000 * 60_000) / (performance.now() - fromMs) });
       out.set(t.name, list);
     }
     return out;

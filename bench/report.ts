@@ -74,17 +74,17 @@ export function renderSidecar(x: SidecarResults): string {
   out.push("");
   out.push(`### Memory (${x.memRounds} round${x.memRounds > 1 ? "s" : ""})`);
   out.push("");
-  out.push(`Idle: /proc/PID/smaps_rollup 1.5 s after writing a 100 KiB file to a drained pipe, and again after idling ${x.settleSeconds} s (${x.memRounds} of each tailer idling at the same time), when the stat polls and checkpoints have touched the pages they will; the targets are judged on the larger figure. Anonymous is what each pod pays; the rest of RSS is the runtime's file pages, shared between containers of the same image. Blocked: nobody reads stdout while the file grows by 64 MiB; growth is peak minus the value before.`);
+  out.push(`Idle: /proc/PID/smaps_rollup 1.5 s after writing a 100 KiB file to a drained pipe, and again after idling ${x.settleSeconds} s (${x.memRounds} of each tailer idling at the same time), when the stat polls and checkpoints have touched the pages they will; the targets are judged on the larger figure. Anonymous is what each pod pays; the rest of RSS is the runtime's file pages, shared between containers of the same image. Idle CPU: user + system time (/proc, 10 ms ticks) over the same idle minute, per minute; it has no target, but every pod pays it all its life. Blocked: nobody reads stdout while the file grows by 64 MiB; growth is peak minus the value before.`);
   out.push("");
-  out.push(`| tailer | idle RSS MiB at 1.5 s | after ${x.settleSeconds} s (≤ 50) | idle anonymous MiB at 1.5 s | after ${x.settleSeconds} s (≤ 16) | RSS growth blocked MiB (≤ 8) | anonymous growth MiB | met |`);
-  out.push("|---|---|---|---|---|---|---|---|");
+  out.push(`| tailer | idle RSS MiB at 1.5 s | after ${x.settleSeconds} s (≤ 50) | idle anonymous MiB at 1.5 s | after ${x.settleSeconds} s (≤ 16) | idle CPU ms/min | RSS growth blocked MiB (≤ 8) | anonymous growth MiB | met |`);
+  out.push("|---|---|---|---|---|---|---|---|---|");
   x.idle.forEach((m, i) => {
     // idle and blocked rows come in the same order, one per tailer measured
     const b = x.blocked[i]!;
     const rss = Math.max(m.rssMiB.median, m.settledRssMiB.median);
     const anon = Math.max(m.anonMiB.median, m.settledAnonMiB.median);
     const met = m.baseline ? "baseline" : `${verdict(rss <= 50)} / ${verdict(anon <= 16)} / ${verdict(b.growthRssMiB.median <= 8)}`;
-    out.push(`| ${m.name} | ${r(m.rssMiB, 1)} | ${r(m.settledRssMiB, 1)} | ${r(m.anonMiB, 1)} | ${r(m.settledAnonMiB, 1)} | ${r(b.growthRssMiB, 1)} | ${r(b.growthAnonMiB, 1)} | ${met} |`);
+    out.push(`| ${m.name} | ${r(m.rssMiB, 1)} | ${r(m.settledRssMiB, 1)} | ${r(m.anonMiB, 1)} | ${r(m.settledAnonMiB, 1)} | ${m.idleCpuMsPerMin ? r(m.idleCpuMsPerMin, 0) : "—"} | ${r(b.growthRssMiB, 1)} | ${r(b.growthAnonMiB, 1)} | ${met} |`);
   });
   out.push("");
   out.push(`### Latency (${x.latency.rate} lines/s, ${x.latency.rounds} × ${x.latency.seconds} s)`);

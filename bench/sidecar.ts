@@ -34,7 +34,11 @@ function progress(msg: string): void {
 }
 
 export interface ThroughputRow { name: string; baseline: boolean; mbPerS: Summary; steadyMbPerS: Summary; ratio: Summary; cpuSPerGB: Summary; cpuRatio: Summary; afterRssMiB: Summary; afterAnonMiB: Summary }
-export interface MemoryRow { name: string; baseline: boolean; rssMiB: Summary; anonMiB: Summary; settledRssMiB: Summary; settledAnonMiB: Summary }
+export interface MemoryRow {
+  name: string; baseline: boolean; rssMiB: Summary; anonMiB: Summary; settledRssMiB: Summary; settledAnonMiB: Summary;
+  /** Absent from results written before it was measured. */
+  idleCpuMsPerMin?: Summary;
+}
 export interface BlockedRow { name: string; baseline: boolean; growthRssMiB: Summary; growthAnonMiB: Summary }
 export interface LatencyRow { name: string; baseline: boolean; p50Ms: Summary; p99Ms: Summary; maxMs: number; written: number; received: number }
 export interface SidecarResults {
@@ -156,8 +160,9 @@ async function main(): Promise<void> {
         baseline: t.isBaseline,
         rssMiB: mib((m) => m.idle.rss),
         anonMiB: mib((m) => m.idle.anonymous),
-        settledRssMiB: summarize(later.map((m) => m.rss / 1024)),
-        settledAnonMiB: summarize(later.map((m) => m.anonymous / 1024)),
+        settledRssMiB: summarize(later.map((m) => m.memory.rss / 1024)),
+        settledAnonMiB: summarize(later.map((m) => m.memory.anonymous / 1024)),
+        idleCpuMsPerMin: summarize(later.map((m) => m.idleCpuMsPerMin)),
       });
       blocked.push({
         name: t.name,
@@ -165,7 +170,7 @@ async function main(): Promise<void> {
         growthRssMiB: mib((m) => m.blockedPeak.rss - m.blockedBefore.rss),
         growthAnonMiB: mib((m) => m.blockedPeak.anonymous - m.blockedBefore.anonymous),
       });
-      progress(`memory ${t.name}: idle RSS ${idle.at(-1)!.rssMiB.median.toFixed(1)} MiB (${idle.at(-1)!.settledRssMiB.median.toFixed(1)} after ${SETTLE_SECONDS} s), anonymous ${idle.at(-1)!.anonMiB.median.toFixed(1)} MiB; blocked growth ${blocked.at(-1)!.growthRssMiB.median.toFixed(1)} MiB`);
+      progress(`memory ${t.name}: idle RSS ${idle.at(-1)!.rssMiB.median.toFixed(1)} MiB (${idle.at(-1)!.settledRssMiB.median.toFixed(1)} after ${SETTLE_SECONDS} s), anonymous ${idle.at(-1)!.anonMiB.median.toFixed(1)} MiB, idle CPU ${idle.at(-1)!.idleCpuMsPerMin!.median.toFixed(0)} ms/min; blocked growth ${blocked.at(-1)!.growthRssMiB.median.toFixed(1)} MiB`);
     }
 
     const latencyRows: LatencyRow[] = [];
