@@ -5,6 +5,12 @@ import { mkdtempSync, rmSync, existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { parseSidecarConfig, type SidecarConfig } from "../../sidecar/config.ts";
+
+/** The sidecar's settings for `--format json` as the command line gives them, with `over` on top. */
+export function jsonConfig(over: Partial<SidecarConfig> = {}): SidecarConfig {
+  return { ...parseSidecarConfig(["--file", "/var/log/app.log", "--format", "json"], {}), ...over };
+}
 
 export const CLI = new URL("../../dist/cli/main.js", import.meta.url).pathname;
 export const WRITER = new URL("./fixtures/writer.ts", import.meta.url).pathname;

@@ -1,28 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import type { SidecarConfig } from "../../sidecar/config.ts";
 import { createTransform, type Transform } from "../../sidecar/transform.ts";
 import { createGrouper } from "../../sidecar/multiline.ts";
+import { jsonConfig } from "./harness.ts";
 
 function transform(multiline: string, maxLineBytes = 1024 * 1024): Transform {
-  const config: SidecarConfig = {
-    files: ["f"],
-    checkpointDir: undefined,
-    from: "start",
-    format: "json",
-    partialFlushMs: 1000,
-    maxLineBytes,
-    multiline,
-    multilineTimeoutMs: 1000,
-    drainTimeoutMs: 5000,
-    checkpointIntervalMs: 1000,
-    pollIntervalMs: 250,
-    metricsPort: undefined,
-    sink: "stdout",
-    endpoint: undefined,
-    pod: {},
-  };
+  const config = jsonConfig({ maxLineBytes, multiline });
   return createTransform(config, "f");
 }
 

@@ -1,29 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import type { SidecarConfig } from "../../sidecar/config.ts";
 import { createTransform } from "../../sidecar/transform.ts";
-
-function config(over: Partial<SidecarConfig> = {}): SidecarConfig {
-  return {
-    files: ["/var/log/app.log"],
-    checkpointDir: undefined,
-    from: "start",
-    format: "json",
-    partialFlushMs: 1000,
-    maxLineBytes: 1024 * 1024,
-    multiline: undefined,
-    multilineTimeoutMs: 1000,
-    drainTimeoutMs: 5000,
-    checkpointIntervalMs: 1000,
-    pollIntervalMs: 250,
-    metricsPort: undefined,
-    sink: "stdout",
-    endpoint: undefined,
-    pod: {},
-    ...over,
-  };
-}
+import { jsonConfig as config } from "./harness.ts";
 
 interface Rec {
   time: string;
