@@ -1,7 +1,7 @@
 // Throughput of the JSON transforms in-process, against the obvious per-line version
 // (toString + JSON.stringify of an object per line) measured in the same run.
 // Usage: node bench/transform.ts [--quick] [--json]  (prints a JSON summary on stdout with --json)
-import type { SidecarConfig } from "../sidecar/config.ts";
+import { parseSidecarConfig, type SidecarConfig } from "../sidecar/config.ts";
 import { createTransform } from "../sidecar/transform.ts";
 import { summarize, type Summary } from "./stats.ts";
 import { makeLines } from "./gen.ts";
@@ -12,12 +12,8 @@ const rounds = quick ? 3 : 5;
 const CHUNK = 64 * 1024;
 
 function config(multiline: string | undefined): SidecarConfig {
-  return {
-    files: ["/var/log/app.log"], checkpointDir: undefined, from: "start", format: "json", partialFlushMs: 1000,
-    maxLineBytes: 1024 * 1024, multiline, multilineTimeoutMs: 1000, drainTimeoutMs: 5000, checkpointIntervalMs: 1000,
-    pollIntervalMs: 250, metricsPort: undefined, sink: "stdout", endpoint: undefined,
-    pod: { podName: "web-7d9f", podNamespace: "shop", nodeName: "node-1", containerName: "app" },
-  };
+  const base = parseSidecarConfig(["--file", "/var/log/app.log", "--format", "json"], {});
+  return { ...base, multiline, pod: { podName: "web-7d9f", podNamespace: "shop", nodeName: "node-1", containerName: "app" } };
 }
 
 /** Whole-line chunks of about CHUNK bytes, as the follower hands them over. */

@@ -29,6 +29,8 @@ export interface SidecarConfig {
   readonly checkpointIntervalMs: number;
   /** How often a followed file is stat'ed when no fs.watch event arrives. */
   readonly pollIntervalMs: number;
+  /** The same once the file has been quiet for 10 s under a standing fs.watch (poll-pace.ts). */
+  readonly quietPollIntervalMs: number;
   readonly metricsPort: number | undefined;
   readonly sink: SinkKind;
   /** Base URL of the backend for the elasticsearch and loki sinks. */
@@ -45,6 +47,7 @@ export const DEFAULTS = {
   drainTimeoutMs: 5000,
   checkpointIntervalMs: 1000,
   pollIntervalMs: 250,
+  quietPollIntervalMs: 1000,
   sink: "stdout",
 } as const satisfies Partial<SidecarConfig>;
 
@@ -61,6 +64,7 @@ export const SETTINGS = [
   { key: "drainTimeoutMs", flag: "--drain-timeout", env: "TAILCAR_DRAIN_TIMEOUT", help: "on SIGTERM, keep reading to the end of the files for at most this long (default 5s)" },
   { key: "checkpointIntervalMs", flag: "--checkpoint-interval", env: "TAILCAR_CHECKPOINT_INTERVAL", help: "how often checkpoints are saved (default 1s)" },
   { key: "pollIntervalMs", flag: "--poll-interval", env: "TAILCAR_POLL_INTERVAL", help: "stat poll interval, the truth behind fs.watch hints (default 250ms)" },
+  { key: "quietPollIntervalMs", flag: "--quiet-poll-interval", env: "TAILCAR_QUIET_POLL_INTERVAL", help: "the same for a file quiet for 10 s while fs.watch watches it; never below --poll-interval (default 1s)" },
   { key: "metricsPort", flag: "--metrics-port", env: "TAILCAR_METRICS_PORT", help: "serve Prometheus metrics on this port (default off)" },
   { key: "sink", flag: "--sink", env: "TAILCAR_SINK", help: "stdout|elasticsearch|loki (default stdout)" },
   { key: "endpoint", flag: "--endpoint", env: "TAILCAR_ENDPOINT", help: "backend base URL for the elasticsearch and loki sinks" },
@@ -185,6 +189,7 @@ export function parseSidecarConfig(
     drainTimeoutMs: dur("drainTimeoutMs", "--drain-timeout", DEFAULTS.drainTimeoutMs),
     checkpointIntervalMs: dur("checkpointIntervalMs", "--checkpoint-interval", DEFAULTS.checkpointIntervalMs),
     pollIntervalMs: dur("pollIntervalMs", "--poll-interval", DEFAULTS.pollIntervalMs),
+    quietPollIntervalMs: dur("quietPollIntervalMs", "--quiet-poll-interval", DEFAULTS.quietPollIntervalMs),
     metricsPort: port,
     sink,
     endpoint,

@@ -71,6 +71,11 @@ export class Follower {
     if (options.checkpoint) this.#waitingSinceNs = undefined;
   }
 
+  /** When bytes were last read (or a file opened): how long the file has been quiet. */
+  get lastDataAt(): number {
+    return this.#lastDataAt;
+  }
+
   /** When the follower needs a step even without a file event (partial-line or multiline flush). */
   deadline(): number | undefined {
     const c = this.#o.config;

@@ -7,6 +7,7 @@ import type { LineTransform } from "./line-transform.ts";
 import { log } from "./log.ts";
 import { SinkClosedError, type Sink } from "./sink.ts";
 import { createStats, type Stats } from "./stats.ts";
+import { pollWait } from "./poll-pace.ts";
 import { Waker } from "./wakeup.ts";
 
 export interface TailerOptions {
@@ -91,9 +92,8 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
         await f.finish();
         return;
       }
-      const deadline = f.deadline();
-      const poll = config.pollIntervalMs;
-      await waker.wait(deadline === undefined ? poll : Math.min(poll, deadline - Date.now()));
+      const { pollIntervalMs, quietPollIntervalMs } = config;
+      await waker.wait(pollWait({ now: Date.now(), lastDataAt: f.lastDataAt, watching: waker.watching, deadline: f.deadline(), pollIntervalMs, quietPollIntervalMs }));
     }
   }
 

@@ -5,9 +5,10 @@ import type { FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
 
 // Not a named import from "node:fs": its facade loads fs.promises and the fs streams (see files.ts).
-const { watch } = process.getBuiltinModule("node:fs");
+const { watch, lstatSync } = process.getBuiltinModule("node:fs");
 
 export class Waker {
+  readonly #path: string;
   readonly #dir: string;
   readonly #name: string;
   #watcher: FSWatcher | undefined;
@@ -18,8 +19,18 @@ export class Waker {
   #closed = false;
 
   constructor(path: string) {
+    this.#path = path;
     this.#dir = dirname(path);
     this.#name = basename(path);
+  }
+
+  /**
+   * Whether writes to the file wake us: an fs.watch stands on its directory (it is set up again at
+   * each wait after an error) and the path is not a symlink, whose target's writes would show in
+   * another directory.
+   */
+  get watching(): boolean {
+    return this.#watcher !== undefined && lstatSync(this.#path, { throwIfNoEntry: false })?.isSymbolicLink() !== true;
   }
 
   /** Something changed in the directory since the last call (creation, rename, deletion). */

@@ -1,0 +1,29 @@
+// A file quiet for QUIET_AFTER_MS is polled at --quiet-poll-interval; its next write, and its
+// rotation, still reach stdout through the fs.watch wake-up. The quiet poll is set to an hour here,
+// so nothing but the watch can be what finds them.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { appendFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { QUIET_AFTER_MS } from "../../sidecar/poll-pace.ts";
+import { assertExactlyOnce, numberedLines, startSidecar, tempDir, waitForLines, waitUntilFollowing } from "./harness.ts";
+
+test("after a quiet spell, a write and then a rotation are read through the watch alone (quiet poll of 1 h)", { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, "app.log");
+  writeFileSync(file, numberedLines(1, 100));
+  const sidecar = startSidecar(t, ["--file", file, "--quiet-poll-interval", "1h"]);
+  await waitUntilFollowing(sidecar);
+  await waitForLines(sidecar, 100, 10_000);
+  await sleep(QUIET_AFTER_MS + 1500);
+  appendFileSync(file, numberedLines(101, 200));
+  await waitForLines(sidecar, 200, 5000);
+  await sleep(QUIET_AFTER_MS + 1500);
+  // Rotation by rename + create, the new file written at once: the old one is finished, then the new one followed.
+  renameSync(file, `${file}.1`);
+  writeFileSync(file, numberedLines(201, 300));
+  await waitForLines(sidecar, 300, 5000);
+  assert.equal(await sidecar.stop("SIGTERM"), 0);
+  assertExactlyOnce(sidecar.stdout(), 300);
+});
