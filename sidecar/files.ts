@@ -7,7 +7,7 @@
 // Opens, reads, stats and directory listings run on this thread (settledNow): on a local file
 // each takes microseconds, and through libuv's thread pool it also cost a futex wake, an eventfd
 // write and an epoll wake-up, more than the call itself. An idle sidecar's stat poll made 2,792
-// futex calls in 25 s that way and 161 this way, for 40 % less idle CPU (docs/decisions.md).
+// futex calls in 25 s that way and 161 this way, for a third less idle CPU (docs/decisions.md).
 // Writes, fsync, renames and checkpoint reads stay in the pool: an fsync can take milliseconds.
 import type { BigIntStats, Stats } from "node:fs";
 
