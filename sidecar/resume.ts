@@ -29,14 +29,14 @@ async function matches(fh: OpenFile, cp: Checkpoint): Promise<string | undefined
   return undefined;
 }
 
+/** Whether `fh` is the checkpointed file with the checkpointed bytes before the offset. */
+async function isCheckpointed(fh: OpenFile, cp: Checkpoint): Promise<boolean> {
+  return (await matches(fh, cp).catch((e: unknown) => String(e))) === undefined;
+}
+
 async function openIfMatching(path: string, cp: Checkpoint): Promise<OpenFile | undefined> {
-  let fh: OpenFile;
-  try {
-    fh = await open(path, "r");
-  } catch {
-    return undefined;
-  }
-  if ((await matches(fh, cp).catch((e: unknown) => String(e))) === undefined) return fh;
+  const fh = await open(path, "r").catch(() => undefined);
+  if (fh === undefined || (await isCheckpointed(fh, cp))) return fh;
   await fh.close();
   return undefined;
 }
@@ -60,12 +60,11 @@ async function findRotated(path: string, cp: Checkpoint): Promise<{ fh: OpenFile
     const candidate = join(dir, name);
     const st = await stat(candidate, { bigint: true }).catch(() => undefined);
     if (!st || !st.isFile() || st.ino.toString() !== cp.identity.ino || st.dev.toString() !== cp.identity.dev) continue;
-    const fh = await openIfMatching(candidate, cp);
-    if (fh) return { fh, rotatedPath: candidate, refilled: false };
-    if (isRotatedName(base, name)) {
-      const refilled = await open(candidate, "r").catch(() => undefined);
-      if (refilled) return { fh: refilled, rotatedPath: candidate, refilled: true };
-    }
+    const fh = await open(candidate, "r").catch(() => undefined);
+    if (fh === undefined) continue;
+    if (await isCheckpointed(fh, cp)) return { fh, rotatedPath: candidate, refilled: false };
+    if (isRotatedName(base, name)) return { fh, rotatedPath: candidate, refilled: true };
+    await fh.close();
   }
   return undefined;
 }
