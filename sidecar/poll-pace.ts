@@ -13,8 +13,11 @@ export interface PaceInput {
   readonly now: number;
   /** When the follower last read bytes (or opened its file). */
   readonly lastDataAt: number;
-  /** Whether a write to the file wakes the follower (Waker.watching: a standing watch, no symlink). */
-  readonly watching: boolean;
+  /**
+   * Whether a write to the file wakes the follower (Waker.watching: a standing watch, no symlink).
+   * Asked only once the file is quiet: it costs an lstat, which a busy file need not pay.
+   */
+  readonly watching: () => boolean;
   /** A flush the follower owes (partial line, multiline record), if any. */
   readonly deadline: number | undefined;
   readonly pollIntervalMs: number;
@@ -22,7 +25,7 @@ export interface PaceInput {
 }
 
 export function pollWait(p: PaceInput): number {
-  const quiet = p.watching && p.now - p.lastDataAt >= QUIET_AFTER_MS;
+  const quiet = p.now - p.lastDataAt >= QUIET_AFTER_MS && p.watching();
   const interval = quiet ? Math.max(p.pollIntervalMs, p.quietPollIntervalMs) : p.pollIntervalMs;
   return p.deadline === undefined ? interval : Math.max(0, Math.min(interval, p.deadline - p.now));
 }

@@ -93,7 +93,7 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
         return;
       }
       const { pollIntervalMs, quietPollIntervalMs } = config;
-      await waker.wait(pollWait({ now: Date.now(), lastDataAt: f.lastDataAt, watching: waker.watching, deadline: f.deadline(), pollIntervalMs, quietPollIntervalMs }));
+      await waker.wait(pollWait({ now: Date.now(), lastDataAt: f.lastDataAt, watching: () => waker.watching, deadline: f.deadline(), pollIntervalMs, quietPollIntervalMs }));
     }
   }
 

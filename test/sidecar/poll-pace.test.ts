@@ -10,14 +10,14 @@ import { pollWait, QUIET_AFTER_MS, type PaceInput } from "../../sidecar/poll-pac
 import { Waker } from "../../sidecar/wakeup.ts";
 import { tempDir } from "./harness.ts";
 
-const base: PaceInput = { now: 100_000, lastDataAt: 100_000, watching: true, deadline: undefined, pollIntervalMs: 250, quietPollIntervalMs: 1000 };
+const base: PaceInput = { now: 100_000, lastDataAt: 100_000, watching: () => true, deadline: undefined, pollIntervalMs: 250, quietPollIntervalMs: 1000 };
 
 const cases: { name: string; over: Partial<PaceInput>; wait: number }[] = [
   { name: "a file just written polls at --poll-interval", over: {}, wait: 250 },
   { name: "quiet for less than QUIET_AFTER_MS: still --poll-interval", over: { lastDataAt: base.now - QUIET_AFTER_MS + 1 }, wait: 250 },
   { name: "quiet for QUIET_AFTER_MS under a watch: --quiet-poll-interval", over: { lastDataAt: base.now - QUIET_AFTER_MS }, wait: 1000 },
   { name: "quiet for an hour under a watch: --quiet-poll-interval", over: { lastDataAt: base.now - 3_600_000 }, wait: 1000 },
-  { name: "quiet but no watch stands (no directory yet, a watch error): --poll-interval", over: { lastDataAt: 0, watching: false }, wait: 250 },
+  { name: "quiet but no watch stands (no directory yet, a watch error): --poll-interval", over: { lastDataAt: 0, watching: () => false }, wait: 250 },
   { name: "a quiet pace below --poll-interval never speeds the poll up", over: { lastDataAt: 0, quietPollIntervalMs: 100 }, wait: 250 },
   { name: "a quiet pace equal to --poll-interval turns the slowdown off", over: { lastDataAt: 0, quietPollIntervalMs: 250 }, wait: 250 },
   { name: "a flush due sooner than the poll cuts the wait short", over: { deadline: base.now + 40 }, wait: 40 },
@@ -31,6 +31,10 @@ for (const c of cases) {
     assert.equal(pollWait({ ...base, ...c.over }), c.wait);
   });
 }
+
+test("poll pace: a file that is not quiet does not ask whether it is watched (an lstat a busy file need not pay)", () => {
+  assert.equal(pollWait({ ...base, watching: () => assert.fail("asked") }), 250);
+});
 
 test("--quiet-poll-interval: 1s by default, from the flag or TAILCAR_QUIET_POLL_INTERVAL, the flag winning; a bad value names the flag", () => {
   assert.equal(parseSidecarConfig(["--file", "/a.log"], {}).quietPollIntervalMs, 1000);
