@@ -1,6 +1,6 @@
 // The build caches outside the clone drop entries nobody has used for 30 days (harness/cache-prune.ts).
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -33,4 +33,16 @@ test("cache entries unused for 30 days go; the one in use, recently used, locked
   assert.deepEqual(pruneUnused(root, current, now).sort(), ["old-unstamped", "stamped-long-ago"]);
   assert.deepEqual(readdirSync(root).sort(), ["current", "notes.txt", "old-and-building", "old-but-used-lately", "young"]);
   assert.deepEqual(pruneUnused(join(root, "missing"), current, now), []);
+});
+
+test("an entry that is gone between the listing and its stat (another clone's prune) is skipped, not thrown on", (t) => {
+  const root = mkdtempSync(join(tmpdir(), "tailcar-cache-"));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const now = Date.now();
+  // A name the listing returns but that no stat finds: what a concurrent removal leaves behind.
+  symlinkSync(join(root, "removed-meanwhile"), join(root, "vanished"));
+  const old = join(root, "old");
+  mkdirSync(old);
+  utimesSync(old, new Date(now - 40 * DAY), new Date(now - 40 * DAY));
+  assert.deepEqual(pruneUnused(root, join(root, "current"), now), ["old"]);
 });

@@ -16,10 +16,12 @@ export function stampUsed(entry: string, now = new Date()): void {
   utimesSync(stamp, now, now);
 }
 
-/** When an entry was last used: its stamp, or for an entry from before stamps, the folder itself. */
-function lastUsedMs(entry: string): number {
-  const stamp = join(entry, STAMP);
-  return statSync(existsSync(stamp) ? stamp : entry).mtimeMs;
+/**
+ * When an entry was last used: its stamp, or for an entry from before stamps, the folder itself;
+ * undefined when the entry is gone (another clone's prune removed it since the listing).
+ */
+function lastUsedMs(entry: string): number | undefined {
+  return (statSync(join(entry, STAMP), { throwIfNoEntry: false }) ?? statSync(entry, { throwIfNoEntry: false }))?.mtimeMs;
 }
 
 /** Removes the entries of `root` other than `keep` unused for `days`; returns the names removed. */
@@ -33,8 +35,11 @@ export function pruneUnused(root: string, keep: string, now = Date.now(), days =
   const removed: string[] = [];
   for (const name of names) {
     const entry = join(root, name);
-    if (entry === keep || !statSync(entry).isDirectory() || existsSync(join(entry, BUILD_LOCK_FILE))) continue;
-    if (now - lastUsedMs(entry) < days * 86_400_000) continue;
+    // No stat here may throw: two clones' tests can prune the same cache at once, and an entry the
+    // other one removed after this listing is simply gone.
+    if (entry === keep || statSync(entry, { throwIfNoEntry: false })?.isDirectory() !== true || existsSync(join(entry, BUILD_LOCK_FILE))) continue;
+    const lastUsed = lastUsedMs(entry);
+    if (lastUsed === undefined || now - lastUsed < days * 86_400_000) continue;
     rmSync(entry, { recursive: true, force: true });
     removed.push(name);
   }
