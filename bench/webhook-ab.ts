@@ -7,18 +7,16 @@
 //   instead of this one's, to compare two versions of the code in the same run.
 import { generateCertBundle } from "../webhook/certs.ts";
 import { summarize } from "./stats.ts";
+import { toolArgs } from "./tool-args.ts";
 import { applicationReview, runLoad, startServer, type ServerProcess } from "./webhook.ts";
 import { serverArgument } from "./webhook-server.ts";
 
-const argv = process.argv.slice(2);
-const flag = (name: string, fallback: number): number => {
-  const at = argv.indexOf(name);
-  return at >= 0 ? Number(argv[at + 1]) : fallback;
-};
-const names = argv.filter((a, i) => !a.startsWith("--") && !argv[i - 1]?.startsWith("--"));
-if (names.length === 0 || argv.includes("--help")) {
-  process.stderr.write("usage: node bench/webhook-ab.ts [DIR:]KIND [DIR:]KIND... [--rounds N] [--seconds S]\n");
-  process.exit(names.length === 0 ? 2 : 0);
+const USAGE = "usage: node bench/webhook-ab.ts [DIR:]KIND [DIR:]KIND... [--rounds N] [--seconds S]";
+const args = toolArgs("webhook-ab", USAGE, { rounds: "number", seconds: "number" });
+const names = args.positionals;
+if (names.length === 0) {
+  process.stderr.write(`webhook-ab: name at least one server kind\n${USAGE}\n`);
+  process.exit(2);
 }
 /** Each argument as a server to start, or a usage error naming the bad one. */
 function parsedServers(): ReturnType<typeof serverArgument>[] {
@@ -30,8 +28,8 @@ function parsedServers(): ReturnType<typeof serverArgument>[] {
   }
 }
 const parsed = parsedServers();
-const rounds = flag("--rounds", 6);
-const seconds = flag("--seconds", 3);
+const rounds = args.number("rounds", 6);
+const seconds = args.number("seconds", 3);
 const bundle = await generateCertBundle({ dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] });
 const tls = { cert: bundle.cert, key: bundle.key };
 const servers: { name: string; running: ServerProcess; cpu: number[] }[] = [];

@@ -10,22 +10,20 @@ import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateCertBundle } from "../webhook/certs.ts";
+import { toolArgs } from "./tool-args.ts";
 import { applicationReview, runLoad, startServer } from "./webhook.ts";
 import { serverArgument } from "./webhook-server.ts";
 
-const argv = process.argv.slice(2);
-const flag = (name: string, fallback: string): string => {
-  const at = argv.indexOf(name);
-  return at >= 0 && argv[at + 1] !== undefined ? argv[at + 1]! : fallback;
-};
-const name = argv.find((a, i) => !a.startsWith("--") && !argv[i - 1]?.startsWith("--"));
-if (name === undefined || argv.includes("--help")) {
-  process.stderr.write("usage: node bench/webhook-callgrind.ts [DIR:]KIND [--warmup N] [--count N] [--out FILE]\n");
-  process.exit(name === undefined ? 2 : 0);
+const USAGE = "usage: node bench/webhook-callgrind.ts [DIR:]KIND [--warmup N] [--count N] [--out FILE]";
+const args = toolArgs("webhook-callgrind", USAGE, { warmup: "number", count: "number", out: "string" });
+const name = args.positionals[0];
+if (name === undefined || args.positionals.length > 1) {
+  process.stderr.write(`webhook-callgrind: name one server kind\n${USAGE}\n`);
+  process.exit(2);
 }
-const warmup = Number(flag("--warmup", "15000"));
-const count = Number(flag("--count", "3000"));
-const out = flag("--out", join(tmpdir(), `tailcar-callgrind-${process.pid}.out`));
+const warmup = args.number("warmup", 15000);
+const count = args.number("count", 3000);
+const out = args.string("out", join(tmpdir(), `tailcar-callgrind-${process.pid}.out`));
 let server: ReturnType<typeof serverArgument>;
 try {
   server = serverArgument(name);

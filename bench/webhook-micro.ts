@@ -11,15 +11,12 @@ import { podPatch } from "../webhook/patch.ts";
 import type { Pod } from "../webhook/pod-types.ts";
 import { admissionResponse, admissionReviewJson, type AdmissionReviewResponse } from "../webhook/review.ts";
 import { summarize } from "./stats.ts";
+import { toolArgs } from "./tool-args.ts";
 import { applicationReview } from "./webhook.ts";
 
-const argv = process.argv.slice(2);
-const flag = (name: string, fallback: number): number => {
-  const at = argv.indexOf(name);
-  return at >= 0 ? Number(argv[at + 1]) : fallback;
-};
-const rounds = flag("--rounds", 9);
-const calls = flag("--calls", 5000);
+const args = toolArgs("webhook-micro", "usage: node bench/webhook-micro.ts [--rounds N] [--calls N]", { rounds: "number", calls: "number" });
+const rounds = args.number("rounds", 9);
+const calls = args.number("calls", 5000);
 const body = applicationReview();
 const options = DEFAULT_INJECT_OPTIONS;
 const fresh = (): { request: { object: Pod } } => JSON.parse(body) as { request: { object: Pod } };

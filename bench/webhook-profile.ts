@@ -15,17 +15,15 @@ import { DEFAULT_INJECT_OPTIONS } from "../webhook/options.ts";
 import { jsonBody } from "../webhook/json-body.ts";
 import { BODY_LIMIT_BYTES, Readiness, serve } from "../webhook/server.ts";
 import { summarize } from "./stats.ts";
+import { toolArgs } from "./tool-args.ts";
 import { applicationReview, fixedAnswerApp, runLoad, tailcarShapedApp } from "./webhook.ts";
 import { appFor, SERVER_KINDS } from "./webhook-server.ts";
 
-const argv = process.argv.slice(2);
-const flag = (name: string, fallback: number): number => {
-  const at = argv.indexOf(name);
-  return at >= 0 ? Number(argv[at + 1]) : fallback;
-};
-const seconds = flag("--seconds", 3);
-const rounds = flag("--rounds", 3);
-const wanted = argv.filter((a, i) => !a.startsWith("--") && !argv[i - 1]?.startsWith("--"));
+const USAGE = "usage: node [--cpu-prof] bench/webhook-profile.ts [KIND...] [noop-raw] [reference-json] [reference-spin] [reference-use] [--seconds N] [--rounds N]";
+const args = toolArgs("webhook-profile", USAGE, { seconds: "number", rounds: "number" });
+const seconds = args.number("seconds", 3);
+const rounds = args.number("rounds", 3);
+const wanted = args.positionals;
 const names = wanted.length > 0 ? wanted : ["noop", "tailcar"];
 const bundle = await generateCertBundle({ dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] });
 const readiness = new Readiness();
