@@ -15,7 +15,17 @@ import { admissionReviewJson } from "../webhook/review.ts";
 import { computedAnswerApp, noopApp, tailcarAnswerText, tailcarShapedApp } from "./webhook.ts";
 
 export const SERVER_KINDS = ["noop", "tailcar", "reference", "reference-admit", "admit-send", "tailcar-nolog", "tailcar-fmtonly", "tailcar-nometrics"] as const;
-export type ServerKind = (typeof SERVER_KINDS)[number];
+/**
+ * reference-spinN: the reference plus N µs of busy CPU a request. What any added handler work costs
+ * under load, against its in-process cost: the budget injection has to fit in (docs/decisions.md).
+ */
+export type SpinKind = `reference-spin${number}`;
+export type ServerKind = (typeof SERVER_KINDS)[number] | SpinKind;
+const SPIN = /^reference-spin(\d{1,4})$/;
+
+function isServerKind(kind: string): kind is ServerKind {
+  return (SERVER_KINDS as readonly string[]).includes(kind) || SPIN.test(kind);
+}
 
 export interface ServerSpec {
   readonly kind: ServerKind;
@@ -29,8 +39,8 @@ export interface ServerSpec {
 export function serverArgument(argument: string): { kind: ServerKind; script?: string } {
   const at = argument.lastIndexOf(":");
   const kind = argument.slice(at + 1);
-  if (!(SERVER_KINDS as readonly string[]).includes(kind)) throw new Error(`unknown server kind ${JSON.stringify(kind)}: one of ${SERVER_KINDS.join(", ")}`);
-  return { kind: kind as ServerKind, ...(at >= 0 && { script: join(argument.slice(0, at), "bench", "webhook-server.ts") }) };
+  if (!isServerKind(kind)) throw new Error(`unknown server kind ${JSON.stringify(kind)}: one of ${SERVER_KINDS.join(", ")}, reference-spinN (N µs of busy CPU)`);
+  return { kind, ...(at >= 0 && { script: join(argument.slice(0, at), "bench", "webhook-server.ts") }) };
 }
 
 /** The real server logs a JSON line per admission; keep that cost, but into /dev/null. */
@@ -45,6 +55,13 @@ function tailcarApp(readiness: Readiness, logger: Logger = devNullLogger(), proc
 
 /** The app behind each server kind (also served in-process by bench/webhook-profile.ts). */
 export function appFor(kind: ServerKind, readiness: Readiness): ReturnType<typeof noopApp> {
+  const spin = SPIN.exec(kind);
+  if (spin !== null) {
+    const ms = Number(spin[1]) / 1000;
+    return tailcarShapedApp(tailcarAnswerText(), () => {
+      for (const until = performance.now() + ms; performance.now() < until; );
+    });
+  }
   switch (kind) {
     case "noop":
       return noopApp();
@@ -68,6 +85,8 @@ export function appFor(kind: ServerKind, readiness: Readiness): ReturnType<typeo
       return tailcarShapedApp(tailcarAnswerText());
     case "reference-admit":
       return tailcarShapedApp(tailcarAnswerText(), (review) => void admit(review, DEFAULT_INJECT_OPTIONS));
+    default:
+      throw new Error(`unknown server kind ${JSON.stringify(kind)}`);
   }
 }
 
