@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CLI, tempDir, until } from "./harness.ts";
 
@@ -19,7 +19,9 @@ test("an idle raw-format sidecar writing to a pipe has not loaded node:crypto, n
   writeFileSync(
     preload,
     `process.on("SIGUSR2", () => {
-      process.getBuiltinModule("node:fs").writeFileSync(${JSON.stringify(report)}, JSON.stringify(process.moduleLoadList));
+      const fs = process.getBuiltinModule("node:fs");
+      fs.writeFileSync(${JSON.stringify(report + ".tmp")}, JSON.stringify(process.moduleLoadList));
+      fs.renameSync(${JSON.stringify(report + ".tmp")}, ${JSON.stringify(report)});
     });\n`,
   );
   const child = spawn(process.execPath, ["--import", preload, CLI, "sidecar", "--file", log], { stdio: ["ignore", "pipe", "pipe"] });
@@ -29,11 +31,23 @@ test("an idle raw-format sidecar writing to a pipe has not loaded node:crypto, n
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   await until(() => out === "one\ntwo\n", 10_000, "the file's two lines on stdout");
-  child.kill("SIGUSR2");
-  await until(() => existsSync(report), 5_000, "the list of loaded modules");
-  const loaded = JSON.parse(readFileSync(report, "utf8")) as string[];
+  // The lines reach the pipe before the follower gets to its first wait, where it arms fs.watch:
+  // ask again until the list shows that wait (the sidecar is idle), so the check is not a race.
+  let loaded: string[] = [];
+  await until(
+    () => {
+      if (existsSync(report)) {
+        loaded = JSON.parse(readFileSync(report, "utf8")) as string[];
+        if (loaded.includes("NativeModule internal/fs/watchers")) return true;
+        rmSync(report);
+      }
+      child.kill("SIGUSR2");
+      return false;
+    },
+    10_000,
+    "a list of loaded modules that shows the follower waiting under fs.watch",
+  );
   for (const unwanted of ["NativeModule crypto", "NativeModule fs/promises", "NativeModule internal/repl/history", "NativeModule internal/fs/streams", "NativeModule net", "NativeModule stream"]) {
     assert.ok(!loaded.includes(unwanted), `${unwanted} is not loaded`);
   }
-  assert.ok(loaded.includes("NativeModule internal/fs/watchers"), "the list is real: following a file loads fs.watch");
 });
