@@ -1,6 +1,7 @@
 // The shipped manifests: every YAML file parses, every kustomization lists only existing files and
-// builds (when kubectl is installed), and the MutatingWebhookConfiguration's selectors give the
-// documented opt-in/opt-out table.
+// builds (when kubectl is installed), the MutatingWebhookConfiguration's selectors give the
+// documented opt-in/opt-out table, and the objects of each install refer to each other by the names
+// they carry. test/e2e/manifests-server.test.ts has a real API server validate them.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -8,7 +9,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
-import { SETTINGS } from "../webhook/settings.ts";
+import { parseWebhookSettings, SETTINGS } from "../webhook/settings.ts";
 
 const ROOT = fileURLToPath(new URL("../manifests/", import.meta.url));
 
@@ -119,3 +120,89 @@ test("the Deployment runs 2 restricted replicas with probes on /readyz and /heal
   const envs = [c!, ...["self-bootstrap", "cert-manager"].map((o) => docs(join(ROOT, `overlays/${o}/deployment-patch.yaml`))[0]!["spec"].template.spec.containers[0])];
   for (const e of envs.flatMap((x: Obj) => x["env"] as Obj[])) assert.ok(known.has(e["name"]), `unknown setting ${e["name"]}`);
 });
+
+// What `kubectl apply -k` would install, object by object: the names the objects use to find each
+// other must agree, or the install "succeeds" and the webhook is never called (or cannot start).
+const INSTALLS = ["", "overlays/cert-manager"] as const;
+
+function built(dir: string): Obj[] {
+  const out = execFileSync("kubectl", ["kustomize", join(ROOT, dir)], { encoding: "utf8", timeout: 30_000 });
+  return parseAllDocuments(out).map((d) => d.toJS() as Obj);
+}
+
+function one(objects: Obj[], kind: string, name?: string): Obj {
+  const found = objects.filter((o) => o["kind"] === kind && (name === undefined || o["metadata"].name === name));
+  assert.equal(found.length, 1, `one ${kind}${name ? ` named ${name}` : ""} in the build, found ${found.length}`);
+  return found[0]!;
+}
+
+function selects(selector: Obj, labels: Obj): boolean {
+  return Object.entries(selector as Record<string, string>).every(([k, v]) => labels[k] === v);
+}
+
+/** The webhook container's environment as the kubelet would give it (fieldRefs resolved). */
+function containerEnv(deployment: Obj, container: Obj): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const e of container["env"] as Obj[]) {
+    const ref = e["valueFrom"]?.fieldRef?.fieldPath;
+    if (ref === "metadata.namespace") env[e["name"]] = deployment["metadata"].namespace;
+    else if (ref !== undefined) assert.fail(`${e["name"]}: fieldRef ${ref} is not resolved by this test`);
+    else env[e["name"]] = e["value"];
+  }
+  return env;
+}
+
+for (const dir of INSTALLS) {
+  test(`manifests/${dir}: the webhook configuration, Service, Deployment, RBAC and PDB name each other consistently, and the container's settings parse`, { skip: !kubectl && "kubectl is not installed" }, () => {
+    const objects = built(dir);
+    const mwc = one(objects, "MutatingWebhookConfiguration");
+    const deployment = one(objects, "Deployment", "tailcar-webhook");
+    const template = deployment["spec"].template;
+    const [container] = template.spec.containers as Obj[];
+    const settings = parseWebhookSettings(container!["args"].slice(1), containerEnv(deployment, container!), () => assert.fail("no config file is expected"));
+
+    // The API server calls the Service the webhooks name, which must reach the container's port.
+    for (const w of mwc["webhooks"] as Obj[]) {
+      const ref = w["clientConfig"].service;
+      const service = one(objects, "Service", ref.name);
+      assert.equal(service["metadata"].namespace, ref.namespace);
+      const port = (service["spec"].ports as Obj[]).find((p) => p["port"] === ref.port);
+      assert.ok(port, `Service ${ref.name} has port ${ref.port}`);
+      assert.ok(selects(service["spec"].selector, template.metadata.labels), "the Service selects the webhook's pods");
+      const target = (container!["ports"] as Obj[]).find((p) => p["name"] === port!["targetPort"] || p["containerPort"] === port!["targetPort"]);
+      assert.equal(target?.containerPort, settings.port, "the Service's targetPort is the port the webhook listens on");
+      // The certificate is made for (or bootstrapped with) the name the API server dials.
+      assert.equal(`${settings.service}.${settings.namespace}`, `${ref.name}.${ref.namespace}`);
+    }
+    assert.equal(settings.webhookConfig, mwc["metadata"].name, "the webhook knows its configuration's name (missed pods, caBundle)");
+    assert.ok(selects(one(objects, "PodDisruptionBudget")["spec"].selector.matchLabels, template.metadata.labels), "the PDB covers the webhook's pods");
+
+    // Its ServiceAccount exists and is bound to the roles, whose resourceNames are the ones it uses.
+    const sa = one(objects, "ServiceAccount", template.spec.serviceAccountName);
+    for (const kind of ["RoleBinding", "ClusterRoleBinding"]) {
+      const binding = one(objects, kind);
+      assert.deepEqual(binding["subjects"], [{ kind: "ServiceAccount", name: sa["metadata"].name, namespace: sa["metadata"].namespace }], `${kind} binds the pods' ServiceAccount`);
+      one(objects, binding["roleRef"].kind, binding["roleRef"].name);
+    }
+    const names = (kind: string): string[] => (one(objects, kind)["rules"] as Obj[]).flatMap((r) => r["resourceNames"] ?? []);
+    assert.deepEqual(names("ClusterRole"), [settings.webhookConfig], "the ClusterRole lets it patch the configuration it is set to patch");
+    assert.deepEqual(names("Role"), [settings.secret], "the Role lets it read and update the Secret it is set to use");
+
+    if (dir === "") {
+      assert.equal(settings.selfBootstrap, true, "the default install bootstraps its own TLS");
+      return;
+    }
+    // cert-manager: the Certificate's Secret is mounted where the webhook reads its files, for the
+    // Service's name, and cainjector is pointed at that Certificate.
+    const certificate = one(objects, "Certificate");
+    assert.equal(settings.selfBootstrap, false);
+    const mount = (container!["volumeMounts"] as Obj[]).find((m) => settings.tlsCert?.startsWith(`${m["mountPath"]}/`));
+    assert.ok(mount, `${settings.tlsCert} lies under a volume mount`);
+    assert.equal(dirname(settings.tlsKey ?? ""), dirname(settings.tlsCert ?? ""));
+    const volume = (template.spec.volumes as Obj[]).find((v) => v["name"] === mount!["name"]);
+    assert.equal(volume?.secret?.secretName, certificate["spec"].secretName, "the mounted Secret is the one cert-manager writes");
+    assert.ok((certificate["spec"].dnsNames as string[]).includes(`${settings.service}.${settings.namespace}.svc`));
+    assert.equal(mwc["metadata"].annotations["cert-manager.io/inject-ca-from"], `${certificate["metadata"].namespace}/${certificate["metadata"].name}`);
+    one(objects, certificate["spec"].issuerRef.kind, certificate["spec"].issuerRef.name);
+  });
+}
