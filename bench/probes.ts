@@ -1,7 +1,9 @@
 // One measurement of one tailer each: throughput and CPU to a 1 MiB-reading pipe consumer,
 // idle memory, memory growth under a blocked stdout, and write-to-stdout latency.
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { closeSync, constants, openSync } from "node:fs";
 import { open, readFile, rm, appendFile, writeFile } from "node:fs/promises";
+import { Socket } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -19,7 +21,7 @@ export function killAll(): void {
 }
 process.once("exit", killAll);
 
-function start(command: string, args: readonly string[], stdio: ("ignore" | "pipe" | "inherit")[], env: Record<string, string> = {}): ChildProcess {
+function start(command: string, args: readonly string[], stdio: ("ignore" | "pipe" | "inherit" | number)[], env: Record<string, string> = {}): ChildProcess {
   const c = spawn(command, args, { stdio, env: { ...process.env, ...env } });
   children.add(c);
   c.once("exit", () => children.delete(c));
@@ -241,16 +243,30 @@ export async function settledProbe(tailers: readonly Tailer[], instances: number
   }
 }
 
-export interface LatencySample { latenciesMs: number[]; written: number; received: number }
+export interface LatencySample {
+  latenciesMs: number[];
+  written: number;
+  received: number;
+  /** The tailer's user+system CPU while the lines were written and delivered, per second. */
+  cpuMsPerS: number;
+}
 
-/** Appends stamped lines at `rate` lines/s for `seconds`, and times each one's arrival on stdout. */
+/**
+ * Appends stamped lines at `rate` lines/s for `seconds`, and times each one's arrival on stdout. The
+ * tailer's stdout is a pipe, as a container runtime gives it (node's spawn would give a socket).
+ */
 export async function latency(t: Tailer, dir: string, rate: number, seconds: number): Promise<LatencySample> {
   const path = join(dir, `latency-${Date.now()}.log`);
   await writeFile(path, "");
-  const c = start(t.command, t.args(path), ["ignore", "pipe", "pipe"]);
+  const fifo = `${path}.stdout`;
+  execFileSync("mkfifo", [fifo]);
+  const out = new Socket({ fd: openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK), readable: true, writable: false });
+  const tailerEnd = openSync(fifo, constants.O_WRONLY);
+  const c = start(t.command, t.args(path), ["ignore", tailerEnd, "pipe"]);
+  closeSync(tailerEnd);
   const latenciesMs: number[] = [];
   let carry = "";
-  c.stdout!.on("data", (d: Buffer) => {
+  out.on("data", (d: Buffer) => {
     const now = process.hrtime.bigint();
     const lines = (carry + d.toString("latin1")).split("\n");
     carry = lines.pop()!;
@@ -262,9 +278,10 @@ export async function latency(t: Tailer, dir: string, rate: number, seconds: num
   try {
     await sleep(1000); // let it start and reach the (empty) end of the file
     const fh = await open(path, "a");
+    const cpu0 = await cpuSeconds(c.pid!);
+    const t0 = performance.now();
     let written = 0;
     try {
-      const t0 = performance.now();
       const total = Math.round(rate * seconds);
       while (written < total) {
         const due = Math.min(total, Math.floor(((performance.now() - t0) * rate) / 1000) + 1);
@@ -279,8 +296,11 @@ export async function latency(t: Tailer, dir: string, rate: number, seconds: num
     }
     // Pollers (busybox sleeps 1 s between looks) need time to deliver the last lines.
     for (let i = 0; i < 30 && latenciesMs.length < written; i++) await sleep(100);
-    return { latenciesMs, written, received: latenciesMs.length };
+    const cpuMsPerS = ((await cpuSeconds(c.pid!)) - cpu0) * 1000 / ((performance.now() - t0) / 1000);
+    return { latenciesMs, written, received: latenciesMs.length, cpuMsPerS };
   } finally {
     await stop(c);
+    out.destroy();
+    await rm(fifo, { force: true });
   }
 }

@@ -89,13 +89,16 @@ export function renderSidecar(x: SidecarResults): string {
   out.push("");
   out.push(`### Latency (${x.latency.rate} lines/s, ${x.latency.rounds} × ${x.latency.seconds} s)`);
   out.push("");
-  out.push("From just before a line's write(2) to its arrival at the reading process (same monotonic clock), tailers as they are: coreutils `tail -F` uses inotify; busybox `tail -F` sleeps 1 s between polls.");
+  out.push("From just before a line's write(2) to its arrival at the reading process (same monotonic clock), tailers as they are: coreutils `tail -F` uses inotify; busybox `tail -F` sleeps 1 s between polls. The tailer's stdout is a pipe, as a container runtime gives it. CPU: the tailer's user + system time while the lines are written and delivered, per second (a line a millisecond, each its own write: every line wakes an inotify tailer); it has no target, but a pod whose app logs at this rate pays it.");
   out.push("");
-  out.push("| tailer | p50 ms | p99 ms (target ≤ 20) | max ms | lines received / written | met |");
-  out.push("|---|---|---|---|---|---|");
+  out.push("| tailer | p50 ms | p99 ms (target ≤ 20) | max ms | lines received / written | CPU ms/s | CPU × coreutils | met |");
+  out.push("|---|---|---|---|---|---|---|---|");
+  const baseCpu = x.latencyRows.find((l) => l.baseline && l.name.startsWith("coreutils"))?.cpuMsPerS?.median;
   for (const l of x.latencyRows) {
     const met = l.baseline ? "baseline" : verdict(l.p99Ms.median <= 20 && l.received === l.written);
-    out.push(`| ${l.name} | ${r(l.p50Ms)} | ${r(l.p99Ms)} | ${l.maxMs.toFixed(1)} | ${l.received} / ${l.written} | ${met} |`);
+    const cpu = l.cpuMsPerS ? r(l.cpuMsPerS, 0) : "—";
+    const ratio = l.cpuMsPerS && baseCpu ? (l.cpuMsPerS.median / baseCpu).toFixed(2) : "—";
+    out.push(`| ${l.name} | ${r(l.p50Ms)} | ${r(l.p99Ms)} | ${l.maxMs.toFixed(1)} | ${l.received} / ${l.written} | ${cpu} | ${ratio} | ${met} |`);
   }
   out.push("");
   out.push("### JSON transforms (in-process, 64 KiB chunks of whole lines, with pod metadata)");

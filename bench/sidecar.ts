@@ -40,7 +40,11 @@ export interface MemoryRow {
   idleCpuMsPerMin?: Summary;
 }
 export interface BlockedRow { name: string; baseline: boolean; growthRssMiB: Summary; growthAnonMiB: Summary }
-export interface LatencyRow { name: string; baseline: boolean; p50Ms: Summary; p99Ms: Summary; maxMs: number; written: number; received: number }
+export interface LatencyRow {
+  name: string; baseline: boolean; p50Ms: Summary; p99Ms: Summary; maxMs: number; written: number; received: number;
+  /** CPU at that rate, ms per second; absent from results written before it was measured. */
+  cpuMsPerS?: Summary;
+}
 export interface SidecarResults {
   date: string; quick: boolean; cores: number; loadAvg: { start: number; end: number }; cpuModel: string; node: string; sidecarBuilt: boolean;
   fileBytes: number; fileLines: number; rounds: number; memRounds: number; settleSeconds: number; latency: { rounds: number; seconds: number; rate: number };
@@ -186,8 +190,10 @@ async function main(): Promise<void> {
         maxMs: Math.max(...all),
         written: rounds.reduce((a, x) => a + x.written, 0),
         received: rounds.reduce((a, x) => a + x.received, 0),
+        cpuMsPerS: summarize(rounds.map((x) => x.cpuMsPerS)),
       });
-      progress(`latency ${t.name}: p50 ${latencyRows.at(-1)!.p50Ms.median.toFixed(2)} ms, p99 ${latencyRows.at(-1)!.p99Ms.median.toFixed(2)} ms`);
+      const row = latencyRows.at(-1)!;
+      progress(`latency ${t.name}: p50 ${row.p50Ms.median.toFixed(2)} ms, p99 ${row.p99Ms.median.toFixed(2)} ms, CPU ${row.cpuMsPerS!.median.toFixed(0)} ms/s`);
     }
 
     progress("JSON transforms in-process");

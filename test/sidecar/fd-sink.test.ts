@@ -1,10 +1,11 @@
-// FdSink (sidecar/fd-sink.ts) against a real FIFO: what it does when the descriptor it was given
+// FdSink (sidecar/fd-sink.ts) against a real FIFO: what fits in the pipe is written on the
+// sidecar's thread and the rest waits in the pool; what it does when the descriptor it was given
 // is non-blocking (EAGAIN), when batches from several followers are in flight at once, and when
 // the reader goes away (EPIPE).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { closeSync, constants, openSync, readSync } from "node:fs";
+import { appendFileSync, closeSync, constants, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FdSink } from "../../sidecar/fd-sink.ts";
 import { SinkClosedError } from "../../sidecar/sink.ts";
@@ -68,4 +69,73 @@ test("EPIPE: the batch and those queued behind it fail with a message naming std
   await assert.rejects(queued, SinkClosedError);
   await assert.rejects(sink.write({ file: "a.log", data: Buffer.from("three\n") }), SinkClosedError);
   assert.equal(sink.pending, 0);
+});
+
+/** A FIFO as a container runtime gives stdout: the reader non-blocking (this test polls it), the writer blocking. */
+function runtimePipe(dir: string): { reader: number; writer: number } {
+  const path = join(dir, "stdout.fifo");
+  execFileSync("mkfifo", [path]);
+  const reader = openSync(path, O_RDONLY | O_NONBLOCK);
+  return { reader, writer: openSync(path, O_WRONLY) };
+}
+
+const poolRequests = (): number => process.getActiveResourcesInfo().filter((r) => r === "FSReqCallback").length;
+
+test("a pipe with room: the batch is written on this thread, with no request handed to libuv's pool", async (t) => {
+  const { reader, writer } = runtimePipe(tempDir(t));
+  t.after(() => {
+    closeSync(writer);
+    closeSync(reader);
+  });
+  const sink = new FdSink(writer);
+  assert.equal(sink.writesInline, true);
+  // (The test runner may have requests of its own in the pool: count ours as the difference.)
+  const before = poolRequests();
+  const written = sink.write({ file: "a.log", data: Buffer.from("one\ntwo\n") });
+  await Promise.resolve(); // the batch's turn in the chain has come
+  assert.equal(poolRequests(), before, `pending: ${process.getActiveResourcesInfo().join(", ")}`);
+  await written;
+  const buf = Buffer.alloc(64);
+  assert.equal(buf.toString("utf8", 0, readSync(reader, buf, 0, buf.length, null)), "one\ntwo\n");
+});
+
+test("a full pipe: what does not fit waits in the pool on the blocking descriptor, and every batch arrives whole and in order", { timeout: 30_000 }, async (t) => {
+  const { reader, writer } = runtimePipe(tempDir(t));
+  t.after(() => {
+    closeSync(writer);
+    closeSync(reader);
+  });
+  const sink = new FdSink(writer);
+  // 40 batches of 24 KiB (odd sizes, so writes end mid-page): the pipe (64 KiB) is full at once.
+  const batches = Array.from({ length: 40 }, (_, i) => Buffer.from(`${String(i).padStart(4, "0")} ${"y".repeat(24_571 + i)}\n`));
+  const writes = batches.map((data, i) => sink.write({ file: `f${i % 2}.log`, data }));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.ok(poolRequests() > 0, "a write is parked in the pool while the pipe is full");
+  const expected = Buffer.concat(batches);
+  const [received] = await Promise.all([slowRead(reader, expected.length), Promise.all(writes)]);
+  assert.equal(received.length, expected.length);
+  assert.ok(received.equals(expected), "every batch once, whole, in the order given");
+});
+
+test("a regular file as stdout is not opened again: batches are appended after what it held (O_APPEND kept)", async (t) => {
+  const path = join(tempDir(t), "stdout.txt");
+  writeFileSync(path, "already there\n");
+  const fd = openSync(path, "a");
+  t.after(() => closeSync(fd));
+  const sink = new FdSink(fd);
+  assert.equal(sink.writesInline, false);
+  appendFileSync(path, "from another writer\n");
+  await sink.write({ file: "a.log", data: Buffer.from("one\n") });
+  await sink.write({ file: "a.log", data: Buffer.from("two\n") });
+  assert.equal(readFileSync(path, "utf8"), "already there\nfrom another writer\none\ntwo\n");
+});
+
+test("EPIPE on the inline path: a reader that goes away after the sink opened the pipe fails the batch with the same message", async (t) => {
+  const { reader, writer } = runtimePipe(tempDir(t));
+  t.after(() => closeSync(writer));
+  const sink = new FdSink(writer);
+  assert.equal(sink.writesInline, true);
+  closeSync(reader);
+  await assert.rejects(sink.write({ file: "a.log", data: Buffer.from("one\n") }), (e: unknown) => e instanceof SinkClosedError && e.message === "stdout is closed (EPIPE): its reader went away");
+  await assert.rejects(sink.write({ file: "a.log", data: Buffer.from("two\n") }), SinkClosedError);
 });

@@ -1,7 +1,9 @@
 // Test harness for the sidecar: real processes (the built CLI), real files, bounded waits, and
 // checks that name the first missing or doubled number.
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, existsSync, readFileSync } from "node:fs";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { closeSync, constants, mkdtempSync, openSync, rmSync, existsSync, readFileSync } from "node:fs";
+import { Socket } from "node:net";
+import type { Readable } from "node:stream";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -42,6 +44,8 @@ export interface Sidecar {
   /** Stop reading stdout (the pipe fills, the sidecar blocks), or resume. */
   pauseOutput(): void;
   resumeOutput(): void;
+  /** Close our end of stdout: the sidecar's next write meets EPIPE. */
+  closeOutput(): void;
   /** Resolves with the exit code (or signal name) once the process is gone. */
   readonly exited: Promise<number | string>;
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | string>;
@@ -54,17 +58,46 @@ process.on("exit", () => {
   for (const c of running) c.kill("SIGKILL");
 });
 
-export function startSidecar(t: { after(fn: () => void | Promise<void>): void }, args: readonly string[], env: Record<string, string> = {}): Sidecar {
+/**
+ * What the sidecar's stdout is: "pipe", a FIFO as container runtimes give it (the sidecar then
+ * writes what fits on its own thread, sidecar/fd-sink.ts); "socket", a Unix socket as node's
+ * spawn gives it (every write goes through libuv's pool).
+ */
+export type StdoutKind = "pipe" | "socket";
+
+/** A FIFO whose blocking write end goes to the child, and our end of it as a stream. */
+function runtimePipe(): { childEnd: number; ours: Readable } {
+  const dir = mkdtempSync(join(tmpdir(), "tailcar-stdout-"));
+  try {
+    const path = join(dir, "stdout");
+    execFileSync("mkfifo", [path]);
+    const reader = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const childEnd = openSync(path, constants.O_WRONLY);
+    return { childEnd, ours: new Socket({ fd: reader, readable: true, writable: false }) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function startSidecar(
+  t: { after(fn: () => void | Promise<void>): void },
+  args: readonly string[],
+  env: Record<string, string> = {},
+  stdoutKind: StdoutKind = "pipe",
+): Sidecar {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
+  const pipe = stdoutKind === "pipe" ? runtimePipe() : undefined;
   const child = spawn(process.execPath, [CLI, "sidecar", ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["ignore", pipe?.childEnd ?? "pipe", "pipe"],
     env: { ...process.env, ...env },
   });
+  if (pipe) closeSync(pipe.childEnd);
+  const stdout = pipe?.ours ?? child.stdout!;
   running.add(child);
   const out: Buffer[] = [];
   let outLen = 0;
   let err = "";
-  child.stdout!.on("data", (b: Buffer) => {
+  stdout.on("data", (b: Buffer) => {
     out.push(b);
     outLen += b.length;
   });
@@ -88,8 +121,9 @@ export function startSidecar(t: { after(fn: () => void | Promise<void>): void },
         .split("\n")
         .filter((l) => l.startsWith("{"))
         .map((l) => JSON.parse(l) as Record<string, unknown>),
-    pauseOutput: () => child.stdout!.pause(),
-    resumeOutput: () => child.stdout!.resume(),
+    pauseOutput: () => stdout.pause(),
+    resumeOutput: () => stdout.resume(),
+    closeOutput: () => stdout.destroy(),
     exited,
     async stop(signal = "SIGTERM", timeoutMs = 10_000) {
       if (child.exitCode !== null || child.signalCode !== null) return exited;
@@ -105,8 +139,9 @@ export function startSidecar(t: { after(fn: () => void | Promise<void>): void },
     },
   };
   t.after(async () => {
-    child.stdout!.resume();
+    stdout.resume();
     await self.stop("SIGKILL");
+    stdout.destroy();
   });
   return self;
 }
