@@ -2,7 +2,7 @@
 // sidecar's thread and the rest waits in the pool; what it does when the descriptor it was given
 // is non-blocking (EAGAIN), when batches from several followers are in flight at once, and when
 // the reader goes away (EPIPE).
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { appendFileSync, closeSync, constants, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
@@ -13,13 +13,26 @@ import { tempDir } from "./harness.ts";
 
 const { O_RDONLY, O_WRONLY, O_NONBLOCK } = constants;
 
-/** Both ends of a FIFO, non-blocking (the reader must be open before a non-blocking writer). */
-function fifo(dir: string): { reader: number; writer: number } {
-  const path = join(dir, "out.fifo");
+/**
+ * Both ends of a FIFO, closed after the test. The reader is non-blocking (the test polls it); the
+ * writer is blocking, as a container runtime gives stdout, or non-blocking, as someone may have
+ * made it.
+ */
+function fifo(t: TestContext, writerMode: "blocking" | "non-blocking"): { reader: number; writer: number; closeReader(): void } {
+  const path = join(tempDir(t), "out.fifo");
   execFileSync("mkfifo", [path]);
   const reader = openSync(path, O_RDONLY | O_NONBLOCK);
-  const writer = openSync(path, O_WRONLY | O_NONBLOCK);
-  return { reader, writer };
+  const writer = openSync(path, O_WRONLY | (writerMode === "non-blocking" ? O_NONBLOCK : 0));
+  let readerOpen = true;
+  const closeReader = (): void => {
+    if (readerOpen) closeSync(reader);
+    readerOpen = false;
+  };
+  t.after(() => {
+    closeSync(writer);
+    closeReader();
+  });
+  return { reader, writer, closeReader };
 }
 
 /** Reads `fd` slowly (16 KiB every 2 ms) until `total` bytes came or 20 s passed. */
@@ -41,11 +54,7 @@ async function slowRead(fd: number, total: number): Promise<Buffer> {
 }
 
 test("a non-blocking stdout (EAGAIN) is retried: batches from three files in flight at once all arrive whole and in the order given", { timeout: 30_000 }, async (t) => {
-  const { reader, writer } = fifo(tempDir(t));
-  t.after(() => {
-    closeSync(writer);
-    closeSync(reader);
-  });
+  const { reader, writer } = fifo(t, "non-blocking");
   const sink = new FdSink(writer);
   // 60 batches of 8 KiB, far more than a pipe holds (64 KiB), so the writer meets a full pipe.
   const batches = Array.from({ length: 60 }, (_, i) => Buffer.from(`${String(i).padStart(4, "0")} ${"x".repeat(8186)}\n`));
@@ -59,9 +68,8 @@ test("a non-blocking stdout (EAGAIN) is retried: batches from three files in fli
 });
 
 test("EPIPE: the batch and those queued behind it fail with a message naming stdout, and so does every later write", async (t) => {
-  const { reader, writer } = fifo(tempDir(t));
-  t.after(() => closeSync(writer));
-  closeSync(reader);
+  const { writer, closeReader } = fifo(t, "non-blocking");
+  closeReader();
   const sink = new FdSink(writer);
   const first = sink.write({ file: "a.log", data: Buffer.from("one\n") });
   const queued = sink.write({ file: "b.log", data: Buffer.from("two\n") });
@@ -71,22 +79,10 @@ test("EPIPE: the batch and those queued behind it fail with a message naming std
   assert.equal(sink.pending, 0);
 });
 
-/** A FIFO as a container runtime gives stdout: the reader non-blocking (this test polls it), the writer blocking. */
-function runtimePipe(dir: string): { reader: number; writer: number } {
-  const path = join(dir, "stdout.fifo");
-  execFileSync("mkfifo", [path]);
-  const reader = openSync(path, O_RDONLY | O_NONBLOCK);
-  return { reader, writer: openSync(path, O_WRONLY) };
-}
-
 const poolRequests = (): number => process.getActiveResourcesInfo().filter((r) => r === "FSReqCallback").length;
 
 test("a pipe with room: the batch is written on this thread, with no request handed to libuv's pool", async (t) => {
-  const { reader, writer } = runtimePipe(tempDir(t));
-  t.after(() => {
-    closeSync(writer);
-    closeSync(reader);
-  });
+  const { reader, writer } = fifo(t, "blocking");
   const sink = new FdSink(writer);
   assert.equal(sink.writesInline, true);
   // (The test runner may have requests of its own in the pool: count ours as the difference.)
@@ -100,11 +96,7 @@ test("a pipe with room: the batch is written on this thread, with no request han
 });
 
 test("a full pipe: what does not fit waits in the pool on the blocking descriptor, and every batch arrives whole and in order", { timeout: 30_000 }, async (t) => {
-  const { reader, writer } = runtimePipe(tempDir(t));
-  t.after(() => {
-    closeSync(writer);
-    closeSync(reader);
-  });
+  const { reader, writer } = fifo(t, "blocking");
   const sink = new FdSink(writer);
   // 40 batches of 24 KiB (odd sizes, so writes end mid-page): the pipe (64 KiB) is full at once.
   const batches = Array.from({ length: 40 }, (_, i) => Buffer.from(`${String(i).padStart(4, "0")} ${"y".repeat(24_571 + i)}\n`));
@@ -131,11 +123,10 @@ test("a regular file as stdout is not opened again: batches are appended after w
 });
 
 test("EPIPE on the inline path: a reader that goes away after the sink opened the pipe fails the batch with the same message", async (t) => {
-  const { reader, writer } = runtimePipe(tempDir(t));
-  t.after(() => closeSync(writer));
+  const { writer, closeReader } = fifo(t, "blocking");
   const sink = new FdSink(writer);
   assert.equal(sink.writesInline, true);
-  closeSync(reader);
+  closeReader();
   await assert.rejects(sink.write({ file: "a.log", data: Buffer.from("one\n") }), (e: unknown) => e instanceof SinkClosedError && e.message === "stdout is closed (EPIPE): its reader went away");
   await assert.rejects(sink.write({ file: "a.log", data: Buffer.from("two\n") }), SinkClosedError);
 });
