@@ -56,6 +56,17 @@ for (const overlay of ["", "base", "overlays/self-bootstrap", "overlays/cert-man
   });
 }
 
+const examples = readdirSync(join(ROOT, "examples"));
+test("every example has a README and a kustomization that builds, with an app whose pods ask for files", { skip: !kubectl && "kubectl is not installed" }, () => {
+  assert.deepEqual(examples.sort(), ["fluent-bit-opensearch", "forward-loki"]);
+  for (const e of examples) {
+    assert.ok(existsSync(join(ROOT, "examples", e, "README.md")), `examples/${e} has a README.md`);
+    const out = execFileSync("kubectl", ["kustomize", join(ROOT, "examples", e)], { encoding: "utf8", timeout: 30_000 });
+    const apps = parseAllDocuments(out).map((d) => d.toJS() as Obj).filter((o) => o["kind"] === "Deployment");
+    assert.ok(apps.some((d) => d["spec"].template.metadata.annotations?.["tailcar.io/files"]), `examples/${e} has a Deployment annotated with tailcar.io/files`);
+  }
+});
+
 type Requirement = { key: string; operator: string; values?: string[] };
 function matches(selector: { matchExpressions?: Requirement[] } | undefined, labels: Record<string, string>): boolean {
   return (selector?.matchExpressions ?? []).every((r) => {

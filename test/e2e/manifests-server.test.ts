@@ -1,7 +1,7 @@
 // The shipped manifests as a real API server takes them: each install and the example, built by
 // kustomize, pass `kubectl apply --dry-run=server --validate=strict` (every field known to the API,
-// every value valid); and the example's pods, injected by `tailcar webhook`, are admitted in a
-// namespace that enforces Pod Security `restricted`, with the sidecars its README describes.
+// every value valid); and the examples' pods, injected by `tailcar webhook`, are admitted in a
+// namespace that enforces Pod Security `restricted`, with the sidecars their READMEs describe.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -16,7 +16,7 @@ import { applicationPodYAML, REPO_ROOT } from "./webhook-process.ts";
 
 const START_MS = 10 * 60_000;
 const MANIFESTS = join(REPO_ROOT, "manifests");
-const EXAMPLE = "examples/fluent-bit-opensearch";
+const EXAMPLES = ["examples/fluent-bit-opensearch", "examples/forward-loki"] as const;
 const RESTRICTED = { "tailcar.io/injection": "enabled", "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest" };
 const kubectl = spawnSync("kubectl", ["version", "--client"], { stdio: "ignore" }).status === 0;
 
@@ -29,9 +29,9 @@ function kustomize(dir: string): KubernetesObject[] {
 
 const kindName = (o: KubernetesObject): string => `${o.kind!.toLowerCase()}/${o.metadata!.name}`;
 
-/** The example Deployment's pod, as its ReplicaSet would create it in `namespace`. */
-function examplePod(namespace: string, name: string): V1Pod {
-  const deployment = parseObjects(readFileSync(join(MANIFESTS, EXAMPLE, "app.yaml"), "utf8"))[0] as V1Deployment;
+/** An example Deployment's pod, as its ReplicaSet would create it in `namespace`. */
+function examplePod(example: string, namespace: string, name: string): V1Pod {
+  const deployment = parseObjects(readFileSync(join(MANIFESTS, example, "app.yaml"), "utf8"))[0] as V1Deployment;
   const template = deployment.spec!.template;
   return { apiVersion: "v1", kind: "Pod", metadata: { ...template.metadata, name, namespace }, spec: template.spec! };
 }
@@ -59,7 +59,7 @@ describe("the shipped manifests on a real API server", { timeout: START_MS + 3 *
     await cluster?.stop();
   });
 
-  for (const dir of ["", "overlays/cert-manager", EXAMPLE]) {
+  for (const dir of ["", "overlays/cert-manager", ...EXAMPLES]) {
     test(`manifests/${dir}: kubectl apply --dry-run=server --validate=strict accepts every object`, { skip: !kubectl && "kubectl is not installed" }, async () => {
       const objects = kustomize(dir);
       const skipped = objects.filter((o) => NEEDS_CRDS.has(`${o.apiVersion} ${o.kind}`));
@@ -92,20 +92,23 @@ describe("the shipped manifests on a real API server", { timeout: START_MS + 3 *
     });
   }
 
-  test("the example's pods are injected with its two JSON sidecars and admitted under Pod Security restricted", async () => {
-    const client = cluster!.client;
-    const created = await client.create(examplePod("strict", "shop-1"));
-    const sidecars = (created.spec?.initContainers ?? []).filter((c) => c.restartPolicy === "Always");
-    assert.deepEqual(sidecars.map((c) => c.name), ["error-log", "access-log"]);
-    const files = sidecars.map((c) => {
-      const settings = sidecarSettings(created, c);
-      assert.equal(settings.format, "json");
-      assert.equal(settings.multiline, "java");
-      return settings.files;
+  const injected = [
+    { example: EXAMPLES[0], sidecars: { "error-log": "/var/log/shop/error.log", "access-log": "/var/log/shop/access.log" }, settings: { format: "json", multiline: "java", sink: "stdout" } },
+    { example: EXAMPLES[1], sidecars: { "error-log": "/var/log/orders/error.log", "audit-log": "/var/log/orders/audit.log" }, settings: { format: "raw", sink: "loki", endpoint: "http://loki.logging.svc:3100" } },
+  ] as const;
+  for (const { example, sidecars, settings } of injected) {
+    test(`${example}: its pods are injected with the sidecars its README describes and admitted under Pod Security restricted`, async () => {
+      const created = await cluster!.client.create(examplePod(example, "strict", example.split("/")[1]!));
+      const natives = (created.spec?.initContainers ?? []).filter((c) => c.restartPolicy === "Always");
+      assert.deepEqual(natives.map((c) => c.name), Object.keys(sidecars));
+      for (const c of natives) {
+        const parsed = sidecarSettings(created, c);
+        assert.deepEqual(parsed.files, [sidecars[c.name as keyof typeof sidecars]]);
+        for (const [key, value] of Object.entries(settings)) assert.equal(parsed[key as keyof typeof parsed], value, `${c.name}: ${key}`);
+      }
+      assert.deepEqual((JSON.parse(created.metadata?.annotations?.["tailcar.io/status"] ?? "{}") as { containers?: string[] }).containers, Object.keys(sidecars));
     });
-    assert.deepEqual(files, [["/var/log/shop/error.log"], ["/var/log/shop/access.log"]]);
-    assert.deepEqual((JSON.parse(created.metadata?.annotations?.["tailcar.io/status"] ?? "{}") as { containers?: string[] }).containers, ["error-log", "access-log"]);
-  });
+  }
 
   test("the namespace does enforce restricted: the docs' application pod, which may run as root, is refused there", async () => {
     const pod = parseObjects(applicationPodYAML())[0] as V1Pod;
