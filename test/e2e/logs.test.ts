@@ -1,10 +1,12 @@
 // No kubelet here, so run the injected pod as a kubelet would: read it back from the API server, start
 // the app's command and the injected sidecar's exact command, args and env as local processes (each
-// volume a temporary folder), and check what `kubectl logs POD -c error-log` would show.
+// volume a temporary folder), and check what `kubectl logs POD -c error-log` would show, or, for a
+// forward-mode pod, what a real log backend received.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import type { V1Pod } from "@kubernetes/client-node";
+import { query, startVictoriaLogs, type VictoriaLogs } from "../backend/victorialogs.ts";
 import { pollUntil, sleep, type TestClient } from "./harness/index.ts";
 import { prepareLocalPod, type LocalPod } from "./run-pod-locally.ts";
 import { startWebhookCluster, type WebhookCluster } from "./webhook-cluster.ts";
@@ -13,11 +15,11 @@ const START_MS = 10 * 60_000;
 const LINES = 2_000;
 
 /** The docs' application pod, with a writer that stops after LINES numbered lines (then idles like an app). */
-function writerPod(name: string): V1Pod {
+function writerPod(name: string, annotations: Readonly<Record<string, string>> = {}): V1Pod {
   return {
     apiVersion: "v1",
     kind: "Pod",
-    metadata: { name, annotations: { "tailcar.io/files": "/var/log/error.log,/var/log/access.log" } },
+    metadata: { name, annotations: { "tailcar.io/files": "/var/log/error.log,/var/log/access.log", ...annotations } },
     spec: {
       containers: [
         {
@@ -39,8 +41,11 @@ describe("the injected sidecar, run as the kubelet would, streams every line the
   let cluster: WebhookCluster | undefined;
   let client: TestClient;
   let local: LocalPod | undefined;
+  let shipper: LocalPod | undefined;
+  let backend: VictoriaLogs | undefined;
 
   before(async () => {
+    backend = await startVictoriaLogs();
     cluster = await startWebhookCluster({
       withControllerManager: false,
       namespaces: { logs: { "tailcar.io/injection": "enabled" } },
@@ -51,7 +56,9 @@ describe("the injected sidecar, run as the kubelet would, streams every line the
 
   after(async () => {
     await local?.cleanup();
+    await shipper?.cleanup();
     await cluster?.stop();
+    await backend?.dispose();
   });
 
   test(`the error-log sidecar's stdout carries all ${LINES} lines, exactly once and in order; SIGTERM stops it with exit 0`, async () => {
@@ -91,5 +98,47 @@ describe("the injected sidecar, run as the kubelet would, streams every line the
     errorLog.signal("SIGTERM");
     const code = await Promise.race([errorLog.exited, sleep(10_000).then(() => "no exit within 10 s")]);
     assert.equal(code, 0, `sidecar exit after SIGTERM: ${String(code)}; stderr:\n${errorLog.logTail()}`);
+  });
+
+  test(`a forward-mode pod's two sidecars push all ${LINES} lines of each file to a real backend (Loki push into VictoriaLogs), labelled with the pod, once each`, async () => {
+    const endpoint = `${backend!.url}/insert`; // VictoriaLogs serves the Loki push API under /insert
+    await client.create(writerPod("shipper", { "tailcar.io/mode": "forward", "tailcar.io/forward-sink": "loki", "tailcar.io/forward-endpoint": endpoint }), { namespace: "logs" });
+    const pod = await client.getPod("logs", "shipper");
+    shipper = prepareLocalPod(pod);
+    const sidecars = ["error-log", "access-log"].map((name) => shipper!.startContainer(name));
+    for (const s of sidecars) s.stdout.resume();
+    shipper.startContainer("app").stdout.resume();
+
+    // Per stream: lines stored, distinct lines, and the labels the sidecar gave them.
+    const streams = async (): Promise<Record<string, string>[]> =>
+      query(backend!.url, "* | stats by (file, pod, namespace, container) count() as n, count_uniq(_msg) as u");
+    const rows = await pollUntil(
+      `VictoriaLogs to hold ${LINES} lines from each sidecar`,
+      async () => {
+        const r = await streams();
+        return r.length === 2 && r.every((x) => Number(x.u) >= LINES) ? r : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500, abortIf: () => {
+          const gone = sidecars.find((s) => s.hasExited());
+          return gone ? `a sidecar exited: ${gone.logTail()}` : undefined;
+        },
+      },
+    );
+    await sleep(1500); // VictoriaLogs makes rows searchable within about a second: a late duplicate would show
+    const settled = await streams();
+    assert.deepEqual(
+      settled.map((r) => ({ ...r })).sort((a, b) => a.file!.localeCompare(b.file!)),
+      [
+        // The file label is the path the sidecar followed: here the local folder standing in for the mount.
+        { file: shipper.localPath("access-log", "/var/log/access.log"), pod: "shipper", namespace: "logs", container: "access-log", n: String(LINES), u: String(LINES) },
+        { file: shipper.localPath("error-log", "/var/log/error.log"), pod: "shipper", namespace: "logs", container: "error-log", n: String(LINES), u: String(LINES) },
+      ],
+      `streams as stored (first seen complete: ${JSON.stringify(rows)})`,
+    );
+    for (const s of sidecars) {
+      s.signal("SIGTERM");
+      const code = await Promise.race([s.exited, sleep(10_000).then(() => "no exit within 10 s")]);
+      assert.equal(code, 0, `sidecar exit after SIGTERM: ${String(code)}; stderr:\n${s.logTail()}`);
+    }
   });
 });
