@@ -65,8 +65,8 @@ process.on("exit", () => {
  */
 export type StdoutKind = "pipe" | "socket";
 
-/** A FIFO whose blocking write end goes to the child, and our end of it as a stream. */
-function runtimePipe(): { childEnd: number; ours: Readable } {
+/** A FIFO whose blocking write end goes to the child (close it here once spawned), and our end of it as a stream. */
+export function runtimePipe(): { childEnd: number; ours: Readable } {
   const dir = mkdtempSync(join(tmpdir(), "tailcar-stdout-"));
   try {
     const path = join(dir, "stdout");

@@ -5,9 +5,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CLI, tempDir, until } from "./harness.ts";
+import { CLI, runtimePipe, tempDir, until } from "./harness.ts";
 
 test("an idle raw-format sidecar writing to a pipe has not loaded node:crypto, node:fs/promises, the fs streams, net or stream", async (t) => {
   const dir = tempDir(t);
@@ -24,12 +24,16 @@ test("an idle raw-format sidecar writing to a pipe has not loaded node:crypto, n
       fs.renameSync(${JSON.stringify(report + ".tmp")}, ${JSON.stringify(report)});
     });\n`,
   );
-  const child = spawn(process.execPath, ["--import", preload, CLI, "sidecar", "--file", log], { stdio: ["ignore", "pipe", "pipe"] });
+  // stdout a pipe as a container runtime gives it, so the sink writes on its inline path.
+  const stdout = runtimePipe();
+  const child = spawn(process.execPath, ["--import", preload, CLI, "sidecar", "--file", log], { stdio: ["ignore", stdout.childEnd, "pipe"] });
+  closeSync(stdout.childEnd);
   t.after(() => {
     child.kill("SIGKILL");
+    stdout.ours.destroy();
   });
   let out = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  stdout.ours.on("data", (d: Buffer) => (out += d.toString()));
   await until(() => out === "one\ntwo\n", 10_000, "the file's two lines on stdout");
   // The lines reach the pipe before the follower gets to its first wait, where it arms fs.watch:
   // ask again until the list shows that wait (the sidecar is idle), so the check is not a race.
