@@ -9,7 +9,9 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
+import type { V1Container, V1Pod } from "@kubernetes/client-node";
 import { parseWebhookSettings, SETTINGS } from "../webhook/settings.ts";
+import { resolveEnv } from "./e2e/harness/local-pod-spec.ts";
 
 const ROOT = fileURLToPath(new URL("../manifests/", import.meta.url));
 
@@ -151,16 +153,10 @@ function selects(selector: Obj, labels: Obj): boolean {
   return Object.entries(selector as Record<string, string>).every(([k, v]) => labels[k] === v);
 }
 
-/** The webhook container's environment as the kubelet would give it (fieldRefs resolved). */
+/** The webhook container's environment as the kubelet would give it to a pod of `deployment`. */
 function containerEnv(deployment: Obj, container: Obj): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const e of container["env"] as Obj[]) {
-    const ref = e["valueFrom"]?.fieldRef?.fieldPath;
-    if (ref === "metadata.namespace") env[e["name"]] = deployment["metadata"].namespace;
-    else if (ref !== undefined) assert.fail(`${e["name"]}: fieldRef ${ref} is not resolved by this test`);
-    else env[e["name"]] = e["value"];
-  }
-  return env;
+  const pod = { metadata: { ...deployment["spec"].template.metadata, namespace: deployment["metadata"].namespace }, spec: deployment["spec"].template.spec } as V1Pod;
+  return resolveEnv(pod, container as V1Container, { cpus: 1, memoryBytes: 0 });
 }
 
 for (const dir of INSTALLS) {

@@ -11,6 +11,7 @@ import type { KubernetesObject, V1Container, V1Deployment, V1Pod } from "@kubern
 import { stringify } from "yaml";
 import { parseSidecarConfig } from "../../sidecar/config.ts";
 import { parseObjects } from "./harness/index.ts";
+import { resolveEnv } from "./harness/local-pod-spec.ts";
 import { startWebhookCluster, type WebhookCluster } from "./webhook-cluster.ts";
 import { applicationPodYAML, REPO_ROOT } from "./webhook-process.ts";
 
@@ -38,13 +39,8 @@ function examplePod(example: string, namespace: string, name: string): V1Pod {
 
 /** A sidecar's settings as `tailcar sidecar` reads them from its environment in that pod. */
 function sidecarSettings(pod: V1Pod, container: V1Container): ReturnType<typeof parseSidecarConfig> {
-  const env: Record<string, string> = {};
-  for (const e of container.env ?? []) {
-    const path = e.valueFrom?.fieldRef?.fieldPath;
-    env[e.name] = path === "metadata.name" ? pod.metadata!.name! : path === "metadata.namespace" ? pod.metadata!.namespace! : (e.value ?? "");
-  }
   assert.deepEqual(container.command, ["tailcar", "sidecar"]);
-  return parseSidecarConfig(container.args ?? [], env);
+  return parseSidecarConfig(container.args ?? [], resolveEnv(pod, container, { cpus: 1, memoryBytes: 0 }));
 }
 
 describe("the shipped manifests on a real API server", { timeout: START_MS + 3 * 60_000 }, () => {
