@@ -8,7 +8,7 @@ import { after, before, describe, test } from "node:test";
 import type { V1Pod } from "@kubernetes/client-node";
 import { query, startVictoriaLogs, type VictoriaLogs } from "../backend/victorialogs.ts";
 import { pollUntil, sleep, type TestClient } from "./harness/index.ts";
-import { prepareLocalPod, type LocalPod } from "./run-pod-locally.ts";
+import { prepareLocalPod, type LocalContainer, type LocalPod } from "./run-pod-locally.ts";
 import { startWebhookCluster, type WebhookCluster } from "./webhook-cluster.ts";
 
 const START_MS = 10 * 60_000;
@@ -35,6 +35,13 @@ function writerPod(name: string, annotations: Readonly<Record<string, string>> =
       volumes: [{ name: "varlog", emptyDir: {} }],
     },
   };
+}
+
+/** SIGTERM ends a sidecar with exit 0 within 10 s. */
+async function assertStopsCleanly(sidecar: LocalContainer): Promise<void> {
+  sidecar.signal("SIGTERM");
+  const code = await Promise.race([sidecar.exited, sleep(10_000).then(() => "no exit within 10 s")]);
+  assert.equal(code, 0, `sidecar exit after SIGTERM: ${String(code)}; stderr:\n${sidecar.logTail()}`);
 }
 
 describe("the injected sidecar, run as the kubelet would, streams every line the app wrote", { timeout: START_MS + 3 * 60_000 }, () => {
@@ -95,9 +102,7 @@ describe("the injected sidecar, run as the kubelet would, streams every line the
     assert.equal(out, expected, "the sidecar's stdout differs from the file the app wrote");
     process.stderr.write(`logs.test: ${LINES} lines through the injected sidecar in ${ms} ms\n`);
 
-    errorLog.signal("SIGTERM");
-    const code = await Promise.race([errorLog.exited, sleep(10_000).then(() => "no exit within 10 s")]);
-    assert.equal(code, 0, `sidecar exit after SIGTERM: ${String(code)}; stderr:\n${errorLog.logTail()}`);
+    await assertStopsCleanly(errorLog);
   });
 
   test(`a forward-mode pod's two sidecars push all ${LINES} lines of each file to a real backend (Loki push into VictoriaLogs), labelled with the pod, once each`, async () => {
@@ -118,7 +123,10 @@ describe("the injected sidecar, run as the kubelet would, streams every line the
         const r = await streams();
         return r.length === 2 && r.every((x) => Number(x.u) >= LINES) ? r : undefined;
       },
-      { timeoutMs: 60_000, intervalMs: 500, abortIf: () => {
+      {
+        timeoutMs: 60_000,
+        intervalMs: 500,
+        abortIf: () => {
           const gone = sidecars.find((s) => s.hasExited());
           return gone ? `a sidecar exited: ${gone.logTail()}` : undefined;
         },
@@ -135,10 +143,6 @@ describe("the injected sidecar, run as the kubelet would, streams every line the
       ],
       `streams as stored (first seen complete: ${JSON.stringify(rows)})`,
     );
-    for (const s of sidecars) {
-      s.signal("SIGTERM");
-      const code = await Promise.race([s.exited, sleep(10_000).then(() => "no exit within 10 s")]);
-      assert.equal(code, 0, `sidecar exit after SIGTERM: ${String(code)}; stderr:\n${s.logTail()}`);
-    }
+    for (const s of sidecars) await assertStopsCleanly(s);
   });
 });
