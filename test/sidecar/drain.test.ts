@@ -57,7 +57,7 @@ function rig(t: TestContext): Rig {
  * Runs `move` once, just before the follower's next stat of `path` by name: the moment it looks
  * at the path. Through node:fs's CommonJS object, which sidecar/files.ts calls at run time.
  */
-function beforeNextStatOf(t: TestContext, path: string, move: () => void): void {
+function beforeNextStatOf(t: TestContext, path: string, move: () => void): { readonly moved: () => boolean } {
   const fs = process.getBuiltinModule("node:fs");
   const real = fs.statSync.bind(fs);
   let pending = true;
@@ -68,6 +68,7 @@ function beforeNextStatOf(t: TestContext, path: string, move: () => void): void 
     }
     return real(...args);
   });
+  return { moved: () => !pending };
 }
 
 test("the writer's last lines into the renamed file, written after we last read it and before we saw the new file, are read before the new file", async (t) => {
@@ -77,11 +78,12 @@ test("the writer's last lines into the renamed file, written after we last read 
   renameSync(r.file, `${r.file}.1`);
   // The writer finishes its old file, then starts the new one, between our last read of the old
   // file and our look at the path: only a read of the old descriptor after that look has them.
-  beforeNextStatOf(t, r.file, () => {
+  const writer = beforeNextStatOf(t, r.file, () => {
     appendFileSync(`${r.file}.1`, numberedLines(1001, 2000));
     writeFileSync(r.file, numberedLines(2001, 3000));
   });
   await r.settle(true);
+  assert.ok(writer.moved(), "the follower looked at the path by name (through node:fs statSync)");
   await r.settle();
   assertExactlyOnce(r.sink.output(), 3000);
   assert.equal(r.stats.rotations, 1);
