@@ -232,7 +232,11 @@ export class Follower {
       return -1;
     }
     const stats = this.#o.stats;
-    this.#out.sawSize(this.#reader.pos);
+    // A full read past the size last seen may leave much of the file unread: look at the size
+    // again (one fstat a backlog, not a chunk; a short read ends at the size), which the lag and
+    // a truncation's loss are counted from.
+    const pos = this.#reader.pos;
+    this.#out.sawSize(chunk.full && pos >= this.#out.knownSize ? (await this.#fh!.stat()).size : pos);
     this.#lastDataAt = Date.now();
     stats.bytesRead += chunk.bytesRead;
     if (chunk.lines.length > 0) {

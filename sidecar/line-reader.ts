@@ -21,6 +21,8 @@ export interface Chunk {
   readonly end: number;
   readonly splits: number;
   readonly bytesRead: number;
+  /** The read filled the buffer: the file may hold more than was read. */
+  readonly full: boolean;
 }
 
 export class LineReader {
@@ -77,7 +79,8 @@ export class LineReader {
       const before = await readAt(fh, this.#pos - this.#lastLen, this.#lastLen);
       if (!before.equals(this.#last.subarray(0, this.#lastLen))) return "changed";
     }
-    const { bytesRead } = await fh.read(this.#buf, this.#carry, this.#buf.length - this.#carry, this.#pos);
+    const room = this.#buf.length - this.#carry;
+    const { bytesRead } = await fh.read(this.#buf, this.#carry, room, this.#pos);
     if (bytesRead === 0) {
       this.#verify = true;
       return "eof";
@@ -90,7 +93,7 @@ export class LineReader {
     const framed = frameLines(this.#buf.subarray(0, filled), this.#maxLineBytes);
     this.#consumed = framed.consumed;
     this.#filled = filled;
-    return { lines: framed.out, start, end: start + framed.consumed, splits: framed.splits, bytesRead };
+    return { lines: framed.out, start, end: start + framed.consumed, splits: framed.splits, bytesRead, full: bytesRead === room };
   }
 
   /** Drops the lines of the last chunk from the buffer, keeping the unfinished tail. */

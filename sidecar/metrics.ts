@@ -17,7 +17,7 @@ const COUNTERS: readonly { key: CounterKey; name: string; help: string }[] = [
   { key: "bytesWritten", name: "tailcar_sidecar_written_bytes_total", help: "Bytes acknowledged by the sink" },
   { key: "rotations", name: "tailcar_sidecar_rotations_total", help: "Switches to a new file at the followed path (rename+create, delete+recreate, symlink change)" },
   { key: "truncations", name: "tailcar_sidecar_truncations_total", help: "Truncations seen (copytruncate: each may have lost lines written between copy and truncate)" },
-  { key: "truncatedUnreadBytes", name: "tailcar_sidecar_copytruncate_lost_bytes_total", help: "Bytes known to be in a file but unread when it was truncated (lower bound of copytruncate loss)" },
+  { key: "truncatedUnreadBytes", name: "tailcar_sidecar_copytruncate_lost_bytes_total", help: "Bytes seen in a file but neither read nor found in a copy when it was truncated (exact when nothing was written after the last look, else a lower bound of copytruncate loss)" },
   { key: "longLinesSplit", name: "tailcar_sidecar_long_line_splits_total", help: "Pieces cut from lines longer than --max-line-bytes" },
 ];
 

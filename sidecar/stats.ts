@@ -8,7 +8,11 @@ export interface FileStats {
   bytesWritten: number;
   rotations: number;
   truncations: number;
-  /** Bytes known to have been in the file but not yet read when it was truncated (a lower bound of copytruncate loss). */
+  /**
+   * Bytes seen in the file (by its size) but neither read nor found in a copy when it was
+   * truncated: the copytruncate loss exactly when nothing was written after that look, else a
+   * lower bound (the copy-to-truncate window is in no file and was never seen).
+   */
   truncatedUnreadBytes: number;
   longLinesSplit: number;
   /** Size of the current file minus the acknowledged offset, as of the last look. */

@@ -154,6 +154,27 @@ export function fragments(output: Buffer): string[] {
     .filter((l) => l !== "" && !l.endsWith(".") && /^\d+ ?x*$/.test(l));
 }
 
+/** Lines from..to as the writer fixture writes them ("<n> <padding>.", padding `pad` characters long). */
+export function writerLines(from: number, to: number, pad = 0): string {
+  const padding = pad > 0 ? " ".padEnd(pad, "x") : "";
+  let s = "";
+  for (let i = from; i <= to; i++) s += `${i}${padding}.\n`;
+  return s;
+}
+
+/**
+ * Bytes of the writer's lines 1..expected that never reached `output`: every missing line in
+ * full, less what a cut line's fragment delivered (its bytes up to the cut).
+ */
+export function lostBytes(output: Buffer, expected: number, pad = 0): number {
+  const r = checkSequence(parseNumbers(output, { skipFragments: true }), expected);
+  const missing = new Set(r.missing);
+  let lost = 0;
+  for (const n of missing) lost += writerLines(n, n, pad).length;
+  for (const f of fragments(output)) if (missing.has(Number.parseInt(f, 10))) lost -= f.length;
+  return lost;
+}
+
 /** Numbers, one per line, as the writer fixture writes them (a line is "<n> <padding>."). */
 export function parseNumbers(output: Buffer, options: { skipFragments?: boolean } = {}): number[] {
   const text = output.toString("latin1");
