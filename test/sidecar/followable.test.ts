@@ -30,7 +30,7 @@ test("a pseudo-file: on procfs or sysfs whatever its size, or anywhere when it r
   assert.equal(isPseudoFile(undefined, 0n, 1, 10n), false, "a writer appended between the stat and the read");
 });
 
-test("openFollowable: a regular file (and a symlink to one) opens; a FIFO, a directory and /proc/self/environ are refused; a missing file throws ENOENT", async (t) => {
+test("openFollowable: a regular file (and a symlink to one) opens; a FIFO, a directory, /proc/self/environ and /dev/zero are refused; a missing file throws ENOENT", async (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, "a.log"), "x\n");
   writeFileSync(join(dir, "empty.log"), "");
@@ -45,6 +45,7 @@ test("openFollowable: a regular file (and a symlink to one) opens; a FIFO, a dir
   assert.deepEqual(await openFollowable(join(dir, "p")), { refused: "fifo" });
   assert.deepEqual(await openFollowable(join(dir, "d")), { refused: "directory" });
   assert.deepEqual(await openFollowable("/proc/self/environ"), { refused: "pseudo-file" });
+  assert.deepEqual(await openFollowable("/dev/zero"), { refused: "device" }, "endless zeros are no log file");
   await assert.rejects(openFollowable(join(dir, "missing.log")), { code: "ENOENT" });
 });
 
