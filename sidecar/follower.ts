@@ -280,7 +280,10 @@ export class Follower {
     for (;;) {
       const finished = owners.finished(key);
       let start = offset;
-      if (finished && finished.offset > offset && BigInt(finished.offset) <= st.size && (await verifiedHead(fh, finished.identity)) !== undefined) start = finished.offset;
+      // Without a birth time a new file on a reused inode with the same first bytes would pass for
+      // the finished one and lose its start: read it from `offset` (twice, at worst, never lost).
+      const handOn = finished !== undefined && st.birthtimeNs !== 0n && finished.offset > offset && BigInt(finished.offset) <= st.size;
+      if (handOn && (await verifiedHead(fh, finished.identity)) !== undefined) start = finished.offset;
       // From the check to the claim nothing awaits, so no other follower can claim in between.
       if (owners.finished(key) !== finished) continue;
       const other = owners.claim(key, this.path);

@@ -30,8 +30,13 @@ test("following app.log and app.log.1: a rename rotation does not read the rotat
   writeFileSync(file, numberedLines(1301, 1500));
   await waitForLines(sidecar, 1500, 10_000);
   await sleep(3000); // past the rotation grace: a second read of app.log.1 would show now
+  // app.log's follower has let the old file go; app.log.1's took it on where it stopped.
+  appendFileSync(rotated, numberedLines(1501, 1550));
+  await waitForLines(sidecar, 1550, 5000);
   assert.equal(await sidecar.stop(), 0);
-  assertOnceEach(sidecar, 1500);
+  assertOnceEach(sidecar, 1550);
+  const handedOn = sidecar.diagnostics().filter((d) => d.msg === "file already read up to here: going on from there");
+  assert.deepEqual(handedOn.map((d) => [d.file, d.readAs]), [[rotated, file]], sidecar.stderr());
 });
 
 test("a rotation chain app.log -> app.log.1 -> app.log.2 with all three followed reads every line once", { timeout: 40_000 }, async (t) => {
