@@ -10,6 +10,7 @@
 // futex calls in 25 s that way and 161 this way, for a third less idle CPU (docs/decisions.md).
 // Writes, fsync, renames and checkpoint reads stay in the pool: an fsync can take milliseconds.
 import type { BigIntStats, Stats } from "node:fs";
+import { isPseudoFile, refusalFor, type Refusal } from "./followable.ts";
 
 const fs = process.getBuiltinModule("node:fs");
 
@@ -94,8 +95,64 @@ export class OpenFile {
   }
 }
 
+/**
+ * Reads open non-blocking: opening a FIFO without a writer (or some devices) would otherwise wait
+ * on this thread, and with it every followed file. O_NOCTTY: a tty must not become the
+ * controlling terminal of a sidecar that runs as PID 1. Symlinks are followed.
+ */
+const READ_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY;
+
 export function open(path: string, flags: "r" | "w" = "r"): Promise<OpenFile> {
-  return settledNow(() => new OpenFile(fs.openSync(path, flags, 0o666)));
+  return settledNow(() => new OpenFile(fs.openSync(path, flags === "r" ? READ_FLAGS : flags, 0o666)));
+}
+
+/** An open regular file and its fstat, or why the path (which exists) cannot be followed. */
+export type Followable = { readonly fh: OpenFile; readonly st: BigIntStats } | { readonly refused: Refusal };
+
+/**
+ * Opens `path` for following, or says why not; errors (ENOENT, EACCES, ...) are thrown as open's.
+ * The stat before the open keeps us from opening a FIFO at all (an open by a reader releases a
+ * writer waiting in its own open, which would then meet EPIPE when we close); the type that
+ * counts is the opened descriptor's, since the path may change between the two, and the
+ * non-blocking open never waits whatever it meets.
+ */
+export function openFollowable(path: string): Promise<Followable> {
+  return settledNow((): Followable => {
+    const before = refusalFor(fs.statSync(path));
+    if (before) return { refused: before };
+    const fd = fs.openSync(path, READ_FLAGS);
+    try {
+      const st = fs.fstatSync(fd, { bigint: true });
+      const refused = refusalFor(st) ?? pseudoFile(fd, st.size);
+      if (refused) {
+        fs.closeSync(fd);
+        return { refused };
+      }
+      return { fh: new OpenFile(fd), st };
+    } catch (e) {
+      fs.closeSync(fd);
+      throw e;
+    }
+  });
+}
+
+/** "pseudo-file" when the open regular file `fd` is one (followable.ts). */
+function pseudoFile(fd: number, size: bigint): Refusal | undefined {
+  // statfs through the descriptor's /proc link names the filesystem of the file we opened, not of
+  // whatever the path holds by now; without /proc the size test below still applies.
+  let fsType: number | undefined;
+  try {
+    fsType = fs.statfsSync(`/proc/self/fd/${fd}`).type;
+  } catch {
+    fsType = undefined;
+  }
+  if (isPseudoFile(fsType, size, 0, size)) return "pseudo-file";
+  if (size > 0n) return undefined;
+  // An empty file on a filesystem not known as pseudo: one byte's read tells an empty log file
+  // from a pseudo-file that reports no size.
+  const bytes = fs.readSync(fd, Buffer.alloc(1), 0, 1, 0);
+  const sizeAfter = bytes > 0 ? fs.fstatSync(fd, { bigint: true }).size : size;
+  return isPseudoFile(fsType, size, bytes, sizeAfter) ? "pseudo-file" : undefined;
 }
 
 export function stat(path: string, options: { bigint: true }): Promise<BigIntStats> {

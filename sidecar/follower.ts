@@ -2,19 +2,21 @@
 // whole lines to the sink and waits for its acknowledgement before reading on (backpressure, and
 // the acknowledged offset is what a checkpoint records). Rotation keeps the old descriptor until
 // it is read to its end; truncation goes back to 0.
-import { open, stat, type OpenFile } from "./files.ts";
+import { openFollowable, stat, type Followable, type OpenFile } from "./files.ts";
 import type { SidecarConfig } from "./config.ts";
 import { countLines } from "./framing.ts";
 import { LineReader } from "./line-reader.ts";
 import { compareIdentity, identify, tailHash, verifiedHead, type FileIdentity } from "./identity.ts";
 import type { Checkpoint } from "./checkpoint.ts";
 import { CHECKPOINT_VERSION } from "./checkpoint.ts";
-import { isoTime, log } from "./log.ts";
+import { isoTime, log, type Fields } from "./log.ts";
 import type { Sink } from "./sink.ts";
 import type { FileStats } from "./stats.ts";
 import type { LineTransform } from "./line-transform.ts";
 import { FileOutput } from "./file-output.ts";
 import { findSkippedRotation } from "./skipped-rotations.ts";
+import { keyOf, type FileOwners } from "./file-owners.ts";
+import { notice, observe, type NotFollowedReason, type Reported } from "./not-followed.ts";
 
 /** After a rotation to an empty new file, how long the old file must stay quiet before we let it go. */
 export const ROTATION_GRACE_MS = 2000;
@@ -27,6 +29,8 @@ export interface FollowerOptions {
   readonly checkpoint: Checkpoint | undefined;
   readonly newTransform: (() => LineTransform) | undefined;
   readonly countLines: boolean;
+  /** Who reads which file, shared by the followers of one sidecar (file-owners.ts). */
+  readonly owners: FileOwners;
 }
 
 export type StepResult = "progress" | "idle";
@@ -42,6 +46,10 @@ export class Follower {
   readonly #reader: LineReader;
   readonly #out: FileOutput;
   #fh: OpenFile | undefined;
+  /** #fh's key in the owners registry. */
+  #key: string | undefined;
+  /** The checkpointed file, claimed before the first open so no other path takes it first. */
+  #reserved: string | undefined;
   #identity: FileIdentity | undefined;
   /** The bytes #identity's fingerprint covers, once known: polls compare them instead of hashing. */
   #head: Buffer | undefined;
@@ -54,7 +62,8 @@ export class Follower {
   #opens = 0;
   /** --from end applies only to a file that is there at the very first attempt: one that appears later is all new. */
   #firstAttempt = true;
-  #missingNoticed = false;
+  /** Why no file is being read for the path, while that lasts. */
+  #notFollowed: Reported | undefined;
   /** While no file is open: a rotated sibling born after this (ns) holds lines we have not read. */
   #waitingSinceNs: bigint | undefined = nowNs();
   /** Files (dev:ino:birth) this follower has read to their end, never to be taken for skipped rotations. */
@@ -69,6 +78,13 @@ export class Follower {
     this.#out = new FileOutput(options);
     // After a restart the checkpoint says where we were; siblings born before now were seen then.
     if (options.checkpoint) this.#waitingSinceNs = undefined;
+    // The checkpointed file may have been rotated to another followed name while we were down:
+    // it is ours to finish from the checkpoint, not the other path's to read from 0.
+    const cp = options.checkpoint;
+    if (cp?.birthtimeNs && /^\d+$/.test(cp.birthtimeNs) && /^\d+$/.test(cp.identity.dev) && /^\d+$/.test(cp.identity.ino)) {
+      const key = keyOf({ dev: BigInt(cp.identity.dev), ino: BigInt(cp.identity.ino), birthtimeNs: BigInt(cp.birthtimeNs) });
+      if (options.owners.claim(key, this.path) === undefined) this.#reserved = key;
+    }
   }
 
   /** When bytes were last read (or a file opened): how long the file has been quiet. */
@@ -115,8 +131,17 @@ export class Follower {
   }
 
   async close(): Promise<void> {
+    await this.#letGo(false);
+  }
+
+  /** Closes the file; `finished`: it was read to its end, and another path may take it on from here. */
+  async #letGo(finished: boolean): Promise<void> {
     const fh = this.#fh;
     this.#fh = undefined;
+    if (this.#key !== undefined) {
+      this.#o.owners.release(this.#key, this.path, finished ? { identity: this.#identity!, offset: this.#reader.pos, path: this.path } : undefined);
+      this.#key = undefined;
+    }
     await fh?.close().catch(() => undefined);
   }
 
@@ -137,60 +162,140 @@ export class Follower {
     const firstAttempt = this.#firstAttempt;
     this.#firstAttempt = false;
     const cp = this.#opens === 0 ? this.#o.checkpoint : undefined;
-    if (cp) {
-      // Loaded only when needed, as is copytruncate-copy.ts: every module loaded costs RSS at idle.
-      const { planResume } = await import("./resume.ts");
-      const plan = await planResume(this.path, cp);
-      if (plan.kind !== "fresh") {
-        const rotated = plan.kind === "rotated";
-        const refilled = rotated && plan.refilled;
-        log(refilled ? "warn" : "info", refilled
-          ? "file truncated, refilled and rotated while stopped: reading the rotated file from the start, then following the path"
-          : rotated ? "finishing a file rotated while stopped, then following the path" : "resuming from checkpoint", {
-          file: this.path,
-          offset: plan.offset,
-          ...(rotated ? { rotatedTo: plan.rotatedPath } : {}),
-        });
-        if (refilled) this.#o.stats.truncations++;
-        this.#adopt(plan.fh, refilled ? await identify(plan.fh) : cp.identity, plan.offset);
-        this.#rotatedAway = rotated;
-        this.#resumedIno = BigInt(cp.identity.ino);
-        return true;
-      }
-      log("warn", "checkpoint does not match the file: reading it from the start", { file: this.path, reason: plan.reason });
-      // Files born after the checkpointed one (or, without birth times, since the last save) may
-      // be rotated-away generations we have not read.
-      const born = cp.birthtimeNs && /^\d+$/.test(cp.birthtimeNs) ? BigInt(cp.birthtimeNs) : 0n;
-      this.#waitingSinceNs = born > 0n ? born + 1n : BigInt(Date.parse(cp.savedAt) - 50) * 1_000_000n;
-      this.#opens++; // the checkpoint is spent; from=end does not apply to a file we have not seen
+    try {
+      if (cp) return await this.#resume(cp, firstAttempt);
+      return await this.#openAtPath(firstAttempt, false);
+    } finally {
+      // The reservation ends with the first attempt: kept only if it became the file we read.
+      const reserved = this.#reserved;
+      this.#reserved = undefined;
+      if (reserved !== undefined && reserved !== this.#key) this.#o.owners.release(reserved, this.path);
     }
+  }
+
+  async #resume(cp: Checkpoint, firstAttempt: boolean): Promise<boolean> {
+    // Loaded only when needed, as is copytruncate-copy.ts: every module loaded costs RSS at idle.
+    const { planResume } = await import("./resume.ts");
+    const plan = await planResume(this.path, cp);
+    if (plan.kind !== "fresh") {
+      const rotated = plan.kind === "rotated";
+      const refilled = rotated && plan.refilled;
+      log(refilled ? "warn" : "info", refilled
+        ? "file truncated, refilled and rotated while stopped: reading the rotated file from the start, then following the path"
+        : rotated ? "finishing a file rotated while stopped, then following the path" : "resuming from checkpoint", {
+        file: this.path,
+        offset: plan.offset,
+        ...(rotated ? { rotatedTo: plan.rotatedPath } : {}),
+      });
+      if (refilled) this.#o.stats.truncations++;
+      const taken = await this.#take(plan.fh, refilled ? await identify(plan.fh) : cp.identity, plan.offset);
+      if (!taken.adopted) {
+        this.#opens++; // the checkpoint is spent: the file is read under another path
+        if (taken.followedAs !== undefined) this.#waitFor("followed-elsewhere", { followedAs: taken.followedAs });
+        return false;
+      }
+      this.#rotatedAway = rotated;
+      this.#resumedIno = BigInt(cp.identity.ino);
+      return true;
+    }
+    log("warn", "checkpoint does not match the file: reading it from the start", { file: this.path, reason: plan.reason });
+    // Files born after the checkpointed one (or, without birth times, since the last save) may
+    // be rotated-away generations we have not read.
+    const born = cp.birthtimeNs && /^\d+$/.test(cp.birthtimeNs) ? BigInt(cp.birthtimeNs) : 0n;
+    this.#waitingSinceNs = born > 0n ? born + 1n : BigInt(Date.parse(cp.savedAt) - 50) * 1_000_000n;
+    this.#opens++; // the checkpoint is spent; from=end does not apply to a file we have not seen
+    return this.#openAtPath(firstAttempt, true);
+  }
+
+  async #openAtPath(firstAttempt: boolean, hadCheckpoint: boolean): Promise<boolean> {
     // A file may have appeared at the path and been rotated away between two looks: its rotated
     // name is a sibling born while we waited, and it comes before whatever is at the path now.
-    let fh: OpenFile | undefined;
+    let opened: Followable | { refused: NotFollowedReason };
     try {
-      fh = await open(this.path, "r");
+      opened = await openFollowable(this.path);
     } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      opened = { refused: code === "ENOENT" ? "missing" : (code ?? String(e)) };
+    }
+    if ("refused" in opened) {
       if (await this.#adoptSkipped(undefined)) return true;
       this.#waitingSinceNs ??= nowNs();
-      if (!this.#missingNoticed) {
-        this.#missingNoticed = true;
-        const code = (e as NodeJS.ErrnoException).code;
-        const msg = code === "ENOENT" ? "file does not exist yet: waiting for it" : `cannot open file (${code ?? String(e)}): retrying`;
-        log(code === "ENOENT" ? "info" : "error", msg, { file: this.path });
-      }
+      this.#waitFor(opened.refused);
       return false;
     }
+    const { fh, st } = opened;
     // Searched after the open, so nothing can be rotated away between the search and the open.
-    if (await this.#adoptSkipped(await fh.stat({ bigint: true }))) {
+    if (await this.#adoptSkipped(st)) {
       await fh.close();
       return true;
     }
+    // Read under another path now: no fingerprint (a hash every poll) until it is let go.
+    const other = this.#o.owners.ownerOf(keyOf(st), this.path);
+    if (other !== undefined) {
+      await fh.close();
+      this.#waitingSinceNs ??= nowNs();
+      this.#waitFor("followed-elsewhere", { followedAs: other });
+      return false;
+    }
     const id = await identify(fh);
-    const start = firstAttempt && !cp && this.#o.config.from === "end" ? id.size : 0;
-    if (this.#missingNoticed || this.#opens === 0) log("info", "following file", { file: this.path, offset: start });
-    this.#missingNoticed = false;
-    this.#adopt(fh, id, start);
+    const start = firstAttempt && !hadCheckpoint && this.#o.config.from === "end" ? id.size : 0;
+    const waited = this.#notFollowed !== undefined;
+    const first = this.#opens === 0;
+    const taken = await this.#take(fh, id, start);
+    if (!taken.adopted) {
+      this.#waitingSinceNs ??= nowNs();
+      if (taken.followedAs !== undefined) this.#waitFor("followed-elsewhere", { followedAs: taken.followedAs });
+      return false;
+    }
+    if (waited || first) log("info", "following file", { file: this.path, offset: taken.offset });
     return true;
+  }
+
+  /** The path cannot be read now: say why (once, or at a bounded rate for an error) and show it in the metrics. */
+  #waitFor(reason: NotFollowedReason, fields: Fields = {}): void {
+    const now = Date.now();
+    const prev = this.#notFollowed;
+    const { state, log: due } = observe(prev, reason, now);
+    this.#notFollowed = state;
+    this.#o.stats.notFollowed = reason;
+    if (!due) return;
+    const n = notice(reason);
+    const again = prev?.reason === reason ? { notFollowedForSeconds: Math.round((now - state.since) / 1000) } : {};
+    log(n.level, n.msg, { file: this.path, reason, ...fields, ...again });
+  }
+
+  /**
+   * Adopts `fh` from `offset`, unless it is no regular file (a sibling that became something else
+   * after its stat) or another path's follower owns it (then it is closed); a file another path
+   * read to its end is taken on where that read stopped.
+   */
+  async #take(fh: OpenFile, identity: FileIdentity & { head?: Buffer }, offset: number): Promise<{ adopted: true; offset: number } | { adopted: false; followedAs?: string }> {
+    const st = await fh.stat({ bigint: true });
+    if (!st.isFile()) {
+      await fh.close();
+      return { adopted: false };
+    }
+    const key = keyOf(st);
+    const owners = this.#o.owners;
+    for (;;) {
+      const finished = owners.finished(key);
+      let start = offset;
+      // Without a birth time a new file on a reused inode with the same first bytes would pass for
+      // the finished one and lose its start: read it from `offset` (twice, at worst, never lost).
+      const handOn = finished !== undefined && st.birthtimeNs !== 0n && finished.offset > offset && BigInt(finished.offset) <= st.size;
+      if (handOn && (await verifiedHead(fh, finished.identity)) !== undefined) start = finished.offset;
+      // From the check to the claim nothing awaits, so no other follower can claim in between.
+      if (owners.finished(key) !== finished) continue;
+      const other = owners.claim(key, this.path);
+      if (other !== undefined) {
+        await fh.close();
+        return { adopted: false, followedAs: other };
+      }
+      if (finished && start !== offset) log("info", "file already read up to here: going on from there", { file: this.path, offset: start, readAs: finished.path });
+      this.#key = key;
+      this.#adopt(fh, identity, start);
+      return { adopted: true, offset: start };
+    }
   }
 
   /** A file at the path rotated away before we looked (a sibling born while we waited): follow it first. */
@@ -199,8 +304,8 @@ export class Follower {
     if (since === undefined) return false;
     const skipped = await findSkippedRotation(this.path, this.#done, since, atPath);
     if (!skipped) return false;
+    if (!(await this.#take(skipped.fh, await identify(skipped.fh), 0)).adopted) return false;
     log("warn", "a file was at the path and rotated away before we looked: reading it first", { file: this.path, rotated: skipped.path });
-    this.#adopt(skipped.fh, await identify(skipped.fh), 0);
     this.#rotatedAway = true;
     return true;
   }
@@ -208,6 +313,8 @@ export class Follower {
   #adopt(fh: OpenFile, identity: FileIdentity & { head?: Buffer }, offset: number): void {
     this.#opens++;
     this.#waitingSinceNs = undefined;
+    this.#notFollowed = undefined;
+    this.#o.stats.notFollowed = undefined;
     this.#fh = fh;
     this.#setIdentity(identity);
     this.#reader.reset(offset);
@@ -297,12 +404,11 @@ export class Follower {
     await this.#endOfFile();
     this.#o.stats.rotations++;
     log("info", "file rotated: old file read to its end, following the new one", { file: this.path, oldOffset: this.#reader.pos });
-    await this.close();
+    await this.#letGo(true);
     const skipped = await findSkippedRotation(this.path, this.#doneWith(ours), ours.birthtimeNs, undefined, ours.ino !== this.#resumedIno);
-    if (skipped) {
+    if (skipped && (await this.#take(skipped.fh, await identify(skipped.fh), 0)).adopted) {
       // Read the generation we never saw at the path first; the next check moves on from it.
       log("warn", "a rotated file was never seen at the path (rotated twice between looks): reading it first", { file: this.path, skipped: skipped.path });
-      this.#adopt(skipped.fh, await identify(skipped.fh), 0);
       this.#rotatedAway = true;
       return "progress";
     }

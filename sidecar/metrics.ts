@@ -8,7 +8,7 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-type CounterKey = Exclude<keyof FileStats, "lagBytes">;
+type CounterKey = Exclude<keyof FileStats, "lagBytes" | "notFollowed">;
 
 const COUNTERS: readonly { key: CounterKey; name: string; help: string }[] = [
   { key: "linesRead", name: "tailcar_sidecar_lines_read_total", help: "Lines read from followed files" },
@@ -48,6 +48,17 @@ export async function serveMetrics(stats: Stats, port: number): Promise<MetricsS
     registers: [registry],
     collect() {
       for (const [file, s] of stats.files) this.set({ file }, s.lagBytes);
+    },
+  });
+  new prom.Gauge({
+    name: "tailcar_sidecar_file_not_followed",
+    help: "1 while no file is read for the path, with the reason: missing, followed-elsewhere, directory, fifo, socket, device, pseudo-file, not-regular, or the errno of the open (EACCES, ...)",
+    labelNames: ["file", "reason"],
+    registers: [registry],
+    collect() {
+      // Only current reasons: a path that is followed again, or waits for another reason, drops its old sample.
+      this.reset();
+      for (const [file, s] of stats.files) if (s.notFollowed !== undefined) this.set({ file, reason: s.notFollowed }, 1);
     },
   });
   new prom.Gauge({

@@ -17,6 +17,8 @@ export interface FileStats {
   longLinesSplit: number;
   /** Size of the current file minus the acknowledged offset, as of the last look. */
   lagBytes: number;
+  /** Why no file is being read for the path (not-followed.ts), while that lasts; undefined while one is. */
+  notFollowed: string | undefined;
 }
 
 export interface Stats {
@@ -42,5 +44,6 @@ export function newFileStats(): FileStats {
     truncatedUnreadBytes: 0,
     longLinesSplit: 0,
     lagBytes: 0,
+    notFollowed: undefined,
   };
 }

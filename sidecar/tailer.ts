@@ -3,6 +3,7 @@
 import type { SidecarConfig } from "./config.ts";
 import { loadCheckpoint, saveCheckpoint, type Checkpoint } from "./checkpoint.ts";
 import { Follower } from "./follower.ts";
+import { FileOwners } from "./file-owners.ts";
 import type { LineTransform } from "./line-transform.ts";
 import { log } from "./log.ts";
 import { SinkClosedError, type Sink } from "./sink.ts";
@@ -33,7 +34,9 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
   const { config, sink } = options;
   const stats = createStats(config.files);
   const followers: Follower[] = [];
-  for (const path of config.files) {
+  const owners = new FileOwners(); // one file under two followed paths is read by one of them
+  // A path given twice is one path: one follower, one checkpoint.
+  for (const path of new Set(config.files)) {
     let checkpoint: Checkpoint | undefined;
     if (config.checkpointDir) {
       const loaded = await loadCheckpoint(config.checkpointDir, path);
@@ -50,6 +53,7 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
         checkpoint,
         newTransform: transformFor ? () => transformFor(path) : undefined,
         countLines: options.countLines ?? false,
+        owners,
       }),
     );
   }

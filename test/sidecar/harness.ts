@@ -84,12 +84,15 @@ export function startSidecar(
   args: readonly string[],
   env: Record<string, string> = {},
   stdoutKind: StdoutKind = "pipe",
+  /** Run the sidecar as this user (needs root): root reads any file, so only another user meets EACCES. */
+  as?: { uid: number; gid: number },
 ): Sidecar {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
   const pipe = stdoutKind === "pipe" ? runtimePipe() : undefined;
   const child = spawn(process.execPath, [CLI, "sidecar", ...args], {
     stdio: ["ignore", pipe?.childEnd ?? "pipe", "pipe"],
     env: { ...process.env, ...env },
+    ...as,
   });
   if (pipe) closeSync(pipe.childEnd);
   const stdout = pipe?.ours ?? child.stdout!;
@@ -250,6 +253,18 @@ export function memoryKb(pid: number): { anonymous: number; rss: number } {
   const anonymous = Number(/^Anonymous:\s+(\d+)/m.exec(rollup)?.[1]);
   const rss = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1]);
   return { anonymous, rss };
+}
+
+/** Prometheus text → value of the sample of `name` whose labels include all of `labels`, or undefined. */
+export async function scrapeLabelled(port: number, name: string, labels: Readonly<Record<string, string>>): Promise<number | undefined> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const want = Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(name + "{")) continue;
+    const labelText = line.slice(name.length + 1, line.lastIndexOf("}"));
+    if (want.every((w) => labelText.split(",").includes(w))) return Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return undefined;
 }
 
 /** Prometheus text → value of one sample (summed over labels). */
