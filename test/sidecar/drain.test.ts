@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { appendFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseSidecarConfig } from "../../sidecar/config.ts";
+import { FileOwners } from "../../sidecar/file-owners.ts";
 import { Follower } from "../../sidecar/follower.ts";
 import type { Batch, Sink } from "../../sidecar/sink.ts";
 import { newFileStats, type FileStats } from "../../sidecar/stats.ts";
@@ -39,7 +40,7 @@ function rig(t: TestContext): Rig {
   const sink = new MemorySink();
   const stats = newFileStats();
   const config = parseSidecarConfig(["--file", file], {});
-  const follower = new Follower({ path: file, config, sink, stats, checkpoint: undefined, newTransform: undefined, countLines: false });
+  const follower = new Follower({ path: file, config, sink, stats, checkpoint: undefined, newTransform: undefined, countLines: false, owners: new FileOwners() });
   t.after(() => follower.close());
   return {
     file,
