@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SETTINGS } from "../../sidecar/config.ts";
-import { CLI, startSidecar, tempDir, waitForLines } from "./harness.ts";
+import { CLI, startSidecar, tempDir, waitForLines, waitUntilFollowing } from "./harness.ts";
 
 function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, "sidecar", ...args], { encoding: "utf8", timeout: 10_000 });
@@ -54,7 +54,10 @@ test("--format json writes one JSON object per line with the file and the line, 
   assert.deepEqual(records.map((r) => r.log), ["plain", 'with "quotes" and \\ backslash']);
   assert.ok(records.every((r) => r.file === file && r.pod === "web-1" && typeof r.time === "string"), JSON.stringify(records));
   const again = startSidecar(t, ["--file", file, "--format", "json", "--checkpoint-dir", cp]);
-  await new Promise((r) => setTimeout(r, 700));
+  // Stopped only once it has resumed (its SIGTERM handler is in place by then), and given time to
+  // write what it wrongly thought unsent: a fixed sleep alone raced the start-up under load.
+  await waitUntilFollowing(again);
+  await new Promise((r) => setTimeout(r, 500));
   assert.equal(await again.stop(), 0);
   assert.equal(again.stdout().length, 0, "a restart after SIGTERM writes nothing again");
 });
