@@ -3,6 +3,7 @@
 // --help and docs/webhook.md are written from it). Precedence: flags > environment > file > defaults.
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
+import { redactCredentials } from "../sidecar/url-credentials.ts";
 import { DEFAULT_INJECT_OPTIONS, DELIVERY_MODES, FORWARD_SINKS, PULL_POLICIES, type InjectOptions } from "./options.ts";
 
 export type SidecarModeSetting = "native" | "classic" | "auto";
@@ -96,7 +97,8 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
 
 function check(s: Setting, value: string, source: string): string {
   const bad = (why: string): never => {
-    throw new SettingsError(`${source}: "${value}" ${why}`);
+    // A URL's user:password@ must not reach the log that reports the bad setting.
+    throw new SettingsError(`${source}: "${redactCredentials(value)}" ${why}`);
   };
   if (typeof s.kind !== "string") {
     if (value !== "" && !s.kind.includes(value)) bad(`is not one of ${s.kind.join(", ")}`);
