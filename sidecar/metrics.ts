@@ -57,18 +57,21 @@ export async function serveMetrics(stats: Stats, port: number, sink?: SinkMetric
       },
     });
   }
-  for (const c of sink === undefined ? [] : SINK_COUNTERS) {
-    let last = 0;
-    new prom.Counter({
-      name: c.name,
-      help: c.help,
-      labelNames: ["sink"],
-      registers: [registry],
-      collect() {
-        this.inc({ sink: sink!.sink }, sink!.stats[c.key] - last);
-        last = sink!.stats[c.key];
-      },
-    });
+  if (sink !== undefined) {
+    const { sink: name, stats: counts } = sink;
+    for (const c of SINK_COUNTERS) {
+      let last = 0;
+      new prom.Counter({
+        name: c.name,
+        help: c.help,
+        labelNames: ["sink"],
+        registers: [registry],
+        collect() {
+          this.inc({ sink: name }, counts[c.key] - last);
+          last = counts[c.key];
+        },
+      });
+    }
   }
   new prom.Gauge({
     name: "tailcar_sidecar_lag_bytes",
