@@ -3,6 +3,7 @@
 // --help and docs/webhook.md are written from it). Precedence: flags > environment > file > defaults.
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
+import { endpointProblem } from "../sidecar/config.ts";
 import { redactCredentials } from "../sidecar/url-credentials.ts";
 import { DEFAULT_INJECT_OPTIONS, DELIVERY_MODES, FORWARD_SINKS, PULL_POLICIES, type InjectOptions } from "./options.ts";
 
@@ -112,11 +113,9 @@ function check(s: Setting, value: string, source: string): string {
   } else if (s.kind === "quantity") {
     if (value !== "" && !QUANTITY.test(value)) bad("is not a Kubernetes quantity (examples: 10m, 0.5, 64Mi)");
   } else if (s.kind === "url" && value !== "") {
-    try {
-      new URL(value);
-    } catch {
-      bad("is not a URL");
-    }
+    // The sidecar's own check: an endpoint it would refuse at start must not reach the pods.
+    const problem = endpointProblem(value);
+    if (problem !== undefined) throw new SettingsError(`${source}: ${problem}`);
   }
   return value;
 }
