@@ -3,6 +3,7 @@
 import { ConfigError, SETTINGS, parseSidecarConfig, type SidecarConfig } from "./config.ts";
 import type { LineTransform } from "./line-transform.ts";
 import { log } from "./log.ts";
+import type { SinkMetricsSource } from "./metrics.ts";
 import type { Sink } from "./sink.ts";
 import { FdSink } from "./fd-sink.ts";
 import { startTailer } from "./tailer.ts";
@@ -35,6 +36,8 @@ interface Output {
   close(): void;
   /** Is a write still waiting for a reader that does not read? */
   blocked(): boolean;
+  /** The network sink's counters for --metrics-port; undefined for stdout. */
+  readonly metrics?: SinkMetricsSource;
 }
 
 async function createOutput(config: SidecarConfig): Promise<Output> {
@@ -45,7 +48,7 @@ async function createOutput(config: SidecarConfig): Promise<Output> {
   const { createSink } = await import("./sinks/index.ts");
   const sink = createSink(config);
   if (!sink) throw new ConfigError(`--sink ${config.sink}: no such sink`);
-  return { sink, close: () => sink.close(), blocked: () => false };
+  return { sink, close: () => sink.close(), blocked: () => false, metrics: { sink: config.sink, stats: sink.stats } };
 }
 
 export async function run(argv: readonly string[]): Promise<number> {
@@ -68,7 +71,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     transformFor: await transformFactory(config),
     countLines: config.metricsPort !== undefined,
   });
-  const metrics = config.metricsPort === undefined ? undefined : await (await import("./metrics.ts")).serveMetrics(tailer.stats, config.metricsPort);
+  const metrics = config.metricsPort === undefined ? undefined : await (await import("./metrics.ts")).serveMetrics(tailer.stats, config.metricsPort, output.metrics);
   if (metrics) log("info", "serving metrics", { port: metrics.port, path: "/metrics" });
   const onSignal = (signal: NodeJS.Signals): void => {
     log("info", "stopping: reading the files to their end, then saving checkpoints", { signal, drainTimeoutMs: config.drainTimeoutMs });

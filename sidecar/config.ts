@@ -2,6 +2,8 @@
 // variables (toEnv); the sidecar reads flags and environment (parseSidecarConfig). Keeping both
 // directions here means the contract between injector and tailer lives in one file.
 
+import { CredentialsError, redactCredentials, requestTarget } from "./url-credentials.ts";
+
 export type StartPosition = "start" | "end";
 export type OutputFormat = "raw" | "json";
 export type SinkKind = "stdout" | "elasticsearch" | "loki";
@@ -33,7 +35,7 @@ export interface SidecarConfig {
   readonly quietPollIntervalMs: number;
   readonly metricsPort: number | undefined;
   readonly sink: SinkKind;
-  /** Base URL of the backend for the elasticsearch and loki sinks. */
+  /** Base URL of the backend for the elasticsearch and loki sinks; user:password@ in it is sent as basic auth. */
   readonly endpoint: string | undefined;
   readonly pod: PodMetadata;
 }
@@ -67,7 +69,7 @@ export const SETTINGS = [
   { key: "quietPollIntervalMs", flag: "--quiet-poll-interval", env: "TAILCAR_QUIET_POLL_INTERVAL", help: "the same for a file quiet for 10 s while fs.watch watches it; never below --poll-interval (default 1s)" },
   { key: "metricsPort", flag: "--metrics-port", env: "TAILCAR_METRICS_PORT", help: "serve Prometheus metrics on this port (default off)" },
   { key: "sink", flag: "--sink", env: "TAILCAR_SINK", help: "stdout|elasticsearch|loki (default stdout)" },
-  { key: "endpoint", flag: "--endpoint", env: "TAILCAR_ENDPOINT", help: "backend base URL for the elasticsearch and loki sinks" },
+  { key: "endpoint", flag: "--endpoint", env: "TAILCAR_ENDPOINT", help: "backend base URL for the elasticsearch and loki sinks; user:password@ in it is sent as basic auth and redacted from output" },
 ] as const satisfies readonly { key: keyof SidecarConfig; flag: string; env: string; help: string }[];
 
 /** Downward-API variables the webhook sets so JSON records carry pod metadata. */
@@ -136,6 +138,28 @@ function collect(argv: readonly string[], env: Readonly<Record<string, string | 
   return { ...raw, ...fromFlags };
 }
 
+/**
+ * Why `endpoint` cannot be a backend URL, in words that never hold its password; undefined if it
+ * can. Credentials (user:password@) are fine: the sinks send them as basic auth.
+ */
+export function endpointProblem(endpoint: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return `"${redactCredentials(endpoint)}" is not a URL`;
+  }
+  // Not the URL itself: "user:password@host" parses as the scheme "user:" with a path.
+  if (url.protocol !== "http:" && url.protocol !== "https:") return `must be an http or https URL, not one with the scheme "${url.protocol}"`;
+  try {
+    requestTarget(endpoint);
+  } catch (e) {
+    if (e instanceof CredentialsError) return e.message;
+    throw e;
+  }
+  return undefined;
+}
+
 /** Flags (argv without the subcommand) over environment over defaults. Throws ConfigError with the setting's name. */
 export function parseSidecarConfig(
   argv: readonly string[],
@@ -161,11 +185,8 @@ export function parseSidecarConfig(
   const endpoint = one("endpoint");
   if (sink !== "stdout") {
     if (endpoint === undefined) throw new ConfigError(`--sink ${sink} needs --endpoint URL`);
-    try {
-      new URL(endpoint);
-    } catch {
-      throw new ConfigError(`--endpoint: "${endpoint}" is not a URL`);
-    }
+    const problem = endpointProblem(endpoint);
+    if (problem !== undefined) throw new ConfigError(`--endpoint: ${problem}`);
   }
   const metricsPort = one("metricsPort");
   let port: number | undefined;

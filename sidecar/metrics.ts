@@ -1,6 +1,7 @@
 // Prometheus metrics over the plain counters in stats.ts, with prom-client imported only here and
 // only when a port is given. Its own Registry: nothing leaks into or from the global one.
 import { createServer, type Server } from "node:http";
+import type { SinkStats } from "./sinks/network-sink.ts";
 import type { FileStats, Stats } from "./stats.ts";
 
 export interface MetricsServer {
@@ -21,7 +22,22 @@ const COUNTERS: readonly { key: CounterKey; name: string; help: string }[] = [
   { key: "longLinesSplit", name: "tailcar_sidecar_long_line_splits_total", help: "Pieces cut from lines longer than --max-line-bytes" },
 ];
 
-export async function serveMetrics(stats: Stats, port: number): Promise<MetricsServer> {
+type SinkCounterKey = "requests" | "failedRequests" | "authFailures" | "linesDropped";
+
+const SINK_COUNTERS: readonly { key: SinkCounterKey; name: string; help: string }[] = [
+  { key: "requests", name: "tailcar_sidecar_sink_requests_total", help: "Requests sent to the backend (elasticsearch and loki sinks)" },
+  { key: "failedRequests", name: "tailcar_sidecar_sink_failed_requests_total", help: "Requests the backend did not fully acknowledge (each is retried or split)" },
+  { key: "authFailures", name: "tailcar_sidecar_sink_auth_failures_total", help: "Requests the backend answered 401/403: wrong credentials or permissions; the lines stay in the file and are retried" },
+  { key: "linesDropped", name: "tailcar_sidecar_sink_dropped_lines_total", help: "Lines the backend rejected for their content, dropped" },
+];
+
+/** The network sink's counters, when forwarding; labelled by sink only (never by URL: it may hold credentials). */
+export interface SinkMetricsSource {
+  readonly sink: string;
+  readonly stats: Readonly<SinkStats>;
+}
+
+export async function serveMetrics(stats: Stats, port: number, sink?: SinkMetricsSource): Promise<MetricsServer> {
   const prom = await import("prom-client");
   const registry = new prom.Registry();
   // prom-client counters only go up by inc(): feed each the growth since the last scrape.
@@ -40,6 +56,22 @@ export async function serveMetrics(stats: Stats, port: number): Promise<MetricsS
         }
       },
     });
+  }
+  if (sink !== undefined) {
+    const { sink: name, stats: counts } = sink;
+    for (const c of SINK_COUNTERS) {
+      let last = 0;
+      new prom.Counter({
+        name: c.name,
+        help: c.help,
+        labelNames: ["sink"],
+        registers: [registry],
+        collect() {
+          this.inc({ sink: name }, counts[c.key] - last);
+          last = counts[c.key];
+        },
+      });
+    }
   }
   new prom.Gauge({
     name: "tailcar_sidecar_lag_bytes",

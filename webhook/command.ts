@@ -9,6 +9,7 @@ import { createApp, Readiness, serve, type RunningServer } from "./server.ts";
 import { parseWebhookSettings, SettingsError, settingsHelp, type WebhookSettings } from "./settings.ts";
 import { resolveSidecarMode } from "./sidecar-mode.ts";
 import { readTlsPair, watchTlsFiles, type TlsPair } from "./tls-files.ts";
+import { redactCredentials } from "../sidecar/url-credentials.ts";
 
 const USAGE = `Usage: tailcar webhook (--tls-cert FILE --tls-key FILE | --self-bootstrap | --self-signed) [options]
 
@@ -153,7 +154,9 @@ export async function run(argv: readonly string[]): Promise<number> {
   const signal = waitForSignal(logger);
   const running = await serve(app, { port: settings.port, address: settings.address, tls: source.initial }, readiness);
   const stopSource = source.start(running, readiness);
-  logger.info("listening", { port: running.port, address: settings.address || "*", sidecarMode, injectOptions: options });
+  // The default endpoint may carry user:password@ (sent by the sidecars as basic auth): never print it.
+  const shownOptions = options.forwardEndpoint === undefined ? options : { ...options, forwardEndpoint: redactCredentials(options.forwardEndpoint) };
+  logger.info("listening", { port: running.port, address: settings.address || "*", sidecarMode, injectOptions: shownOptions });
   const hasApiAccess = settings.selfBootstrap || settings.kubeconfig !== undefined || Boolean(process.env["KUBERNETES_SERVICE_HOST"]);
   const reporter = settings.reportMissedPods && hasApiAccess
     ? (await import("./missed-pods.ts")).startMissedPodReporter({ kubeconfig: settings.kubeconfig, logger, registry: metrics.registry, intervalMs: settings.missedPodsIntervalMs, injectOptions: options })

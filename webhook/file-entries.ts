@@ -1,6 +1,7 @@
 // The tailcar.io/files annotation: comma- or newline-separated entries `[name=]/absolute/path`.
 // Bad entries are dropped with a warning each; the rest are still injected.
 import { posix } from "node:path";
+import { redactCredentials } from "../sidecar/url-credentials.ts";
 import { isDns1123Label } from "./container-name.ts";
 
 export const FILES_ANNOTATION = "tailcar.io/files";
@@ -13,8 +14,9 @@ export interface FileEntry {
   readonly path: string;
 }
 
+/** The value is echoed with any URL's password redacted: warnings reach the webhook's log and kubectl. */
 export function invalidValue(key: string, value: string, reason: string): string {
-  return `invalid value ${JSON.stringify(value)} for annotation ${JSON.stringify(key)}: ${reason}`;
+  return `invalid value ${JSON.stringify(redactCredentials(value))} for annotation ${JSON.stringify(key)}: ${reason}`;
 }
 
 function pathProblem(path: string): string | undefined {

@@ -3,6 +3,8 @@
 // --help and docs/webhook.md are written from it). Precedence: flags > environment > file > defaults.
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
+import { endpointProblem } from "../sidecar/config.ts";
+import { redactCredentials } from "../sidecar/url-credentials.ts";
 import { DEFAULT_INJECT_OPTIONS, DELIVERY_MODES, FORWARD_SINKS, PULL_POLICIES, type InjectOptions } from "./options.ts";
 
 export type SidecarModeSetting = "native" | "classic" | "auto";
@@ -96,7 +98,8 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
 
 function check(s: Setting, value: string, source: string): string {
   const bad = (why: string): never => {
-    throw new SettingsError(`${source}: "${value}" ${why}`);
+    // A URL's user:password@ must not reach the log that reports the bad setting.
+    throw new SettingsError(`${source}: "${redactCredentials(value)}" ${why}`);
   };
   if (typeof s.kind !== "string") {
     if (value !== "" && !s.kind.includes(value)) bad(`is not one of ${s.kind.join(", ")}`);
@@ -110,11 +113,9 @@ function check(s: Setting, value: string, source: string): string {
   } else if (s.kind === "quantity") {
     if (value !== "" && !QUANTITY.test(value)) bad("is not a Kubernetes quantity (examples: 10m, 0.5, 64Mi)");
   } else if (s.kind === "url" && value !== "") {
-    try {
-      new URL(value);
-    } catch {
-      bad("is not a URL");
-    }
+    // The sidecar's own check: an endpoint it would refuse at start must not reach the pods.
+    const problem = endpointProblem(value);
+    if (problem !== undefined) throw new SettingsError(`${source}: ${problem}`);
   }
   return value;
 }

@@ -74,11 +74,15 @@ export type BulkAnswer = { readonly ok: true; readonly items: readonly ItemOutco
 const OK: ItemOutcome = { kind: "ok", duplicate: false };
 const DUPLICATE: ItemOutcome = { kind: "ok", duplicate: true };
 
-/** Outcome of one item by its status: 409 on `create` means an earlier attempt already stored it. */
+/**
+ * Outcome of one item by its status: 409 on `create` means an earlier attempt already stored it.
+ * 401/403 (Elasticsearch's security_exception for a user without rights on the index) is retried,
+ * not dropped: it is fixed by an operator, and the file holds the lines until then.
+ */
 export function itemOutcome(status: number, reason: string): ItemOutcome {
   if (status >= 200 && status < 300) return OK;
   if (status === 409) return DUPLICATE;
-  if (status === 429 || status >= 500) return { kind: "retry", status, reason };
+  if (status === 429 || status >= 500 || status === 401 || status === 403) return { kind: "retry", status, reason };
   return { kind: "drop", status, reason };
 }
 

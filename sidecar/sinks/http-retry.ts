@@ -19,23 +19,36 @@ export function backoffMs(attempt: number, policy: RetryPolicy, random: number):
   return Math.round(ceiling / 2 + (ceiling / 2) * random);
 }
 
-export type HttpVerdict = "ok" | "retry" | "split";
+export type HttpVerdict = "ok" | "retry" | "denied" | "split";
+
+/** 401/403: the backend refuses these credentials (or this user the index). */
+export function isDenied(status: number): boolean {
+  return status === 401 || status === 403;
+}
 
 /**
- * What to do with a whole-request answer. 5xx, 408, 429 are transient. 401/403/404 mean a wrong
- * endpoint or credentials: also retried, because dropping everything until someone fixes it would
- * lose it all while the file can still hold it. Other 4xx reject the content: split the batch to
- * isolate the bad lines (a single line is then dropped and counted).
+ * What to do with a whole-request answer. 5xx, 408, 429 are transient: retry. 401/403 (denied)
+ * and 404 mean wrong credentials or a wrong endpoint: also retried, because dropping everything
+ * until someone fixes it would lose it all while the file can still hold it; "denied" is told
+ * apart so it is reported as an error and counted. Other 4xx reject the content: split the batch
+ * to isolate the bad lines (a single line is then dropped and counted).
  */
 export function httpVerdict(status: number): HttpVerdict {
   if (status >= 200 && status < 300) return "ok";
-  if (status >= 400 && status < 500 && ![401, 403, 404, 408, 429].includes(status)) return "split";
+  if (isDenied(status)) return "denied";
+  if (status >= 400 && status < 500 && ![404, 408, 429].includes(status)) return "split";
   return "retry";
 }
 
 export interface HttpAnswer {
   readonly status: number;
   readonly body: string;
+}
+
+/** "HTTP 401" or "HTTP 400: <the start of the body>", for messages. */
+export function httpReason(answer: HttpAnswer): string {
+  const body = answer.body.slice(0, 300).trim();
+  return body === "" ? `HTTP ${answer.status}` : `HTTP ${answer.status}: ${body}`;
 }
 
 /** One POST; throws on network errors and timeouts. fetch keeps connections alive between calls. */
@@ -66,6 +79,9 @@ export const stderrEmit: Emit = (level, msg, fields) => {
 /**
  * The first failure is reported at once, later ones at most every `everyMs` with how many were
  * folded in, and recovery once: a backend down for an hour gives a few dozen lines, not thousands.
+ * Each message has its own period, so a new kind of failure (the backend came up but refuses the
+ * password) is reported at once: the rate limit must not hide what changed. The messages are a
+ * handful of constants, so the output stays bounded.
  */
 export class FailureReporter {
   readonly #emit: Emit;
@@ -73,7 +89,7 @@ export class FailureReporter {
   readonly #now: () => number;
   #failures = 0;
   #unreported = 0;
-  #lastReport = -Infinity;
+  readonly #lastReport = new Map<string, number>();
 
   constructor(emit: Emit, everyMs = 30_000, now: () => number = Date.now) {
     this.#emit = emit;
@@ -81,14 +97,14 @@ export class FailureReporter {
     this.#now = now;
   }
 
-  failure(msg: string, fields: Readonly<Record<string, unknown>>): void {
+  failure(msg: string, fields: Readonly<Record<string, unknown>>, level: "warn" | "error" = "warn"): void {
     this.#failures++;
     this.#unreported++;
     const now = this.#now();
-    if (now - this.#lastReport < this.#everyMs) return;
-    this.#emit("warn", msg, { ...fields, failures: this.#failures, since_last_report: this.#unreported });
+    if (now - (this.#lastReport.get(msg) ?? -Infinity) < this.#everyMs) return;
+    this.#emit(level, msg, { ...fields, failures: this.#failures, since_last_report: this.#unreported });
     this.#unreported = 0;
-    this.#lastReport = now;
+    this.#lastReport.set(msg, now);
   }
 
   success(fields: Readonly<Record<string, unknown>>): void {
@@ -96,6 +112,6 @@ export class FailureReporter {
     this.#emit("info", "backend accepts again", { ...fields, failures: this.#failures });
     this.#failures = 0;
     this.#unreported = 0;
-    this.#lastReport = -Infinity;
+    this.#lastReport.clear();
   }
 }

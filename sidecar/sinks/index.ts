@@ -4,6 +4,7 @@
 //                  http://vl:9428/insert/elasticsearch → …/insert/elasticsearch/_bulk (VictoriaLogs)
 //   loki:          http://loki:3100          → http://loki:3100/loki/api/v1/push
 //                  http://vl:9428/insert     → …/insert/loki/api/v1/push (VictoriaLogs)
+// Credentials in the URL (user:password@) are sent as a basic-auth header, never printed.
 
 import type { SidecarConfig } from "../config.ts";
 import { DEFAULT_INDEX } from "./elasticsearch-encode.ts";
@@ -11,11 +12,12 @@ import { ElasticsearchProtocol } from "./elasticsearch.ts";
 import { LOKI_PUSH_PATH } from "./loki-encode.ts";
 import { LokiProtocol } from "./loki.ts";
 import { NetworkSink, type NetworkSinkOptions } from "./network-sink.ts";
+import { requestTarget } from "../url-credentials.ts";
 
 export { NetworkSink } from "./network-sink.ts";
 export type { ForwardBatch } from "./records.ts";
 
-/** endpoint + path, without doubling the path or a slash; query string and credentials kept. */
+/** endpoint + path, without doubling the path or a slash; query string and credentials kept (requestTarget moves the latter to a header). */
 export function apiUrl(endpoint: string, path: string): string {
   const url = new URL(endpoint);
   const base = url.pathname.replace(/\/+$/, "");
@@ -38,7 +40,7 @@ export function createSink(
   if (config.endpoint === undefined) throw new Error(`--sink ${config.sink} needs --endpoint URL`);
   const protocol =
     config.sink === "elasticsearch"
-      ? new ElasticsearchProtocol(apiUrl(config.endpoint, "/_bulk"), elasticsearchIndex(env))
-      : new LokiProtocol(apiUrl(config.endpoint, LOKI_PUSH_PATH));
+      ? new ElasticsearchProtocol(requestTarget(apiUrl(config.endpoint, "/_bulk")), elasticsearchIndex(env))
+      : new LokiProtocol(requestTarget(apiUrl(config.endpoint, LOKI_PUSH_PATH)));
   return new NetworkSink(protocol, { pod: config.pod, ...options });
 }

@@ -12,14 +12,18 @@ import { NanoClock, splitLines, type ForwardBatch, type LineSource, type LogLine
 /** What one attempt to send `lines` came to. */
 export type SendOutcome =
   | { readonly kind: "done"; readonly dropped: number; readonly duplicates: number; readonly reason?: string; readonly status?: number }
-  /** Some lines were stored; `remaining` (a subset, in order) must be sent again. */
-  | { readonly kind: "partial"; readonly remaining: readonly LogLine[]; readonly dropped: number; readonly duplicates: number; readonly reason: string; readonly status: number }
-  | { readonly kind: "retry"; readonly reason: string; readonly status?: number }
+  /**
+   * Some lines were stored; `remaining` (a subset, in order) must be sent again. `denied`: the
+   * backend refused the credentials (401/403) for some of them, reported apart from outages.
+   */
+  | { readonly kind: "partial"; readonly remaining: readonly LogLine[]; readonly dropped: number; readonly duplicates: number; readonly reason: string; readonly status: number; readonly denied?: boolean }
+  | { readonly kind: "retry"; readonly reason: string; readonly status?: number; readonly denied?: boolean }
   /** The backend rejected the content of the request: send halves to isolate the bad lines. */
   | { readonly kind: "split"; readonly reason: string; readonly status: number };
 
 export interface Protocol {
   readonly name: string;
+  /** The request URL as messages show it: credentials redacted (url-credentials.ts). */
   readonly url: string;
   send(lines: readonly LogLine[], source: LineSource, signal: AbortSignal, timeoutMs: number): Promise<SendOutcome>;
 }
@@ -43,6 +47,8 @@ export interface SinkStats {
   linesResent: number;
   requests: number;
   failedRequests: number;
+  /** Requests the backend answered 401/403 (wrong credentials or permissions), whole or for some _bulk items. */
+  authFailures: number;
 }
 
 
@@ -61,8 +67,15 @@ export interface NetworkSinkOptions {
   readonly random?: () => number;
 }
 
+/**
+ * Not transient, but retried with the same backoff all the same: the lines stay in the file and
+ * the checkpoint does not pass them, so a fixed password or role delivers every one of them.
+ */
+export const DENIED_MESSAGE =
+  "backend refused the credentials (HTTP 401/403): check the user and password in the endpoint URL and the user's permissions; nothing is acknowledged, the file keeps the lines, retrying with backoff";
+
 export class NetworkSink implements Sink {
-  readonly stats: SinkStats = { linesAcked: 0, linesDropped: 0, duplicatesAbsorbed: 0, linesResent: 0, requests: 0, failedRequests: 0 };
+  readonly stats: SinkStats = { linesAcked: 0, linesDropped: 0, duplicatesAbsorbed: 0, linesResent: 0, requests: 0, failedRequests: 0, authFailures: 0 };
   readonly #protocol: Protocol;
   readonly #pod: PodMetadata;
   readonly #retry: RetryPolicy;
@@ -198,12 +211,13 @@ export class NetworkSink implements Sink {
         if (outcome.dropped > 0) this.#drop(outcome.dropped, outcome.status, outcome.reason, source);
         remaining = outcome.remaining;
       }
-      this.#reporter.failure("backend did not accept lines; retrying (the file holds them)", {
-        ...fields,
-        status: outcome.status,
-        reason: outcome.reason,
-        lines: remaining.length,
-      });
+      const report = { ...fields, status: outcome.status, reason: outcome.reason, lines: remaining.length };
+      if (outcome.denied === true) {
+        this.stats.authFailures++;
+        this.#reporter.failure(DENIED_MESSAGE, report, "error");
+      } else {
+        this.#reporter.failure("backend did not accept lines; retrying (the file holds them)", report);
+      }
       await sleep(backoffMs(attempt, this.#retry, this.#random()), this.#abort.signal);
     }
   }

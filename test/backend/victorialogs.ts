@@ -54,6 +54,8 @@ export interface StartOptions {
   /** Reuse a data directory (a restart keeps what was stored); the caller removes it. */
   readonly dataDir?: string;
   readonly readyTimeoutMs?: number;
+  /** Basic auth on every API (-httpAuth.*); /health stays open. Query with credentials in the URL. */
+  readonly auth?: { readonly username: string; readonly password: string };
 }
 
 async function isReady(url: string): Promise<boolean> {
@@ -78,7 +80,13 @@ export async function startVictoriaLogs(options: StartOptions = {}): Promise<Vic
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(
     bin,
-    [`-httpListenAddr=127.0.0.1:${port}`, `-storageDataPath=${dataDir}`, "-loggerLevel=ERROR", "-inmemoryDataFlushInterval=1s"],
+    [
+      `-httpListenAddr=127.0.0.1:${port}`,
+      `-storageDataPath=${dataDir}`,
+      "-loggerLevel=ERROR",
+      "-inmemoryDataFlushInterval=1s",
+      ...(options.auth === undefined ? [] : [`-httpAuth.username=${options.auth.username}`, `-httpAuth.password=${options.auth.password}`]),
+    ],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
   let stderr = "";
@@ -114,10 +122,17 @@ export async function startVictoriaLogs(options: StartOptions = {}): Promise<Vic
   };
 }
 
-/** Rows a LogsQL query returns (one JSON object per line). */
+/** Rows a LogsQL query returns (one JSON object per line). `url` may carry user:password@ (sent as basic auth). */
 export async function query(url: string, logsql: string): Promise<Record<string, string>[]> {
-  const res = await fetch(`${url}/select/logsql/query`, {
+  const target = new URL(url);
+  const headers: Record<string, string> = {};
+  if (target.username !== "") {
+    headers.Authorization = `Basic ${Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString("base64")}`;
+    target.username = target.password = "";
+  }
+  const res = await fetch(`${target.origin}${target.pathname.replace(/\/$/, "")}/select/logsql/query`, {
     method: "POST",
+    headers,
     body: new URLSearchParams({ query: logsql }),
     signal: AbortSignal.timeout(30_000),
   });

@@ -7,6 +7,7 @@ import { DEFAULT_RETRY, FailureReporter, backoffMs, httpVerdict } from "../../si
 import { apiUrl, elasticsearchIndex } from "../../sidecar/sinks/index.ts";
 import { lokiLabels, pushBody } from "../../sidecar/sinks/loki-encode.ts";
 import { NanoClock, isoNanos, splitLines, type LineSource } from "../../sidecar/sinks/records.ts";
+import { requestTarget } from "../../sidecar/url-credentials.ts";
 
 const source: LineSource = { file: "/var/log/app.log", fileKey: "2049:1234:1700000000000000000", pod: { podName: "app-1", podNamespace: "shop", containerName: "app-log" } };
 const T = 1_700_000_000_123_456_789n;
@@ -113,9 +114,9 @@ test("parseBulkResponse: per-item outcomes", () => {
 });
 
 test("itemOutcome and httpVerdict: what is retried, split or dropped", () => {
-  const items: [number, string][] = [[200, "ok"], [201, "ok"], [409, "ok"], [429, "retry"], [500, "retry"], [503, "retry"], [400, "drop"], [404, "drop"]];
+  const items: [number, string][] = [[200, "ok"], [201, "ok"], [409, "ok"], [429, "retry"], [500, "retry"], [503, "retry"], [401, "retry"], [403, "retry"], [400, "drop"], [404, "drop"]];
   for (const [status, kind] of items) assert.equal(itemOutcome(status, "r").kind, kind, `item ${status}`);
-  const verdicts: [number, string][] = [[200, "ok"], [204, "ok"], [400, "split"], [413, "split"], [422, "split"], [401, "retry"], [403, "retry"], [404, "retry"], [408, "retry"], [429, "retry"], [500, "retry"], [502, "retry"], [302, "retry"]];
+  const verdicts: [number, string][] = [[200, "ok"], [204, "ok"], [400, "split"], [413, "split"], [422, "split"], [401, "denied"], [403, "denied"], [404, "retry"], [408, "retry"], [429, "retry"], [500, "retry"], [502, "retry"], [302, "retry"]];
   for (const [status, verdict] of verdicts) assert.equal(httpVerdict(status), verdict, `HTTP ${status}`);
 });
 
@@ -135,17 +136,22 @@ test("Loki push body: one labelled stream, nanosecond string timestamps in order
   assert.deepEqual(lokiLabels({ file: "/f", fileKey: undefined, pod: {} }), { job: "tailcar", file: "/f" }, "no empty labels for missing pod metadata");
 });
 
-test("apiUrl appends the API path to the endpoint once", () => {
+test("apiUrl appends the API path to the endpoint once; the endpoint's credentials become a basic-auth header", () => {
   const cases: [string, string, string][] = [
     ["http://es:9200", "/_bulk", "http://es:9200/_bulk"],
     ["http://es:9200/", "/_bulk", "http://es:9200/_bulk"],
     ["http://vl:9428/insert/elasticsearch/", "/_bulk", "http://vl:9428/insert/elasticsearch/_bulk"],
     ["http://es:9200/_bulk", "/_bulk", "http://es:9200/_bulk"],
-    ["https://u:p@es:9200/x?pipeline=p", "/_bulk", "https://u:p@es:9200/x/_bulk?pipeline=p"],
     ["http://loki:3100", "/loki/api/v1/push", "http://loki:3100/loki/api/v1/push"],
     ["http://vl:9428/insert", "/loki/api/v1/push", "http://vl:9428/insert/loki/api/v1/push"],
   ];
   for (const [endpoint, path, want] of cases) assert.equal(apiUrl(endpoint, path), want, endpoint);
+  // fetch refuses a URL with credentials: they go to a header, and what is shown hides the password.
+  assert.deepEqual(requestTarget(apiUrl("https://u:p@es:9200/x?pipeline=p", "/_bulk")), {
+    url: "https://es:9200/x/_bulk?pipeline=p",
+    shown: "https://u:***@es:9200/x/_bulk?pipeline=p",
+    headers: { Authorization: `Basic ${Buffer.from("u:p").toString("base64")}` },
+  });
   assert.equal(elasticsearchIndex({}), "tailcar-logs");
   assert.equal(elasticsearchIndex({ TAILCAR_ES_INDEX: "logs-shop" }), "logs-shop");
 });
@@ -169,4 +175,18 @@ test("FailureReporter: one line for the first failure, then at most one per peri
   r.success({});
   r.success({});
   assert.deepEqual(out, ["warn down 1/1", "warn down 7/6", "info backend accepts again 10/"]);
+});
+
+test("FailureReporter: a new kind of failure is reported at once, at its own level, and each kind at most once per period", () => {
+  const out: string[] = [];
+  let now = 0;
+  const r = new FailureReporter((level, msg, f) => out.push(`${level} ${msg} ${f.failures ?? ""}`), 30_000, () => now);
+  r.failure("down", {});
+  now += 1000;
+  r.failure("denied", {}, "error");
+  for (let i = 0; i < 20; i++) {
+    now += 1000;
+    r.failure(i % 2 === 0 ? "denied" : "down", {}, i % 2 === 0 ? "error" : "warn");
+  }
+  assert.deepEqual(out, ["warn down 1", "error denied 2"]);
 });

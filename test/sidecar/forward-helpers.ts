@@ -44,6 +44,8 @@ export function writeNumbered(path: string, tag: string, from: number, to: numbe
 export interface Sidecar {
   readonly child: ChildProcess;
   stderr(): string;
+  /** Empty when forwarding: data goes to the backend. Kept to check that nothing else goes there. */
+  stdout(): string;
   /** SIGTERM, then SIGKILL after `ms`; resolves to the exit code (null if killed). */
   stop(ms?: number): Promise<number | null>;
 }
@@ -51,12 +53,16 @@ export interface Sidecar {
 export function startSidecar(t: { after(fn: () => Promise<unknown> | void): void }, args: readonly string[]): Sidecar {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
   const child = spawn(process.execPath, [CLI, "sidecar", ...args], {
-    stdio: ["ignore", "ignore", "pipe"],
+    stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, TAILCAR_POD_NAME: "app-1", TAILCAR_POD_NAMESPACE: "shop", TAILCAR_CONTAINER_NAME: "error-log" },
   });
   let err = "";
+  let out = "";
   child.stderr?.on("data", (d: Buffer) => {
     if (err.length < 200_000) err += d.toString();
+  });
+  child.stdout?.on("data", (d: Buffer) => {
+    if (out.length < 200_000) out += d.toString();
   });
   const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const stop = async (ms = 10_000): Promise<number | null> => {
@@ -70,7 +76,27 @@ export function startSidecar(t: { after(fn: () => Promise<unknown> | void): void
     return child.exitCode;
   };
   t.after(() => stop(2000));
-  return { child, stderr: () => err, stop };
+  return { child, stderr: () => err, stdout: () => out, stop };
+}
+
+/** The sidecar's /metrics text (started with --metrics-port 0: the port is in its "serving metrics" line). */
+export async function scrapeMetrics(sidecar: Sidecar, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let port: number | undefined;
+  for (let i = 0; i < 1000 && port === undefined && Date.now() < deadline; i++) {
+    const line = sidecar.stderr().split("\n").find((l) => l.includes('"serving metrics"'));
+    if (line !== undefined) port = (JSON.parse(line) as { port: number }).port;
+    else await new Promise((r) => setTimeout(r, 20));
+  }
+  if (port === undefined) throw new Error(`no "serving metrics" line:\n${sidecar.stderr()}`);
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) });
+  return res.text();
+}
+
+/** The value of a metric line, e.g. metricValue(text, 'tailcar_sidecar_sink_auth_failures_total{sink="loki"}'). */
+export function metricValue(text: string, series: string): number | undefined {
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
 export interface Tally {

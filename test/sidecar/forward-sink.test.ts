@@ -8,10 +8,11 @@ import { parseSidecarConfig } from "../../sidecar/config.ts";
 import { SinkClosedError } from "../../sidecar/sink.ts";
 import { createSink } from "../../sidecar/sinks/index.ts";
 
-type Script = (docs: string[], res: ServerResponse) => void;
+type Script = (docs: string[], res: ServerResponse, req: IncomingMessage) => void;
 
-async function scriptedServer(t: { after(fn: () => Promise<void>): void }, script: Script): Promise<{ url: string; requests: string[][] }> {
+async function scriptedServer(t: { after(fn: () => Promise<void>): void }, script: Script): Promise<{ url: string; requests: string[][]; seen: { url: string; authorization?: string }[] }> {
   const requests: string[][] = [];
+  const seen: { url: string; authorization?: string }[] = [];
   const server = createServer((req: IncomingMessage, res) => {
     let body = "";
     req.on("data", (d: Buffer) => (body += d.toString()));
@@ -19,13 +20,14 @@ async function scriptedServer(t: { after(fn: () => Promise<void>): void }, scrip
       const lines = body.split("\n").filter((l) => l.length > 0);
       const docs = lines.filter((_, i) => i % 2 === 1).map((l) => (JSON.parse(l) as { message: string }).message);
       requests.push(docs);
-      script(docs, res);
+      seen.push({ url: req.url ?? "", ...(req.headers.authorization !== undefined && { authorization: req.headers.authorization }) });
+      script(docs, res, req);
     });
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   t.after(() => new Promise<void>((r) => server.close(() => r())));
   const addr = server.address();
-  return { url: `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`, requests };
+  return { url: `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`, requests, seen };
 }
 
 function reply(res: ServerResponse, status: number, body: unknown): void {
@@ -39,6 +41,9 @@ function sinkFor(url: string, messages: string[]) {
   const config = parseSidecarConfig(["--file", "/var/log/a.log", "--sink", "elasticsearch", "--endpoint", url], {});
   return createSink(config, {}, { ...fast, emit: (level, msg, f) => messages.push(`${level} ${msg} ${JSON.stringify(f)}`) })!;
 }
+
+/** http://127.0.0.1:port → http://user:password@127.0.0.1:port */
+const withCredentials = (url: string, user: string, password: string): string => url.replace("://", `://${encodeURIComponent(user)}:${encodeURIComponent(password)}@`);
 
 const batch = (text: string, startOffset = 0) => ({ file: "/var/log/a.log", fileKey: "1:2:3", data: Buffer.from(text), startOffset });
 
@@ -109,4 +114,64 @@ test("close() rejects the write that is still being retried with SinkClosedError
   sink.close();
   await assert.rejects(pending, SinkClosedError);
   await assert.rejects(sink.write(batch("y\n")), SinkClosedError);
+});
+
+const SECRET = "p@ss:w0rd-Secret";
+const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+
+test("credentials in the endpoint are sent as a basic-auth header to the URL without them, and no message shows the password", { timeout: 10_000 }, async (t) => {
+  const srv = await scriptedServer(t, (docs, res, req) =>
+    req.headers.authorization === basic("elastic", SECRET) ? reply(res, 200, { errors: false }) : reply(res, 401, { error: "unauthorized" }),
+  );
+  const messages: string[] = [];
+  const sink = sinkFor(withCredentials(srv.url, "elastic", SECRET), messages);
+  t.after(() => sink.close());
+  await sink.write(batch("one\ntwo\n"));
+  sink.close();
+  assert.deepEqual(srv.seen, [{ url: "/_bulk", authorization: basic("elastic", SECRET) }]);
+  assert.equal(sink.stats.linesAcked, 2);
+  const out = messages.join("\n");
+  assert.match(out, /"url":"http:\/\/elastic:\*\*\*@127\.0\.0\.1:\d+\/_bulk"/, "the summary shows the URL with the password redacted");
+  for (const form of [SECRET, encodeURIComponent(SECRET), basic("elastic", SECRET)]) assert.ok(!out.includes(form), `the messages hold ${form}:\n${out}`);
+});
+
+test("401: one error line per period however often it is retried, counted, nothing acknowledged, and every line delivered once the password is accepted", { timeout: 10_000 }, async (t) => {
+  let accept = false;
+  const srv = await scriptedServer(t, (_docs, res) => (accept ? reply(res, 200, { errors: false }) : reply(res, 401, { error: "unauthorized" })));
+  const messages: string[] = [];
+  const sink = sinkFor(withCredentials(srv.url, "elastic", "wrong-" + SECRET), messages);
+  t.after(() => sink.close());
+  let acked = false;
+  const pending = sink.write(batch("a\nb\nc\n")).then(() => (acked = true));
+  // Counted when the sink has read the answer, which is after the server saw the request.
+  for (let i = 0; i < 500 && sink.stats.authFailures < 8; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(sink.stats.authFailures >= 8, `authFailures ${sink.stats.authFailures} after ${srv.requests.length} requests`);
+  assert.equal(acked, false, "a refused write is not acknowledged (so the checkpoint does not pass it)");
+  assert.equal(sink.stats.linesDropped, 0);
+  const errors = messages.filter((m) => m.startsWith("error "));
+  assert.equal(errors.length, 1, messages.join("\n"));
+  assert.match(errors[0]!, /backend refused the credentials .*"status":401/);
+  assert.equal(messages.length, 1, "no warning per retry beside the error");
+  accept = true;
+  await pending;
+  assert.equal(sink.stats.linesAcked, 3);
+  assert.deepEqual(srv.requests.at(-1), ["a", "b", "c"]);
+  assert.match(messages.at(-1)!, /backend accepts again/);
+  assert.ok(!messages.join("\n").includes(SECRET));
+});
+
+test("_bulk: items refused with 403 (no rights on the index) are retried, not dropped", { timeout: 10_000 }, async (t) => {
+  let round = 0;
+  const srv = await scriptedServer(t, (docs, res) => {
+    round++;
+    if (round === 1) reply(res, 200, { errors: true, items: [{ create: { status: 201 } }, { create: { status: 403, error: { type: "security_exception", reason: "action [indices:data/write/bulk] is unauthorized" } } }] });
+    else reply(res, 200, { errors: false, items: docs.map(() => ({ create: { status: 201 } })) });
+  });
+  const messages: string[] = [];
+  const sink = sinkFor(srv.url, messages);
+  t.after(() => sink.close());
+  await sink.write(batch("x\ny\n"));
+  assert.deepEqual(srv.requests, [["x", "y"], ["y"]]);
+  assert.deepEqual([sink.stats.linesAcked, sink.stats.linesDropped, sink.stats.authFailures], [2, 0, 1]);
+  assert.match(messages[0]!, /^error backend refused the credentials .*security_exception/);
 });
