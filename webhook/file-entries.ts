@@ -13,11 +13,27 @@ export interface FileEntry {
   readonly path: string;
 }
 
+/**
+ * Files (so sidecars) a pod may ask for; entries past it are ignored with one warning. Each file is
+ * a sidecar with its own memory request, and the injector's work grows with files × the pod's mounts.
+ */
+export const MAX_FILES = 64;
+/** Linux's PATH_MAX: a longer path names no file a container can open. */
+export const MAX_PATH_LENGTH = 4096;
+/** How much of a value a warning quotes; the rest is counted, so a 3 MiB value makes a short warning. */
+export const MAX_QUOTED_LENGTH = 100;
+
+/** JSON.stringify(text), shortened past MAX_QUOTED_LENGTH characters with the full length said. */
+export function quoted(text: string): string {
+  return text.length <= MAX_QUOTED_LENGTH ? JSON.stringify(text) : `${JSON.stringify(`${text.slice(0, MAX_QUOTED_LENGTH)}…`)} (${text.length} characters)`;
+}
+
 export function invalidValue(key: string, value: string, reason: string): string {
-  return `invalid value ${JSON.stringify(value)} for annotation ${JSON.stringify(key)}: ${reason}`;
+  return `invalid value ${quoted(value)} for annotation ${JSON.stringify(key)}: ${reason}`;
 }
 
 function pathProblem(path: string): string | undefined {
+  if (path.length > MAX_PATH_LENGTH) return `is longer than ${MAX_PATH_LENGTH} characters`;
   if (!path.startsWith("/")) return "is not an absolute path";
   if (path.endsWith("/")) return "names a directory, not a file";
   if (/(?:^|\/)\.\.?(?:\/|$)/.test(path)) return 'contains "." or ".." segments';
@@ -34,9 +50,12 @@ export function parseFileEntries(value: string): { entries: FileEntry[]; warning
   const bad = (entry: string, reason: string) =>
     warnings.push(invalidValue(FILES_ANNOTATION, entry, `${reason}; entry ignored`));
   const seen = new Set<string>();
+  let looked = 0;
   for (const raw of value.split(/[,\n]/)) {
     const entry = raw.trim();
     if (entry === "") continue;
+    // Only the first MAX_FILES entries, valid or not, are read: the rest are only counted.
+    if (++looked > MAX_FILES) continue;
     const eq = entry.indexOf("=");
     const slash = entry.indexOf("/");
     const hasName = eq >= 0 && (slash < 0 || eq < slash);
@@ -59,5 +78,6 @@ export function parseFileEntries(value: string): { entries: FileEntry[]; warning
     }
     entries.push(name === undefined ? { path } : { name, path });
   }
+  if (looked > MAX_FILES) warnings.push(`annotation ${JSON.stringify(FILES_ANNOTATION)}: ${looked - MAX_FILES} more entries ignored; a pod may list at most ${MAX_FILES} files`);
   return { entries, warnings };
 }
