@@ -6,6 +6,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { Agent } from "node:https";
+import { Worker } from "node:worker_threads";
 import { admit } from "../../webhook/admit.ts";
 import { nestsDeeperThan } from "../../webhook/json-depth.ts";
 import { DEFAULT_INJECT_OPTIONS } from "../../webhook/options.ts";
@@ -56,30 +57,56 @@ for (const [name, text] of reviews) {
   });
 }
 
-test("the pathological reviews sent all at once, twice over, leave normal pods sent meanwhile answered within a second", { timeout: 120_000 }, async () => {
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+// The sender of the pathological reviews, on a thread of its own so that its TLS work is not counted
+// against the server's event loop (the API server is another process). Two at a time, as in the
+// report that two 3 MiB keys kept a normal pod waiting 12.3 s.
+const FLOOD = `
+const { request } = require("node:https");
+const { workerData, parentPort } = require("node:worker_threads");
+const { port, ca, bodies } = workerData;
+const send = (body) => new Promise((resolve, reject) => {
+  const req = request({ host: "127.0.0.1", port, method: "POST", path: "/mutate", ca, headers: { "content-type": "application/json" }, timeout: 60000 }, (res) => {
+    res.resume();
+    res.on("end", () => resolve(res.statusCode));
+  });
+  req.on("timeout", () => req.destroy(new Error("no answer within 60 s")));
+  req.on("error", reject);
+  req.end(body);
+});
+(async () => {
+  const statuses = [];
+  for (let i = 0; i < bodies.length; i += 2) statuses.push(...await Promise.all(bodies.slice(i, i + 2).map(send)));
+  parentPort.postMessage(statuses);
+})().catch((e) => parentPort.postMessage(String(e)));
+`;
+
+test("the pathological reviews, sent two at a time, leave normal pods sent meanwhile answered within a second", { timeout: 180_000 }, async () => {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const worker = new Worker(FLOOD, { eval: true, workerData: { port: s.port, ca: s.ca, bodies: reviews.map(([, text]) => text) } });
   try {
     await call(s.port, s.ca, "POST", "/mutate", normal, { agent });
     let done = false;
-    const flood = Promise.all([...reviews, ...reviews].map(([name, text]) =>
-      call(s.port, s.ca, "POST", "/mutate", text, { agent, timeoutMs: 60_000 }).then((reply) => {
-        assert.ok(reply.status === 200 || reply.status === 400, `${name}: HTTP ${reply.status} ${reply.text.slice(0, 200)}`);
-      }))).finally(() => (done = true));
+    const flood = new Promise<unknown>((resolve, reject) => {
+      worker.once("message", resolve);
+      worker.once("error", reject);
+    }).finally(() => (done = true));
     const latencies: number[] = [];
-    for (let i = 0; !done && i < 400; i++) {
+    for (let i = 0; !done && i < 2000; i++) {
       const t0 = performance.now();
-      const reply = await call(s.port, s.ca, "POST", "/mutate", normal, { agent, timeoutMs: 10_000 });
+      const reply = await call(s.port, s.ca, "POST", "/mutate", normal, { agent, timeoutMs: 30_000 });
       latencies.push(performance.now() - t0);
       assert.equal(reply.status, 200);
       assert.ok(reply.json<{ response: { patch?: string } }>().response.patch, "the normal pod is injected");
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 10));
     }
-    await flood;
-    assert.ok(latencies.length > 0);
+    const statuses = await flood;
+    assert.ok(Array.isArray(statuses), String(statuses));
+    for (const status of statuses as number[]) assert.ok(status === 200 || status === 400, `HTTP ${status}`);
     const worst = Math.max(...latencies);
     assert.ok(worst < 1000, `normal pods waited up to ${worst.toFixed(0)} ms (${latencies.length} sent; the API server gives up at 5 s)`);
   } finally {
     agent.destroy();
+    await worker.terminate();
   }
   const longest = Math.max(...s.logs.map((l) => JSON.stringify(l).length));
   assert.ok(longest < 32 * 1024, `a log line of ${longest} characters`);
