@@ -9,6 +9,8 @@ export interface LoadSpec {
   readonly port: number;
   readonly ca: string;
   readonly body: string;
+  /** Bodies to send in turn instead of `body` (pods of different annotations). */
+  readonly bodies?: readonly string[];
   readonly seconds: number;
   /** Closed loop: this many requests in flight at all times. */
   readonly concurrency?: number;
@@ -35,7 +37,10 @@ export interface LoadResult {
   readonly maxMs: number;
 }
 
+let sent = 0;
+
 function post(agent: Agent, spec: LoadSpec): Promise<boolean> {
+  const body = spec.bodies === undefined || spec.bodies.length === 0 ? spec.body : spec.bodies[sent++ % spec.bodies.length]!;
   return new Promise((resolve) => {
     const req = request(
       { host: "127.0.0.1", port: spec.port, path: "/mutate", method: "POST", ca: spec.ca, agent, headers: { "content-type": "application/json" }, timeout: 5000 },
@@ -47,7 +52,7 @@ function post(agent: Agent, spec: LoadSpec): Promise<boolean> {
     );
     req.on("timeout", () => req.destroy());
     req.on("error", () => resolve(false));
-    req.end(spec.body);
+    req.end(body);
   });
 }
 

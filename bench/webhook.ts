@@ -16,6 +16,7 @@ import { DEFAULT_INJECT_OPTIONS } from "../webhook/options.ts";
 import { admit } from "../webhook/admit.ts";
 import { jsonBody } from "../webhook/json-body.ts";
 import { BODY_LIMIT_BYTES } from "../webhook/server.ts";
+import { MEMO_LIMIT } from "../webhook/memo.ts";
 import { cpuSeconds } from "./probes.ts";
 import { writeJson, writeSection } from "./report.ts";
 import { formatRange, pairedRatios, summarize, type Summary } from "./stats.ts";
@@ -136,6 +137,22 @@ export function applicationReview(): string {
 }
 
 /** tailcar's answer for the benchmark's pod, as /mutate writes it. */
+/**
+ * `n` reviews of the application pod, each with tailcar.io/* annotations of its own (a CPU request
+ * and a file name), so that each is a configuration the webhook has not kept.
+ */
+export function variedReviews(n: number): string[] {
+  const review = JSON.parse(applicationReview()) as { request: { uid: string; object: { metadata: { annotations: Record<string, string> } } } };
+  return Array.from({ length: n }, (_, i) => {
+    const copy = structuredClone(review);
+    copy.request.uid = `varied-${i}`;
+    const annotations = copy.request.object.metadata.annotations;
+    annotations["tailcar.io/cpu-request"] = `${10 + i}m`;
+    annotations["tailcar.io/files"] = `${annotations["tailcar.io/files"]},/var/log/extra-${i}.log`;
+    return JSON.stringify(copy);
+  });
+}
+
 export function tailcarAnswerText(): string {
   return JSON.stringify(admit(JSON.parse(applicationReview()), DEFAULT_INJECT_OPTIONS).body);
 }
@@ -231,18 +248,22 @@ export async function benchWebhook(quick: boolean): Promise<WebhookResults> {
   const tls = { cert: bundle.cert, key: bundle.key };
   const body = applicationReview();
   const answerBytes = tailcarAnswerText().length;
-  const kinds: { name: string; kind: ServerKind; openLoop: boolean }[] = [
+  const varied = variedReviews(2 * MEMO_LIMIT);
+  const kinds: { name: string; kind: ServerKind; openLoop: boolean; bodies?: readonly string[] }[] = [
     { name: "no-op express handler (baseline)", kind: "noop", openLoop: true },
     { name: "tailcar /mutate", kind: "tailcar", openLoop: true },
     { name: "reference: tailcar's answer, not computed", kind: "reference", openLoop: false },
     { name: "reference + admit() computed and dropped", kind: "reference-admit", openLoop: false },
+    // The rows above send one pod, whose parsed annotations and sidecars are kept after the first
+    // request (webhook/memo.ts); this one cycles through twice as many annotation sets as are kept.
+    { name: `tailcar /mutate, ${varied.length} annotation sets in turn`, kind: "tailcar", openLoop: true, bodies: varied },
   ];
-  const servers: { name: string; openLoop: boolean; running: ServerProcess }[] = [];
+  const servers: { name: string; openLoop: boolean; bodies?: readonly string[]; running: ServerProcess }[] = [];
   const samples = kinds.map(() => ({ rps: [] as number[], p50: [] as number[], p99: [] as number[], oP50: [] as number[], oP99: [] as number[], oMax: [] as number[], cpuUs: [] as number[], errors: 0 }));
   try {
-    for (const k of kinds) servers.push({ name: k.name, openLoop: k.openLoop, running: await startServer({ kind: k.kind, tls }) });
+    for (const k of kinds) servers.push({ name: k.name, openLoop: k.openLoop, ...(k.bodies && { bodies: k.bodies }), running: await startServer({ kind: k.kind, tls }) });
     // Warm-up: JIT, TLS sessions.
-    for (const s of servers) await runLoad({ port: s.running.port, ca: bundle.caCert, body, seconds: quick ? 1 : 2, concurrency });
+    for (const s of servers) await runLoad({ port: s.running.port, ca: bundle.caCert, body, ...(s.bodies && { bodies: s.bodies }), seconds: quick ? 1 : 2, concurrency });
     for (let round = 0; round < rounds; round++) {
       // Alternate which server goes first, so drift (thermal, neighbours) does not favour one.
       const forward = servers.map((_, i) => i);
@@ -252,11 +273,11 @@ export async function benchWebhook(quick: boolean): Promise<WebhookResults> {
         // Each server is a process of its own, so its CPU time per request is its cost alone: a
         // figure that other load on the machine disturbs far less than throughput.
         const cpu0 = await s.running.cpuSeconds();
-        const closed = await runLoad({ port: s.running.port, ca: bundle.caCert, body, seconds, concurrency });
+        const closed = await runLoad({ port: s.running.port, ca: bundle.caCert, body, ...(s.bodies && { bodies: s.bodies }), seconds, concurrency });
         const cpuS = (await s.running.cpuSeconds()) - cpu0;
         // The closed loop has no warm-up of its own, so that the CPU measured around it covers only
         // the requests it counts (plus its 16 handshakes); the open loop's does not measure CPU.
-        const open = s.openLoop ? await runLoad({ port: s.running.port, ca: bundle.caCert, body, seconds, rate: OPEN_LOOP_RATE, warmupSeconds: OPEN_LOOP_WARMUP_SECONDS }) : undefined;
+        const open = s.openLoop ? await runLoad({ port: s.running.port, ca: bundle.caCert, body, ...(s.bodies && { bodies: s.bodies }), seconds, rate: OPEN_LOOP_RATE, warmupSeconds: OPEN_LOOP_WARMUP_SECONDS }) : undefined;
         const x = samples[i]!;
         x.rps.push(closed.completed / closed.seconds);
         x.cpuUs.push((cpuS * 1e6) / (closed.completed + closed.errors));

@@ -51,7 +51,7 @@ test("every kustomization.yaml lists only files and folders that exist, and ever
 });
 
 const kubectl = spawnSync("kubectl", ["version", "--client"], { stdio: "ignore" }).status === 0;
-for (const overlay of ["", "base", "overlays/self-bootstrap", "overlays/cert-manager"]) {
+for (const overlay of ["", "base", "overlays/self-bootstrap", "overlays/cert-manager", "overlays/apiserver-only"]) {
   test(`kubectl kustomize manifests/${overlay} builds`, { skip: !kubectl && "kubectl is not installed" }, () => {
     const out = execFileSync("kubectl", ["kustomize", join(ROOT, overlay)], { encoding: "utf8", timeout: 30_000 });
     assert.match(out, /kind: MutatingWebhookConfiguration/);
@@ -159,6 +159,40 @@ function containerEnv(deployment: Obj, container: Obj): Record<string, string> {
   return resolveEnv(pod, container as V1Container, { cpus: 1, memoryBytes: 0 });
 }
 
+/**
+ * The NetworkPolicy covers the webhook's pods and lets traffic in on the port the webhook listens on
+ * and no other (the API server's calls, the kubelet's probes and /metrics all use it); returns its
+ * one ingress rule.
+ */
+function checkNetworkPolicy(objects: Obj[], template: Obj, container: Obj, port: number): Obj {
+  const policy = one(objects, "NetworkPolicy", "tailcar-webhook");
+  assert.equal(policy["metadata"].namespace, template.metadata.namespace ?? policy["metadata"].namespace);
+  assert.ok(selects(policy["spec"].podSelector.matchLabels, template.metadata.labels), "the NetworkPolicy selects the webhook's pods");
+  assert.deepEqual(policy["spec"].policyTypes, ["Ingress"], "ingress only: the webhook's own calls to the API server stay open");
+  const rules = policy["spec"].ingress as Obj[];
+  assert.equal(rules.length, 1);
+  const ports = rules[0]!["ports"] as Obj[];
+  assert.equal(ports.length, 1);
+  const target = (container["ports"] as Obj[]).find((p) => p["name"] === ports[0]!["port"] || p["containerPort"] === ports[0]!["port"]);
+  assert.equal(target?.containerPort, port, "the one port let in is the one the webhook listens on");
+  assert.equal(ports[0]!["protocol"], "TCP");
+  return rules[0]!;
+}
+
+test("manifests/overlays/apiserver-only: the NetworkPolicy admits only the IP ranges it is given, on the webhook's port", { skip: !kubectl && "kubectl is not installed" }, () => {
+  const objects = built("overlays/apiserver-only");
+  const deployment = one(objects, "Deployment", "tailcar-webhook");
+  const template = deployment["spec"].template;
+  const [container] = template.spec.containers as Obj[];
+  const settings = parseWebhookSettings(container!["args"].slice(1), containerEnv(deployment, container!), () => assert.fail("no config file is expected"));
+  const rule = checkNetworkPolicy(objects, template, container!, settings.port);
+  const from = rule["from"] as Obj[];
+  assert.ok(from.length > 0, "sources are named");
+  for (const source of from) assert.deepEqual(Object.keys(source), ["ipBlock"], "only IP ranges: no pod or namespace selector lets a pod in");
+  const base = built("");
+  assert.equal(one(base, "NetworkPolicy", "tailcar-webhook")["spec"].ingress[0].from, undefined, "the default install names no sources (docs/webhook.md: API server addresses vary)");
+});
+
 for (const dir of INSTALLS) {
   test(`manifests/${dir}: the webhook configuration, Service, Deployment, RBAC and PDB name each other consistently, and the container's settings parse`, { skip: !kubectl && "kubectl is not installed" }, () => {
     const objects = built(dir);
@@ -183,6 +217,7 @@ for (const dir of INSTALLS) {
     }
     assert.equal(settings.webhookConfig, mwc["metadata"].name, "the webhook knows its configuration's name (missed pods, caBundle)");
     assert.ok(selects(one(objects, "PodDisruptionBudget")["spec"].selector.matchLabels, template.metadata.labels), "the PDB covers the webhook's pods");
+    checkNetworkPolicy(objects, template, container!, settings.port);
 
     // Its ServiceAccount exists and is bound to the roles, whose resourceNames are the ones it uses.
     const sa = one(objects, "ServiceAccount", template.spec.serviceAccountName);

@@ -1,7 +1,7 @@
 // Per-pod settings from tailcar.io/* annotations, validated from one table (as Istio does): every
 // bad value becomes a warning that names the annotation and the problem, and the setting falls
 // back to the cluster default, so a typo never blocks a pod and never silently injects nothing.
-import { FILES_ANNOTATION, invalidValue, parseFileEntries, type FileEntry } from "./file-entries.ts";
+import { FILES_ANNOTATION, invalidValue, parseFileEntries, quoted, type FileEntry } from "./file-entries.ts";
 import {
   DELIVERY_MODES, FORWARD_SINKS, PULL_POLICIES,
   type DeliveryMode, type ForwardSink, type InjectOptions, type PullPolicy, type ResourceOptions,
@@ -85,7 +85,8 @@ export const ANNOTATIONS: readonly AnnotationSpec[] = [
         try {
           new RegExp(v);
         } catch (e) {
-          return `is not java, python or a regular expression: ${(e as Error).message}`;
+          // V8's message quotes the whole pattern ("Invalid regular expression: /…/: reason"): keep the reason.
+          return `is not java, python or a regular expression: ${(e as Error).message.split(": ").at(-1)}`;
         }
       }
       c.multiline = v;
@@ -97,6 +98,22 @@ export const ANNOTATIONS: readonly AnnotationSpec[] = [
 ];
 
 const KNOWN = new Map(ANNOTATIONS.map((a) => [a.key, a]));
+
+/**
+ * Unknown keys longer than this get no "did you mean": a Kubernetes annotation key's name is at most
+ * 63 characters, and the edit distance costs the product of the two lengths (a 3 MiB key took 4 s).
+ */
+export const MAX_SUGGESTED_KEY_LENGTH = PREFIX.length + 63;
+/**
+ * Unknown tailcar.io/ keys past this many are counted in one warning, not named one by one: a pod
+ * can carry tens of thousands of them within the 3 MiB body limit.
+ */
+export const MAX_UNKNOWN_KEY_WARNINGS = 8;
+/**
+ * A setting's value (every tailcar.io/ annotation but files, which has bounds of its own) at most:
+ * a longer one would be copied into every sidecar (a 3 MiB quantity passed the check as Infinity).
+ */
+export const MAX_VALUE_LENGTH = 4096;
 
 function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -110,7 +127,9 @@ function editDistance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
+/** The known key `key` is probably a typo of, if any; undefined for keys too long to be one. */
 export function closestKnownKey(key: string): string | undefined {
+  if (key.length > MAX_SUGGESTED_KEY_LENGTH) return undefined;
   let best: { key: string; d: number } | undefined;
   for (const known of KNOWN.keys()) {
     const d = editDistance(key, known);
@@ -119,6 +138,11 @@ export function closestKnownKey(key: string): string | undefined {
   // Close enough to be a typo: a couple of edits, more for long keys.
   const allowed = Math.max(2, Math.floor((key.length - PREFIX.length) / 3));
   return best && best.d <= allowed ? best.key : undefined;
+}
+
+function unknownKeyWarning(key: string): string {
+  const near = closestKnownKey(key);
+  return `unknown annotation ${quoted(key)}${near ? `: did you mean ${JSON.stringify(near)}?` : `; known keys: ${[...KNOWN.keys()].join(", ")}`}`;
 }
 
 function checkCombinations(config: PodConfig, has: (key: string) => boolean, warnings: string[]): void {
@@ -157,12 +181,12 @@ export function parsePodConfig(annotations: Readonly<Record<string, string>>, op
     ...(options.forwardEndpoint !== undefined && { forwardEndpoint: options.forwardEndpoint }),
   };
   const warnings: string[] = [];
+  let unknown = 0;
   for (const [key, value] of Object.entries(annotations)) {
     if (!key.startsWith(PREFIX)) continue;
     const spec = KNOWN.get(key);
     if (!spec) {
-      const near = closestKnownKey(key);
-      warnings.push(`unknown annotation ${JSON.stringify(key)}${near ? `: did you mean ${JSON.stringify(near)}?` : `; known keys: ${[...KNOWN.keys()].join(", ")}`}`);
+      if (++unknown <= MAX_UNKNOWN_KEY_WARNINGS) warnings.push(unknownKeyWarning(key));
       continue;
     }
     if (key === FILES_ANNOTATION) {
@@ -171,8 +195,11 @@ export function parsePodConfig(annotations: Readonly<Record<string, string>>, op
       warnings.push(...parsed.warnings);
       continue;
     }
-    const problem = spec.apply(value.trim(), config);
+    const problem = value.length > MAX_VALUE_LENGTH ? `is longer than ${MAX_VALUE_LENGTH} characters` : spec.apply(value.trim(), config);
     if (problem !== undefined) warnings.push(invalidValue(key, value, `${problem}; using the default`));
+  }
+  if (unknown > MAX_UNKNOWN_KEY_WARNINGS) {
+    warnings.push(`${unknown - MAX_UNKNOWN_KEY_WARNINGS} more unknown tailcar.io/ annotations not named here; known keys: ${[...KNOWN.keys()].join(", ")}`);
   }
   checkCombinations(config, (key) => Object.hasOwn(annotations, key), warnings);
   return { config, warnings };

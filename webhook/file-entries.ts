@@ -14,12 +14,36 @@ export interface FileEntry {
   readonly path: string;
 }
 
-/** The value is echoed with any URL's password redacted: warnings reach the webhook's log and kubectl. */
+/**
+ * Files (so sidecars) a pod may ask for; entries past it are ignored with one warning. Each file is
+ * a sidecar with its own memory request, and the injector's work grows with files × the pod's mounts.
+ */
+export const MAX_FILES = 64;
+/** Linux's PATH_MAX: a longer path names no file a container can open. */
+export const MAX_PATH_LENGTH = 4096;
+/** How much of a value a warning quotes; the rest is counted, so a 3 MiB value makes a short warning. */
+export const MAX_QUOTED_LENGTH = 100;
+
+/** JSON.stringify(text), shortened past MAX_QUOTED_LENGTH characters with the full length (of the value it was cut from) said. */
+export function quoted(text: string, length = text.length): string {
+  return text.length <= MAX_QUOTED_LENGTH ? JSON.stringify(text) : `${JSON.stringify(`${text.slice(0, MAX_QUOTED_LENGTH)}…`)} (${length} characters)`;
+}
+
+/** How much of a value is searched for URL credentials before it is quoted (cut to far less). */
+const REDACTED_PREFIX = 1024;
+
+/**
+ * The value is echoed with any URL's password redacted: warnings reach the webhook's log and
+ * kubectl. Only its start is searched: it is cut to MAX_QUOTED_LENGTH anyway, and a scan of a
+ * 3 MiB value full of URLs took 0.8 s of the webhook's one thread.
+ */
 export function invalidValue(key: string, value: string, reason: string): string {
-  return `invalid value ${JSON.stringify(redactCredentials(value))} for annotation ${JSON.stringify(key)}: ${reason}`;
+  const shown = value.length > REDACTED_PREFIX ? redactCredentials(value.slice(0, REDACTED_PREFIX), true) : redactCredentials(value);
+  return `invalid value ${quoted(shown, value.length)} for annotation ${JSON.stringify(key)}: ${reason}`;
 }
 
 function pathProblem(path: string): string | undefined {
+  if (path.length > MAX_PATH_LENGTH) return `is longer than ${MAX_PATH_LENGTH} characters`;
   if (!path.startsWith("/")) return "is not an absolute path";
   if (path.endsWith("/")) return "names a directory, not a file";
   if (/(?:^|\/)\.\.?(?:\/|$)/.test(path)) return 'contains "." or ".." segments';
@@ -36,9 +60,12 @@ export function parseFileEntries(value: string): { entries: FileEntry[]; warning
   const bad = (entry: string, reason: string) =>
     warnings.push(invalidValue(FILES_ANNOTATION, entry, `${reason}; entry ignored`));
   const seen = new Set<string>();
+  let looked = 0;
   for (const raw of value.split(/[,\n]/)) {
     const entry = raw.trim();
     if (entry === "") continue;
+    // Only the first MAX_FILES entries, valid or not, are read: the rest are only counted.
+    if (++looked > MAX_FILES) continue;
     const eq = entry.indexOf("=");
     const slash = entry.indexOf("/");
     const hasName = eq >= 0 && (slash < 0 || eq < slash);
@@ -61,5 +88,6 @@ export function parseFileEntries(value: string): { entries: FileEntry[]; warning
     }
     entries.push(name === undefined ? { path } : { name, path });
   }
+  if (looked > MAX_FILES) warnings.push(`annotation ${JSON.stringify(FILES_ANNOTATION)}: ${looked - MAX_FILES} more entries ignored; a pod may list at most ${MAX_FILES} files`);
   return { entries, warnings };
 }

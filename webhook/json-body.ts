@@ -5,6 +5,7 @@
 // path only skips express.json's per-request machinery (charset parsing, a streaming decoder),
 // which cost ~4 µs a request, about 5% of a no-op handler (docs/decisions.md).
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
+import { MAX_JSON_DEPTH, nestsDeeperThan, SCAN_FROM_BYTES } from "./json-depth.ts";
 
 const DECIMAL = /^\d+$/;
 const UTF8_ONLY = /^[^;]*;\s*charset="?utf-8"?\s*$/i;
@@ -23,14 +24,36 @@ function bodyError(status: number, type: string, message: string, extra: Record<
   return Object.assign(error, { status, statusCode: status, expose: true, type, ...extra });
 }
 
+function tooDeep(): Error {
+  return bodyError(400, "entity.too.deep", `request body nests more than ${MAX_JSON_DEPTH} arrays or objects inside each other`);
+}
+
+/**
+ * body-parser passes a decompressor's own error on as it is (no status, no type: a 500): a body that
+ * says Content-Encoding gzip, deflate, br or zstd but is not is the client's fault, a 400.
+ */
+function decodeError(req: Request, err: unknown): unknown {
+  const encoding = req.headers["content-encoding"];
+  if (encoding === undefined || (typeof err === "object" && err !== null && "type" in err)) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return bodyError(400, "encoding.failed", `request body is not valid ${JSON.stringify(encoding)} (its Content-Encoding): ${message}`);
+}
+
 export function jsonBody(limit: number): RequestHandler {
   // Parse any content type as JSON: the API server sends application/json, and a wrong header
   // should get a message about the body, not a silent empty object. strict:false lets admit()
   // explain a body that is JSON but not an object.
-  const fallback = express.json({ limit, strict: false, type: () => true });
+  const fallback = express.json({
+    limit,
+    strict: false,
+    type: () => true,
+    verify: (_req, _res, buf) => {
+      if (buf.length >= SCAN_FROM_BYTES && nestsDeeperThan([buf])) throw tooDeep();
+    },
+  });
   return (req: Request, res: Response, next: NextFunction) => {
     if (req.complete || !plain(req, limit)) {
-      fallback(req, res, next);
+      fallback(req, res, (err?: unknown) => next(err === undefined ? undefined : decodeError(req, err)));
       return;
     }
     const expected = Number(req.headers["content-length"]);
@@ -46,6 +69,10 @@ export function jsonBody(limit: number): RequestHandler {
         return;
       }
       // As iconv-lite's UTF-8 decoder does for body-parser: invalid bytes become U+FFFD, a BOM goes.
+      if (received >= SCAN_FROM_BYTES && nestsDeeperThan(chunks)) {
+        next(tooDeep());
+        return;
+      }
       let text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received)).toString("utf8");
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
       try {

@@ -8,6 +8,9 @@ export const ADMISSION_API_VERSION = "admission.k8s.io/v1";
 /** Kubernetes asks that each warning be at most 120 characters. */
 export const MAX_WARNING_LENGTH = 120;
 
+/** request.uid's length at most: the API server sends a UUID (36 characters). */
+export const MAX_UID_LENGTH = 256;
+
 export interface GroupVersionKind {
   readonly group: string;
   readonly version: string;
@@ -104,6 +107,8 @@ function parseRequest(review: Json): AdmissionRequest {
   if (kind !== "AdmissionReview") throw new ReviewError(`kind must be "AdmissionReview", got ${kind === undefined ? "nothing" : describe(kind)}`);
   const request = obj(review, "request", "AdmissionReview");
   const uid = str(request, "uid", "request", true)!;
+  // The answer repeats the uid; the API server's are UUIDs.
+  if (uid.length > MAX_UID_LENGTH) throw new ReviewError(`request.uid must be at most ${MAX_UID_LENGTH} characters, got ${uid.length}`);
   const dryRun = request["dryRun"];
   if (dryRun !== undefined && dryRun !== null && typeof dryRun !== "boolean") {
     throw new ReviewError(`request.dryRun must be a boolean, got ${describe(dryRun)}`);

@@ -1,6 +1,6 @@
 // The HTTPS shell around admit(): express 5 on node:https, health and readiness, metrics, one log
 // line per admission, body limit, timeouts and graceful shutdown.
-import { createServer, type Server } from "node:https";
+import { Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { SecureContextOptions } from "node:tls";
 import express, { type NextFunction, type Request, type Response } from "express";
@@ -57,10 +57,18 @@ function bodyParserError(err: unknown): { status: number; error: string } | unde
   switch (e.type) {
     case "entity.parse.failed":
       return { status: 400, error: `request body is not valid JSON: ${String(e.message)}` };
-    case "entity.too.large":
-      return { status: 413, error: `request body of ${String(e.length)} bytes is above the limit of ${String(e.limit)} bytes` };
+    case "entity.too.large": {
+      // A chunked or compressed body has no length to quote: say how much had arrived.
+      const received = (err as { received?: unknown }).received;
+      return typeof e.length === "number"
+        ? { status: 413, error: `request body of ${e.length} bytes is above the limit of ${String(e.limit)} bytes` }
+        : { status: 413, error: `request body is above the limit of ${String(e.limit)} bytes (sent without a length; cut off after ${String(received)} bytes)` };
+    }
     case "request.size.invalid":
       return { status: 400, error: "request body is shorter than its Content-Length" };
+    case "entity.too.deep":
+      // body-parser turns an error thrown by its verify function into a 403; it is a bad body.
+      return { status: 400, error: String(e.message) };
     case "encoding.unsupported":
     case "charset.unsupported":
       return { status: 415, error: String(e.message) };
@@ -159,10 +167,68 @@ export function createApp(deps: AppDeps): express.Express {
   return app;
 }
 
+/**
+ * TLS 1.3, or TLS 1.2 with ECDHE key exchange and an AEAD cipher: no CBC-SHA1 suites, no RSA key
+ * exchange. The API server (Go's crypto/tls) offers these first; anything older is refused.
+ */
+export const TLS_POLICY = {
+  minVersion: "TLSv1.2",
+  ciphers: [
+    "TLS_AES_128_GCM_SHA256",
+    "TLS_AES_256_GCM_SHA384",
+    "TLS_CHACHA20_POLY1305_SHA256",
+    "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "ECDHE-RSA-AES128-GCM-SHA256",
+    "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "ECDHE-RSA-AES256-GCM-SHA384",
+    "ECDHE-ECDSA-CHACHA20-POLY1305",
+    "ECDHE-RSA-CHACHA20-POLY1305",
+  ].join(":"),
+} as const satisfies SecureContextOptions;
+
+/**
+ * An HTTPS server whose every secure context keeps TLS_POLICY: node's setSecureContext (how a
+ * renewed certificate is loaded) otherwise resets the ciphers and minimum version to node's defaults.
+ */
+class PolicyServer extends Server {
+  override setSecureContext(options: SecureContextOptions): void {
+    super.setSecureContext({ ...options, ...TLS_POLICY });
+  }
+}
+
+export interface ServerTimeouts {
+  /** The TLS handshake. */
+  readonly handshakeMs: number;
+  /** A request's headers, from its first byte. */
+  readonly headersMs: number;
+  /** A whole request, headers and body. */
+  readonly requestMs: number;
+  /**
+   * How often node checks the two above: it cuts a slow sender off at the first check past its
+   * deadline, so node's default of 30 s let one hold a connection for 40 s instead of 10.
+   */
+  readonly checkIntervalMs: number;
+  /** An idle keep-alive connection. */
+  readonly keepAliveMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: ServerTimeouts = {
+  handshakeMs: 10_000,
+  headersMs: 10_000,
+  // The API server waits at most 30 s for a webhook; nothing legitimate takes longer.
+  requestMs: 30_000,
+  checkIntervalMs: 500,
+  // Longer than the API server's idle timeout (Go's 90 s), so the client, not us, closes idle
+  // connections and never sends on one we just closed.
+  keepAliveMs: 95_000,
+};
+
 export interface ServeOptions {
   readonly port: number;
   readonly address: string;
   readonly tls: SecureContextOptions;
+  /** Tests shorten these; the defaults are the documented ones. */
+  readonly timeouts?: Partial<ServerTimeouts>;
 }
 
 export interface RunningServer {
@@ -173,13 +239,16 @@ export interface RunningServer {
 }
 
 export async function serve(app: express.Express, opts: ServeOptions, readiness: Readiness): Promise<RunningServer> {
-  const server = createServer({ ...opts.tls, handshakeTimeout: 10_000 }, app);
-  server.headersTimeout = 10_000;
-  // The API server waits at most 30 s for a webhook; nothing legitimate takes longer.
-  server.requestTimeout = 30_000;
-  // Longer than the API server's idle timeout (Go's 90 s), so the client, not us, closes idle
-  // connections and never sends on one we just closed.
-  server.keepAliveTimeout = 95_000;
+  const t = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
+  const server = new PolicyServer({
+    ...opts.tls,
+    ...TLS_POLICY,
+    handshakeTimeout: t.handshakeMs,
+    headersTimeout: t.headersMs,
+    requestTimeout: t.requestMs,
+    connectionsCheckingInterval: t.checkIntervalMs,
+    keepAliveTimeout: t.keepAliveMs,
+  }, app);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port, opts.address, () => {

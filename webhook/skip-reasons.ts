@@ -3,6 +3,7 @@
 export type SkipReason =
   | "not-a-pod"
   | "malformed-pod"
+  | "oversized-pod"
   | "opted-out-by-label"
   | "already-injected"
   | "no-files-annotation"
@@ -11,6 +12,7 @@ export type SkipReason =
 export const SKIP_REASONS: Record<SkipReason, string> = {
   "not-a-pod": "the object is not a v1 Pod",
   "malformed-pod": "the pod has no spec.containers list with at least one named container",
+  "oversized-pod": "the pod has more annotations, labels or volume mounts than the webhook reads (docs/webhook.md, \"Bounds\")",
   "opted-out-by-label": 'the pod is labelled tailcar.io/inject: "false"',
   "already-injected": "the pod already carries the tailcar.io/status annotation",
   "no-files-annotation": "the pod has no tailcar.io/files annotation",

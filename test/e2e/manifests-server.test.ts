@@ -55,7 +55,7 @@ describe("the shipped manifests on a real API server", { timeout: START_MS + 3 *
     await cluster?.stop();
   });
 
-  for (const dir of ["", "overlays/cert-manager", ...EXAMPLES]) {
+  for (const dir of ["", "overlays/cert-manager", "overlays/apiserver-only", ...EXAMPLES]) {
     test(`manifests/${dir}: kubectl apply --dry-run=server --validate=strict accepts every object`, { skip: !kubectl && "kubectl is not installed" }, async () => {
       const objects = kustomize(dir);
       const skipped = objects.filter((o) => NEEDS_CRDS.has(`${o.apiVersion} ${o.kind}`));

@@ -140,8 +140,10 @@ describe("POST /mutate", () => {
     assert.equal(typeof line["ms"], "number");
   });
 
-  test("a pod the injector cannot handle (200,000 levels deep) is admitted unchanged with a warning and counted as error", async () => {
-    const d = 200_000;
+  // 1,010 levels: past the injector's MAX_POD_DEPTH (1,000), within the body's 1,024 (deeper bodies
+  // are refused with a 400 before parsing: bounds.test.ts).
+  test("a pod the injector cannot handle (1,010 levels deep) is admitted unchanged with a warning and counted as error", async () => {
+    const d = 1010;
     const pod = `{"metadata":{"name":"deep","annotations":{"tailcar.io/files":"/var/log/a.log"},"x":${'{"n":'.repeat(d)}1${"}".repeat(d)}},"spec":{"containers":[{"name":"app"}]}}`;
     const body = JSON.stringify(podCreate("deep", "@POD@")).replace('"@POD@"', pod);
     const before = sample(await s.metrics.registry.metrics(), 'tailcar_webhook_admission_requests_total{result="error"}');
@@ -151,6 +153,13 @@ describe("POST /mutate", () => {
     assert.equal(response.patch, undefined);
     assert.match(response.warnings?.[0] ?? "", /^tailcar: injection failed, pod admitted unchanged: /);
     assert.equal(sample(await s.metrics.registry.metrics(), 'tailcar_webhook_admission_requests_total{result="error"}') - before, 1);
+  });
+
+  test("a body nesting deeper than 1,024 levels is refused with a 400 before it is parsed", async () => {
+    const d = 200_000;
+    const reply = await post(JSON.stringify(podCreate("deep", { metadata: { name: "deep" }, x: "@X@" })).replace('"@X@"', `${'{"n":'.repeat(d)}1${"}".repeat(d)}`));
+    assert.equal(reply.status, 400);
+    assert.match(reply.json<{ error: string }>().error, /nests more than 1024 arrays or objects/);
   });
 
   test("an unknown path gets a 404 naming the routes", async () => {
