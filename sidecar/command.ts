@@ -79,18 +79,19 @@ export async function run(argv: readonly string[]): Promise<number> {
   const { reason, drained, saved } = await tailer.done;
   process.off("SIGTERM", onSignal);
   process.off("SIGINT", onSignal);
-  await metrics?.close();
-  output.close();
   const code = reason === "error" ? 1 : 0;
   log("info", "stopped", { reason, drained, saved });
   // What stdout did not take is not in the checkpoint, so a restart sends it. A write parked in a
   // blocked stdout, or a checkpoint save stuck in the filesystem, cannot be abandoned (a pool
-  // thread holds it): exit would wait for it, so the process ends itself.
+  // thread holds it): exit would wait for it, so the process ends itself, at once (the checkpoint
+  // holds what stdout took up to now: nothing else may run in between, not even the metrics close).
   if ((!drained && output.blocked()) || !saved) {
     const why = saved ? "stdout is still blocked after the drain timeout" : "a checkpoint save is still stuck after the drain timeout";
     log("warn", `${why}: ending the process with SIGKILL (what stdout did not take is not in the checkpoint, a restart sends it)`);
     process.kill(process.pid, "SIGKILL");
   }
+  await metrics?.close();
+  output.close();
   if (!drained) process.exit(code);
   return code;
 }

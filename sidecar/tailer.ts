@@ -76,10 +76,10 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
   const saved = new Map<string, string>();
   const backoff = new SaveBackoff(config.checkpointIntervalMs);
 
-  /** `exact`: the shutdown's save, with the sink halted (see Follower.checkpoint). */
-  async function saveAll(exact: boolean): Promise<void> {
+  /** `exact`: the shutdown's save, with the sink halted (see Follower.checkpoint). Resolves whether it wrote a file. */
+  async function saveAll(exact: boolean): Promise<boolean> {
     const dir = config.checkpointDir;
-    if (!dir) return;
+    if (!dir) return false;
     let failure: Error | undefined;
     let wrote = false;
     for (const f of followers) {
@@ -112,10 +112,22 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
       const failures = backoff.succeeded();
       if (failures > 0) log("info", "checkpoints saved again", { dir, failuresBefore: failures });
     }
+    return wrote;
+  }
+
+  /**
+   * The shutdown's save. A pool write parked when the sink was halted (at most PIPE_BUF bytes,
+   * all or nothing) may still complete while a save runs: then the next round saves the new
+   * point; a round that writes nothing ends it (at most three: the halted sink moves once).
+   */
+  async function saveLast(): Promise<boolean> {
+    await saving;
+    for (let round = 0; round < 3 && (await saveAll(true)); round++);
+    return true;
   }
 
   // One save at a time: a save that hangs (a stuck filesystem) must not pile up more behind it.
-  let saving: Promise<void> | undefined;
+  let saving: Promise<unknown> | undefined;
   const timer = config.checkpointDir
     ? setInterval(() => {
         if (saving || !backoff.due(Date.now())) return;
@@ -175,8 +187,7 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
     // A write still parked stays parked, but no new one starts: what the output took holds
     // still while the last checkpoint records it to the byte.
     if (!drained) sink.halt?.();
-    const lastSave = (saving ?? Promise.resolve()).then(() => saveAll(true)).then(() => true);
-    const saved = await beforeDeadline(lastSave, stopDeadline);
+    const saved = await beforeDeadline(saveLast(), stopDeadline);
     if (!saved) log("error", "checkpoints not saved within the drain timeout: stopping without them", { dir: config.checkpointDir ?? null });
     if (drained) for (const f of followers) await f.close();
     if (!drained) log("warn", "drain timeout reached: stopping with lines still unwritten (they are read again after a restart)");
