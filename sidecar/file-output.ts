@@ -32,6 +32,8 @@ interface InFlight {
   /** Bytes at the start of the batch that are the file's bytes from startOffset as they are (raw). */
   readonly verbatim: number;
   readonly startOffset: number;
+  /** The file's lines the batch's records stand for, one record a line (json), when known. */
+  readonly source?: { readonly lines: Buffer; readonly start: number } | undefined;
 }
 
 const NL = 0x0a;
@@ -75,6 +77,18 @@ export class FileOutput {
       const offset = f.startOffset + taken;
       return data[taken - 1] === NL ? { offset } : { offset, midLine: true };
     }
+    const recordEnd = data.indexOf(NL, taken) + 1;
+    if (f.source && recordEnd > 0) {
+      // One record a line: owed is the rest of the cut record, and reading resumes after its line.
+      let records = 0;
+      for (let i = data.indexOf(NL); i >= 0 && i < taken; i = data.indexOf(NL, i + 1)) records++;
+      let lineEnd = -1;
+      for (let r = 0; r <= records; r++) lineEnd = f.source.lines.indexOf(NL, lineEnd + 1);
+      if (lineEnd >= 0) {
+        const offset = Math.min(f.source.start + lineEnd + 1, f.ackOffset);
+        return { offset, pending: Buffer.from(data.subarray(taken, recordEnd)) };
+      }
+    }
     // Output that is not the file's bytes (JSON, a marker): the rest of the batch is owed as it is.
     return { offset: f.ackOffset, pending: Buffer.from(data.subarray(taken)) };
   }
@@ -116,7 +130,10 @@ export class FileOutput {
   async emit(lines: Buffer, start: number, end: number): Promise<void> {
     if (!this.#transform) return this.#write(lines, end, start);
     this.#lastPushAt = Date.now();
-    return this.#writeOutput(this.#transform.push(lines, end));
+    const r = this.#transform.push(lines, end);
+    // Lines that are the file's bytes as they are (no split markers): records map to file offsets.
+    const source = this.#transform.recordPerLine && lines.length - (end - start) <= 1 ? { lines, start } : undefined;
+    return this.#write(r.out, r.safeOffset, undefined, source);
   }
 
   /** Writes what the transform holds back (multiline timeout, end of file, shutdown). */
@@ -128,7 +145,7 @@ export class FileOutput {
     return this.#write(r.out, r.safeOffset);
   }
 
-  async #write(data: Buffer, ackOffset: number, startOffset?: number): Promise<void> {
+  async #write(data: Buffer, ackOffset: number, startOffset?: number, source?: InFlight["source"]): Promise<void> {
     const stats = this.#o.stats;
     if (data.length > 0) {
       const fileKey = await this.#fileKey;
@@ -137,7 +154,7 @@ export class FileOutput {
       // or the newline given to a flushed unfinished line (one byte more, at the end).
       const span = startOffset === undefined ? -1 : ackOffset - startOffset;
       const verbatim = data.length === span || data.length === span + 1 ? span : 0;
-      this.#inFlight = { batch, ackOffset, verbatim, startOffset: startOffset ?? 0 };
+      this.#inFlight = { batch, ackOffset, verbatim, startOffset: startOffset ?? 0, source };
       try {
         await this.#o.sink.write(batch);
       } finally {
