@@ -3,7 +3,6 @@
 import { join } from "node:path";
 import { open, readFile, removeFile, rename, type OpenFile } from "./files.ts";
 import type { FileIdentity } from "./identity.ts";
-import { makeDir } from "./make-dir.ts";
 import { sha256Hex } from "./sha256.ts";
 
 /**
@@ -111,8 +110,10 @@ export async function saveCheckpoint(dir: string, checkpoint: Checkpoint): Promi
   try {
     fh = await open(temp, "w");
   } catch (e) {
-    // The directory is made when it is missing, not checked before every save.
+    // The directory is made when it is missing, not checked before every save (and the module
+    // that makes it is loaded only then: every module loaded costs RSS at idle).
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    const { makeDir } = await import("./make-dir.ts");
     await makeDir(dir);
     fh = await open(temp, "w");
   }
