@@ -46,7 +46,7 @@ function readAll(fd: number): Buffer {
 const LINES = Array.from({ length: 4000 }, (_, i) => `${i + 1} ${"x".repeat(25)}`);
 const TEXT = Buffer.from(LINES.join("\n") + "\n");
 
-async function halfWritten(t: TestContext, format: "raw" | "json"): Promise<{ output: FileOutput; got: Buffer }> {
+async function halfWritten(t: TestContext, format: "raw" | "json" | "multiline"): Promise<{ output: FileOutput; got: Buffer }> {
   const { reader, writer, dir } = fifo(t);
   const file = join(dir, "app.log");
   writeFileSync(file, TEXT);
@@ -57,7 +57,7 @@ async function halfWritten(t: TestContext, format: "raw" | "json"): Promise<{ ou
     path: file,
     sink,
     stats: newFileStats(),
-    newTransform: format === "json" ? () => createTransform(jsonConfig(), file) : undefined,
+    newTransform: format === "raw" ? undefined : () => createTransform(jsonConfig(format === "multiline" ? { multiline: "^\\d" } : {}), file),
     countLines: false,
   });
   output.reset(fh, { dev: "1", ino: "1", fingerprint: "f", fingerprintLength: 1 }, 0);
@@ -92,4 +92,16 @@ test("json: a record the pipe cut is owed to its end, and reading resumes after 
   const logs = records.map((r) => (JSON.parse(r) as { log: string }).log);
   assert.deepEqual(logs, LINES.slice(0, logs.length), "whole records of the first lines, in order");
   assert.equal(point.offset, Buffer.byteLength(LINES.slice(0, logs.length).join("\n") + "\n"), "reading resumes at the first line with no record yet");
+});
+
+test("multiline json: records and lines do not pair up, so the rest of the batch is owed and reading resumes after its input", async (t) => {
+  const { output, got } = await halfWritten(t, "multiline");
+  const point = output.resumePoint(true);
+  assert.ok(point.pending, "output is owed");
+  const records = Buffer.concat([got, point.pending]).toString().split("\n");
+  assert.equal(records.pop(), "", "the owed bytes end with a whole record");
+  const logs = records.map((r) => (JSON.parse(r) as { log: string }).log);
+  // The last line's record is held back (it may go on): the batch holds all the others.
+  assert.deepEqual(logs, LINES.slice(0, -1));
+  assert.equal(point.offset, TEXT.length - Buffer.byteLength(LINES.at(-1)! + "\n"), "reading resumes at the held record's line");
 });
