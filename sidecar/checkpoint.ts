@@ -1,19 +1,35 @@
 // One small versioned JSON file per followed path, replaced atomically (temp file, fsync, rename,
 // fsync of the directory), holding the offset just after the last line the sink acknowledged.
 import { join } from "node:path";
-import { mkdirp, open, readFile, removeFile, rename } from "./files.ts";
+import { open, readFile, removeFile, rename, type OpenFile } from "./files.ts";
 import type { FileIdentity } from "./identity.ts";
 import { sha256Hex } from "./sha256.ts";
 
-export const CHECKPOINT_VERSION = 1;
+/**
+ * 2: `offset` may be inside a line (`midLine`), and `pending` may hold output owed to the reader.
+ * Version 1 files (always at a line boundary, nothing owed) load as they are. A version 1 sidecar
+ * refuses a version 2 file (and reads from the start) instead of dropping what is owed.
+ */
+export const CHECKPOINT_VERSION = 2;
 
 export interface Checkpoint {
   readonly version: typeof CHECKPOINT_VERSION;
   /** The followed name, as given to --file. */
   readonly path: string;
   readonly identity: FileIdentity;
-  /** Byte offset just after the last line fully written. */
+  /**
+   * Where reading resumes: just after the last byte the output took. At a line boundary, except
+   * at a shutdown that found stdout blocked, which records the exact byte the pipe took.
+   */
   readonly offset: number;
+  /** `offset` is inside a line: the reader has the line's start, the restart sends the rest. */
+  readonly midLine?: true;
+  /**
+   * Base64 of output the reader is owed before anything read from `offset`: the rest of a batch
+   * the pipe took in part, when that output is not the file's bytes as they are (JSON, a split
+   * long line). Written first after a restart.
+   */
+  readonly pending?: string;
   /** Hash of the (up to 64) bytes before offset, checked on resume. */
   readonly tail: { readonly length: number; readonly sha256: string };
   /** ISO-8601 time of saving. */
@@ -37,12 +53,18 @@ export function checkpointFile(dir: string, path: string): string {
   return join(dir, name);
 }
 
-function isCheckpoint(v: unknown, path: string): v is Checkpoint {
+/** Versions this code reads: 1 is 2 without midLine and pending. */
+const READABLE_VERSIONS: readonly number[] = [1, CHECKPOINT_VERSION];
+
+function isCheckpoint(v: unknown, path: string): v is Omit<Checkpoint, "version"> & { version: number } {
   if (typeof v !== "object" || v === null) return false;
-  const c = v as Partial<Checkpoint>;
+  const c = v as Partial<Omit<Checkpoint, "version">> & { version?: unknown };
   const id = c.identity as Partial<FileIdentity> | undefined;
   return (
-    c.version === CHECKPOINT_VERSION &&
+    typeof c.version === "number" &&
+    READABLE_VERSIONS.includes(c.version) &&
+    (c.midLine === undefined || c.midLine === true) &&
+    (c.pending === undefined || (typeof c.pending === "string" && /^[A-Za-z0-9+/]*={0,2}$/.test(c.pending))) &&
     c.path === path &&
     typeof c.offset === "number" &&
     Number.isSafeInteger(c.offset) &&
@@ -75,16 +97,26 @@ export async function loadCheckpoint(dir: string, path: string): Promise<Loaded>
     return { checkpoint: undefined, problem: `checkpoint ${file} is not JSON: ${(e as Error).message}` };
   }
   if (!isCheckpoint(parsed, path)) {
-    return { checkpoint: undefined, problem: `checkpoint ${file} is not a version ${CHECKPOINT_VERSION} checkpoint for ${path}` };
+    return { checkpoint: undefined, problem: `checkpoint ${file} is not a version ${READABLE_VERSIONS.join(" or ")} checkpoint for ${path}` };
   }
-  return { checkpoint: parsed };
+  // Version 1 differs only by lacking the two optional fields: migrated by relabelling.
+  return { checkpoint: { ...parsed, version: CHECKPOINT_VERSION } };
 }
 
 export async function saveCheckpoint(dir: string, checkpoint: Checkpoint): Promise<void> {
-  await mkdirp(dir);
   const file = checkpointFile(dir, checkpoint.path);
   const temp = `${file}.${process.pid}.tmp`;
-  const fh = await open(temp, "w");
+  let fh: OpenFile;
+  try {
+    fh = await open(temp, "w");
+  } catch (e) {
+    // The directory is made when it is missing, not checked before every save (and the module
+    // that makes it is loaded only then: every module loaded costs RSS at idle).
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    const { makeDir } = await import("./make-dir.ts");
+    await makeDir(dir);
+    fh = await open(temp, "w");
+  }
   try {
     await fh.writeFile(JSON.stringify(checkpoint) + "\n");
     await fh.sync();

@@ -79,19 +79,22 @@ export async function run(argv: readonly string[]): Promise<number> {
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
-  const { reason, drained } = await tailer.done;
+  const { reason, drained, saved } = await tailer.done;
   process.off("SIGTERM", onSignal);
   process.off("SIGINT", onSignal);
-  await metrics?.close();
-  output.close();
   const code = reason === "error" ? 1 : 0;
-  log("info", "stopped", { reason, drained });
-  // Lines still on their way are not in the checkpoint, so a restart sends them again. A write
-  // parked in a blocked stdout cannot be abandoned (fd-sink.ts): exit would wait for the reader.
-  if (!drained && output.blocked()) {
-    log("warn", "stdout is still blocked after the drain timeout: ending the process with SIGKILL (what is not written is not in the checkpoint, a restart sends it)");
+  log("info", "stopped", { reason, drained, saved });
+  // What stdout did not take is not in the checkpoint, so a restart sends it. A write parked in a
+  // blocked stdout, or a checkpoint save stuck in the filesystem, cannot be abandoned (a pool
+  // thread holds it): exit would wait for it, so the process ends itself, at once (the checkpoint
+  // holds what stdout took up to now: nothing else may run in between, not even the metrics close).
+  if ((!drained && output.blocked()) || !saved) {
+    const why = saved ? "stdout is still blocked after the drain timeout" : "a checkpoint save is still stuck after the drain timeout";
+    log("warn", `${why}: ending the process with SIGKILL (what stdout did not take is not in the checkpoint, a restart sends it)`);
     process.kill(process.pid, "SIGKILL");
   }
+  await metrics?.close();
+  output.close();
   if (!drained) process.exit(code);
   return code;
 }

@@ -63,7 +63,7 @@ export const SETTINGS = [
   { key: "maxLineBytes", flag: "--max-line-bytes", env: "TAILCAR_MAX_LINE_BYTES", help: "lines longer than this are split with a marker (default 1Mi)" },
   { key: "multiline", flag: "--multiline", env: "TAILCAR_MULTILINE", help: "json format only: java|python|REGEX that starts a record (default off)" },
   { key: "multilineTimeoutMs", flag: "--multiline-timeout", env: "TAILCAR_MULTILINE_TIMEOUT", help: "flush a pending multiline record after this duration (default 1s)" },
-  { key: "drainTimeoutMs", flag: "--drain-timeout", env: "TAILCAR_DRAIN_TIMEOUT", help: "on SIGTERM, keep reading to the end of the files for at most this long (default 5s)" },
+  { key: "drainTimeoutMs", flag: "--drain-timeout", env: "TAILCAR_DRAIN_TIMEOUT", help: "on SIGTERM, keep reading to the end of the files for at most this long, checkpoint save included (default 5s)" },
   { key: "checkpointIntervalMs", flag: "--checkpoint-interval", env: "TAILCAR_CHECKPOINT_INTERVAL", help: "how often checkpoints are saved (default 1s)" },
   { key: "pollIntervalMs", flag: "--poll-interval", env: "TAILCAR_POLL_INTERVAL", help: "stat poll interval, the truth behind fs.watch hints (default 250ms)" },
   { key: "quietPollIntervalMs", flag: "--quiet-poll-interval", env: "TAILCAR_QUIET_POLL_INTERVAL", help: "the same for a file quiet for 10 s while fs.watch watches it; never below --poll-interval (default 1s)" },

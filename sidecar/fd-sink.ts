@@ -13,7 +13,11 @@
 //
 // The price of the pool: a process cannot exit while a write is parked (libuv joins its pool
 // threads at exit), so a shutdown that finds stdout still blocked after the drain timeout has to
-// end the process by force (command.ts).
+// end the process by force (command.ts). So that the checkpoint saved before then can hold exactly
+// the bytes the pipe took, even in the middle of a line, a pool write to a pipe is at most
+// PIPE_BUF bytes: such a write is atomic (all of it or nothing), so while it is parked the bytes
+// taken are known to the byte (taken()); a longer parked write may have put any part of itself in
+// the pipe (docs/decisions.md, "A checkpoint at the byte the pipe took").
 import { SinkClosedError, type Batch, type Sink } from "./sink.ts";
 
 const fs = process.getBuiltinModule("node:fs");
@@ -21,6 +25,8 @@ const fs = process.getBuiltinModule("node:fs");
 /** Waits after EAGAIN (a descriptor someone made non-blocking): doubling from 1 ms, at most 50 ms. */
 const RETRY_FIRST_MS = 1;
 const RETRY_MAX_MS = 50;
+/** POSIX's (and Linux's) bound for an atomic pipe write. */
+const PIPE_BUF = 4096;
 
 export class FdSink implements Sink {
   readonly #fd: number;
@@ -30,6 +36,10 @@ export class FdSink implements Sink {
   /** The previous batch's write: batches from several followers go out whole and in order. */
   #tail: Promise<void> = Promise.resolve();
   #pending = 0;
+  /** The batch being written, and how many of its bytes the kernel has taken so far. */
+  #current: Batch | undefined;
+  #taken = 0;
+  #halted = false;
 
   constructor(fd: number) {
     this.#fd = fd;
@@ -46,11 +56,24 @@ export class FdSink implements Sink {
     return this.#twin !== undefined;
   }
 
+  /**
+   * Bytes of `batch` the kernel has taken while it is being written: exact for a pipe we write
+   * inline (a parked pool write is atomic), a lower bound elsewhere; 0 for a batch not begun.
+   */
+  taken(batch: Batch): number {
+    return batch === this.#current ? this.#taken : 0;
+  }
+
+  /** Issue no more writes (a parked one cannot be called back): what was taken stays put while the shutdown checkpoints it. */
+  halt(): void {
+    this.#halted = true;
+  }
+
   write(batch: Batch): Promise<void> {
     if (this.#closed) return Promise.reject(this.#closed);
     this.#pending++;
     // Serialized: a batch starts when the one before has been written in full.
-    const written = this.#tail.then(() => this.#writeAll(batch.data));
+    const written = this.#tail.then(() => this.#writeAll(batch));
     const settle = (): void => void this.#pending--;
     written.then(settle, settle);
     // The chain itself never rejects; a failure reaches the batches queued behind it through #closed.
@@ -58,8 +81,11 @@ export class FdSink implements Sink {
     return written;
   }
 
-  #writeAll(data: Buffer): Promise<void> {
+  #writeAll(batch: Batch): Promise<void> {
     if (this.#closed) return Promise.reject(this.#closed);
+    const data = batch.data;
+    this.#current = batch;
+    this.#taken = 0;
     return new Promise((resolve, reject) => {
       let at = 0;
       let retryMs = RETRY_FIRST_MS;
@@ -68,6 +94,8 @@ export class FdSink implements Sink {
         reject(this.#closed);
       };
       const step = (): void => {
+        this.#taken = at;
+        if (this.#halted) return; // never settles: the process ends without it
         // What fits in the pipe now goes out here; the pool write below waits for room for the
         // rest, and as it is issued only after every inline write returned, the order holds.
         if (this.#twin !== undefined) {
@@ -77,8 +105,10 @@ export class FdSink implements Sink {
             if ((e as NodeJS.ErrnoException).code !== "EAGAIN") return fail(e as NodeJS.ErrnoException);
           }
         }
+        this.#taken = at;
         if (at >= data.length) return resolve();
-        fs.write(this.#fd, data, at, data.length - at, null, (err, n) => {
+        const length = this.#twin === undefined ? data.length - at : Math.min(data.length - at, PIPE_BUF);
+        fs.write(this.#fd, data, at, length, null, (err, n) => {
           if (err?.code === "EAGAIN") {
             setTimeout(step, retryMs);
             retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);

@@ -4,7 +4,7 @@ import type { OpenFile } from "./files.ts";
 import { countLines } from "./framing.ts";
 import type { FileIdentity } from "./identity.ts";
 import type { LineTransform, LineTransformOutput } from "./line-transform.ts";
-import type { Sink } from "./sink.ts";
+import type { Batch, Sink } from "./sink.ts";
 import type { FileStats } from "./stats.ts";
 
 export interface FileOutputOptions {
@@ -13,7 +13,30 @@ export interface FileOutputOptions {
   readonly stats: FileStats;
   readonly newTransform: (() => LineTransform) | undefined;
   readonly countLines: boolean;
+  /** The checkpoint resumed from: its `pending` bytes are owed to the reader first. */
+  readonly checkpoint?: { readonly pending?: string } | undefined;
 }
+
+/** Where a checkpoint resumes: the offset, and what the reader is owed first. */
+export interface ResumePoint {
+  readonly offset: number;
+  readonly midLine?: true;
+  /** Output bytes owed before anything read from offset. */
+  readonly pending?: Buffer;
+}
+
+/** A batch given to the sink and not yet acknowledged. */
+interface InFlight {
+  readonly batch: Batch;
+  readonly ackOffset: number;
+  /** Bytes at the start of the batch that are the file's bytes from startOffset as they are (raw). */
+  readonly verbatim: number;
+  readonly startOffset: number;
+  /** The file's lines the batch's records stand for, one record a line (json), when known. */
+  readonly source?: { readonly lines: Buffer; readonly start: number } | undefined;
+}
+
+const NL = 0x0a;
 
 export class FileOutput {
   readonly #o: FileOutputOptions;
@@ -22,9 +45,52 @@ export class FileOutput {
   #acked = 0;
   #knownSize = 0;
   #fileKey: Promise<string> = Promise.resolve("");
+  #inFlight: InFlight | undefined;
+  #owed: Buffer | undefined;
 
   constructor(options: FileOutputOptions) {
     this.#o = options;
+    const pending = options.checkpoint?.pending;
+    if (pending) this.#owed = Buffer.from(pending, "base64");
+  }
+
+  /** Writes what the checkpoint said the reader is owed (once, before the first new lines). */
+  async payOwed(): Promise<void> {
+    const owed = this.#owed;
+    this.#owed = undefined;
+    if (owed) await this.#write(owed, this.#acked);
+  }
+
+  /**
+   * The resume point for a checkpoint. `exact` (a shutdown whose writes were halted): a batch the
+   * output took in part counts to the byte, inside a line if it must; otherwise the last
+   * acknowledged offset, always a line boundary (a periodic save must not point inside a batch
+   * whose write carries on after it).
+   */
+  resumePoint(exact: boolean): ResumePoint {
+    const f = this.#inFlight;
+    const taken = exact && f ? (this.#o.sink.taken?.(f.batch) ?? 0) : 0;
+    if (!f || taken === 0) return { offset: this.#acked };
+    const data = f.batch.data;
+    if (taken >= data.length) return { offset: f.ackOffset };
+    if (taken <= f.verbatim) {
+      const offset = f.startOffset + taken;
+      return data[taken - 1] === NL ? { offset } : { offset, midLine: true };
+    }
+    const recordEnd = data.indexOf(NL, taken) + 1;
+    if (f.source && recordEnd > 0) {
+      // One record a line: owed is the rest of the cut record, and reading resumes after its line.
+      let records = 0;
+      for (let i = data.indexOf(NL); i >= 0 && i < taken; i = data.indexOf(NL, i + 1)) records++;
+      let lineEnd = -1;
+      for (let r = 0; r <= records; r++) lineEnd = f.source.lines.indexOf(NL, lineEnd + 1);
+      if (lineEnd >= 0) {
+        const offset = Math.min(f.source.start + lineEnd + 1, f.ackOffset);
+        return { offset, pending: Buffer.from(data.subarray(taken, recordEnd)) };
+      }
+    }
+    // Output that is not the file's bytes (JSON, a marker): the rest of the batch is owed as it is.
+    return { offset: f.ackOffset, pending: Buffer.from(data.subarray(taken)) };
   }
 
   /** Offset just after the last input byte the sink acknowledged. */
@@ -64,7 +130,10 @@ export class FileOutput {
   async emit(lines: Buffer, start: number, end: number): Promise<void> {
     if (!this.#transform) return this.#write(lines, end, start);
     this.#lastPushAt = Date.now();
-    return this.#writeOutput(this.#transform.push(lines, end));
+    const r = this.#transform.push(lines, end);
+    // Lines that are the file's bytes as they are (no split markers): records map to file offsets.
+    const source = this.#transform.recordPerLine && lines.length - (end - start) <= 1 ? { lines, start } : undefined;
+    return this.#write(r.out, r.safeOffset, undefined, source);
   }
 
   /** Writes what the transform holds back (multiline timeout, end of file, shutdown). */
@@ -76,11 +145,21 @@ export class FileOutput {
     return this.#write(r.out, r.safeOffset);
   }
 
-  async #write(data: Buffer, ackOffset: number, startOffset?: number): Promise<void> {
+  async #write(data: Buffer, ackOffset: number, startOffset?: number, source?: InFlight["source"]): Promise<void> {
     const stats = this.#o.stats;
     if (data.length > 0) {
       const fileKey = await this.#fileKey;
-      await this.#o.sink.write({ file: this.#o.path, data, fileKey, ...(startOffset === undefined ? {} : { startOffset }) });
+      const batch: Batch = { file: this.#o.path, data, fileKey, ...(startOffset === undefined ? {} : { startOffset }) };
+      // Raw output is the file's bytes, but for a marker after each piece of a split line (longer)
+      // or the newline given to a flushed unfinished line (one byte more, at the end).
+      const span = startOffset === undefined ? -1 : ackOffset - startOffset;
+      const verbatim = data.length === span || data.length === span + 1 ? span : 0;
+      this.#inFlight = { batch, ackOffset, verbatim, startOffset: startOffset ?? 0, source };
+      try {
+        await this.#o.sink.write(batch);
+      } finally {
+        this.#inFlight = undefined;
+      }
       stats.bytesWritten += data.length;
       if (this.#o.countLines) stats.linesWritten += countLines(data);
     }

@@ -145,17 +145,22 @@ export class Follower {
     await fh?.close().catch(() => undefined);
   }
 
-  /** The checkpoint for what the sink has acknowledged, or undefined when no file is open. */
-  async checkpoint(): Promise<Checkpoint | undefined> {
+  /**
+   * The checkpoint for what the sink has acknowledged, or undefined when no file is open.
+   * `exact`: the shutdown halted the sink; count a batch it took in part to the byte (file-output.ts).
+   */
+  async checkpoint(exact = false): Promise<Checkpoint | undefined> {
     const fh = this.#fh;
     const identity = this.#identity;
-    const offset = this.#out.acked;
+    const point = this.#out.resumePoint(exact);
+    const offset = point.offset;
     if (!fh || !identity) return undefined;
     const memo = this.#lastTail;
     const tail = memo?.fh === fh && memo.offset === offset ? memo.tail : await tailHash(fh, offset);
     this.#lastTail = { fh, offset, tail };
     const { birthtimeNs } = await fh.stat({ bigint: true });
-    return { version: CHECKPOINT_VERSION, path: this.path, identity, offset, tail, savedAt: isoTime(Date.now()), birthtimeNs: birthtimeNs.toString() };
+    const owed = point.pending ? { pending: point.pending.toString("base64") } : {};
+    return { version: CHECKPOINT_VERSION, path: this.path, identity, offset, ...(point.midLine ? { midLine: true } : {}), ...owed, tail, savedAt: isoTime(Date.now()), birthtimeNs: birthtimeNs.toString() };
   }
 
   async #openPath(): Promise<boolean> {
@@ -185,10 +190,14 @@ export class Follower {
         : rotated ? "finishing a file rotated while stopped, then following the path" : "resuming from checkpoint", {
         file: this.path,
         offset: plan.offset,
+        ...(cp.midLine ? { midLine: true } : {}),
+        ...(cp.pending ? { owedBytes: Buffer.byteLength(cp.pending, "base64") } : {}),
         ...(rotated ? { rotatedTo: plan.rotatedPath } : {}),
       });
       if (refilled) this.#o.stats.truncations++;
       const taken = await this.#take(plan.fh, refilled ? await identify(plan.fh) : cp.identity, plan.offset);
+      // The rest of a record the reader has in part comes first, whoever reads the file on.
+      await this.#out.payOwed();
       if (!taken.adopted) {
         this.#opens++; // the checkpoint is spent: the file is read under another path
         if (taken.followedAs !== undefined) this.#waitFor("followed-elsewhere", { followedAs: taken.followedAs });
@@ -199,6 +208,7 @@ export class Follower {
       return true;
     }
     log("warn", "checkpoint does not match the file: reading it from the start", { file: this.path, reason: plan.reason });
+    await this.#out.payOwed(); // bytes of the checkpointed file the reader has in part
     // Files born after the checkpointed one (or, without birth times, since the last save) may
     // be rotated-away generations we have not read.
     const born = cp.birthtimeNs && /^\d+$/.test(cp.birthtimeNs) ? BigInt(cp.birthtimeNs) : 0n;

@@ -11,4 +11,6 @@ export interface LineTransform {
   push(lines: Buffer, endOffset: number): LineTransformOutput;
   flush(): LineTransformOutput;
   readonly pending: boolean;
+  /** Each output line (record) stands for one input line, in order (json without multiline). */
+  readonly recordPerLine?: boolean;
 }

@@ -101,6 +101,15 @@ export async function serveMetrics(stats: Stats, port: number, sink?: SinkMetric
       this.set(stats.lastCheckpointAt === undefined ? -1 : (Date.now() - stats.lastCheckpointAt) / 1000);
     },
   });
+  new prom.Counter({
+    name: "tailcar_sidecar_checkpoint_save_failures_total",
+    help: "Checkpoint saves that failed (the checkpoint directory cannot be made or written); retried with backoff",
+    registers: [registry],
+    collect() {
+      this.inc(stats.checkpointSaveFailures - (lastSeen.get("checkpointSaveFailures") ?? 0));
+      lastSeen.set("checkpointSaveFailures", stats.checkpointSaveFailures);
+    },
+  });
   const server: Server = createServer((req, res) => {
     if (req.url !== "/metrics") {
       res.writeHead(404).end("not found: try /metrics\n");

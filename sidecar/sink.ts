@@ -16,6 +16,14 @@ export interface Batch {
 export interface Sink {
   /** Resolves once the batch is delivered; rejects with SinkClosedError when the output is gone for good. */
   write(batch: Batch): Promise<void>;
+  /**
+   * Bytes of `batch`, not yet acknowledged, that the output has already taken for good (stdout:
+   * the kernel has them). Sinks that deliver a batch whole or not at all (the network sinks,
+   * acknowledged per batch) leave it out.
+   */
+  taken?(batch: Batch): number;
+  /** The shutdown gave up waiting: start no more writes, so taken() holds still while it is saved. */
+  halt?(): void;
 }
 
 /** The output will never accept more (stdout's reader went away: EPIPE). */

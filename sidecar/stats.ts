@@ -25,12 +25,14 @@ export interface Stats {
   readonly files: Map<string, FileStats>;
   /** Date.now() of the last successful checkpoint save; undefined before the first. */
   lastCheckpointAt: number | undefined;
+  /** Checkpoint saves that failed (the directory cannot be made or written). */
+  checkpointSaveFailures: number;
 }
 
 export function createStats(paths: readonly string[]): Stats {
   const files = new Map<string, FileStats>();
   for (const p of paths) files.set(p, newFileStats());
-  return { files, lastCheckpointAt: undefined };
+  return { files, lastCheckpointAt: undefined, checkpointSaveFailures: 0 };
 }
 
 export function newFileStats(): FileStats {

@@ -9,6 +9,7 @@ import { log } from "./log.ts";
 import { SinkClosedError, type Sink } from "./sink.ts";
 import { createStats, type Stats } from "./stats.ts";
 import { pollWait } from "./poll-pace.ts";
+import { SaveBackoff } from "./save-backoff.ts";
 import { Waker } from "./wakeup.ts";
 
 export interface TailerOptions {
@@ -22,10 +23,26 @@ export interface TailerOptions {
 
 export type StopReason = "signal" | "output-closed" | "error";
 
+export interface Stopped {
+  readonly reason: StopReason;
+  /** False when the drain timeout cut the reading short. */
+  readonly drained: boolean;
+  /** False when the last checkpoint save had not returned by the drain timeout (it may be stuck in a pool thread). */
+  readonly saved: boolean;
+}
+
+/**
+ * Of the drain timeout, the part kept for the last checkpoint save: reading stops this much
+ * before the timeout, so the whole shutdown ends within it. A quarter of it, at most 1 s.
+ */
+export function saveReserveMs(drainTimeoutMs: number): number {
+  return Math.min(1000, Math.floor(drainTimeoutMs / 4));
+}
+
 export interface Tailer {
   readonly stats: Stats;
-  /** Resolves when every follower has stopped; `drained` is false when the drain timeout cut it short. */
-  readonly done: Promise<{ reason: StopReason; drained: boolean }>;
+  /** Resolves when every follower has stopped and the checkpoints are saved, within the drain timeout. */
+  readonly done: Promise<Stopped>;
   /** Begin the shutdown: read to the end of the files (bounded by drainTimeoutMs), flush, save checkpoints. */
   stop(): void;
 }
@@ -61,29 +78,64 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
   let stopping = false;
   let reason: StopReason = "signal";
   const saved = new Map<string, string>();
+  const backoff = new SaveBackoff(config.checkpointIntervalMs);
 
-  async function saveAll(): Promise<void> {
-    if (!config.checkpointDir) return;
+  /** `exact`: the shutdown's save, with the sink halted (see Follower.checkpoint). Resolves whether it wrote a file. */
+  async function saveAll(exact: boolean): Promise<boolean> {
+    const dir = config.checkpointDir;
+    if (!dir) return false;
+    let failure: Error | undefined;
+    let wrote = false;
     for (const f of followers) {
+      let cp: Checkpoint | undefined;
       try {
-        const cp = await f.checkpoint();
-        if (!cp) continue;
-        const key = `${cp.identity.dev}:${cp.identity.ino}:${cp.identity.fingerprint}:${cp.offset}`;
-        if (saved.get(f.path) === key) continue;
-        await saveCheckpoint(config.checkpointDir, cp);
-        saved.set(f.path, key);
-        stats.lastCheckpointAt = Date.now();
+        cp = await f.checkpoint(exact);
       } catch (e) {
         // The file may have been switched under us (its descriptor closed): the next round saves it.
         log("warn", "checkpoint not saved", { file: f.path, error: (e as Error).message });
+        continue;
       }
+      if (!cp) continue;
+      const key = `${cp.identity.dev}:${cp.identity.ino}:${cp.identity.fingerprint}:${cp.offset}:${cp.pending?.length ?? 0}`;
+      if (saved.get(f.path) === key) continue;
+      try {
+        await saveCheckpoint(dir, cp);
+      } catch (e) {
+        failure ??= e as Error;
+        continue;
+      }
+      wrote = true;
+      saved.set(f.path, key);
+      stats.lastCheckpointAt = Date.now();
     }
+    if (failure) {
+      stats.checkpointSaveFailures++;
+      const r = backoff.failed(Date.now());
+      if (r.log) log("error", "cannot save checkpoints: retrying with backoff", { dir, error: failure.message, failures: r.failures, retryInMs: r.retryInMs });
+    } else if (wrote) {
+      const failures = backoff.succeeded();
+      if (failures > 0) log("info", "checkpoints saved again", { dir, failuresBefore: failures });
+    }
+    return wrote;
   }
 
-  let saving: Promise<void> = Promise.resolve();
+  /**
+   * The shutdown's save. A pool write parked when the sink was halted (at most PIPE_BUF bytes,
+   * all or nothing) may still complete while a save runs: then the next round saves the new
+   * point; a round that writes nothing ends it (at most three: the halted sink moves once).
+   */
+  async function saveLast(): Promise<boolean> {
+    await saving;
+    for (let round = 0; round < 3 && (await saveAll(true)); round++);
+    return true;
+  }
+
+  // One save at a time: a save that hangs (a stuck filesystem) must not pile up more behind it.
+  let saving: Promise<unknown> | undefined;
   const timer = config.checkpointDir
     ? setInterval(() => {
-        saving = saving.then(saveAll);
+        if (saving || !backoff.due(Date.now())) return;
+        saving = saveAll(false).finally(() => (saving = undefined));
       }, config.checkpointIntervalMs)
     : undefined;
 
@@ -107,11 +159,14 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
     drainExpired = resolve;
   });
 
+  let stopDeadline = 0;
+
   function stopAll(why: StopReason): void {
     if (stopping) return;
     stopping = true;
     reason = why;
-    drainTimer = setTimeout(() => drainExpired(false), config.drainTimeoutMs);
+    stopDeadline = Date.now() + config.drainTimeoutMs;
+    drainTimer = setTimeout(() => drainExpired(false), config.drainTimeoutMs - saveReserveMs(config.drainTimeoutMs));
     for (const w of wakers) w.wake();
   }
 
@@ -133,11 +188,14 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
     clearTimeout(drainTimer);
     if (timer) clearInterval(timer);
     for (const w of wakers) w.close();
-    await saving;
-    await saveAll();
+    // A write still parked stays parked, but no new one starts: what the output took holds
+    // still while the last checkpoint records it to the byte.
+    if (!drained) sink.halt?.();
+    const saved = await beforeDeadline(saveLast(), stopDeadline);
+    if (!saved) log("error", "checkpoints not saved within the drain timeout: stopping without them", { dir: config.checkpointDir ?? null });
     if (drained) for (const f of followers) await f.close();
     if (!drained) log("warn", "drain timeout reached: stopping with lines still unwritten (they are read again after a restart)");
-    return { reason, drained };
+    return { reason, drained, saved };
   })();
 
   return {
@@ -145,4 +203,15 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
     done: finished,
     stop: () => stopAll("signal"),
   };
+}
+
+/** `work`'s result, or false once `deadline` (Date.now() ms) has passed. */
+async function beforeDeadline(work: Promise<boolean>, deadline: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()))));
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -58,6 +58,7 @@ export class JsonTransform implements Transform {
   private readonly reuse: boolean;
   private end = 0;
   readonly pending = false;
+  readonly recordPerLine = true;
 
   constructor(file: string, config: Pick<SidecarConfig, "pod">, options: TransformOptions = {}) {
     this.encoder = new RecordEncoder(file, config.pod);

@@ -2,7 +2,7 @@
 // reader returns, stops within --drain-timeout on SIGTERM while blocked, and exits cleanly on EPIPE.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { assertExactlyOnce, memoryKb, startSidecar, startWriter, tempDir, until, waitForLines } from "./harness.ts";
@@ -37,29 +37,51 @@ for (const kind of ["pipe", "socket"] as const) {
   });
 }
 
-test("SIGTERM while stdout is blocked: the checkpoint holds only what was written, then the process ends itself by SIGKILL within --drain-timeout", { timeout: 30_000 }, async (t) => {
-  const dir = tempDir(t);
-  const file = join(dir, "app.log");
-  const cp = join(dir, "cp");
-  let text = "";
-  for (let i = 1; i <= 200_000; i++) text += `${i} ${"x".repeat(60)}\n`;
-  writeFileSync(file, text);
-  const sidecar = startSidecar(t, ["--file", file, "--checkpoint-dir", cp, "--drain-timeout", "1s"]);
-  sidecar.pauseOutput();
-  await until(() => sidecar.diagnostics().some((d) => d.msg === "following file"), 5000, "the sidecar to start");
-  await sleep(500);
-  const stoppedAt = Date.now();
-  // A write parked in a full pipe cannot be abandoned, and exit would wait for it (sidecar/fd-sink.ts).
-  assert.equal(await sidecar.stop("SIGTERM", 10_000), "SIGKILL");
-  assert.ok(sidecar.diagnostics().some((d) => d.level === "warn" && String(d.msg).startsWith("stdout is still blocked after the drain timeout")), `the forced end is explained on stderr: ${sidecar.stderr()}`);
-  const took = Date.now() - stoppedAt;
-  assert.ok(took < 4000, `stopping took ${took} ms with a 1 s drain timeout`);
-  const saved = JSON.parse(readFileSync(join(cp, readdirSync(cp)[0]!), "utf8")) as { offset: number };
-  const delivered = sidecar.stdout().length;
-  assert.ok(saved.offset <= delivered + 256 * 1024, `checkpoint ${saved.offset} is not far past what reached the pipe (${delivered} B read by us, plus pipe buffers)`);
-  assert.ok(saved.offset < text.length, "the checkpoint does not claim unwritten lines");
-  assert.equal(saved.offset === 0 ? "\n" : text[saved.offset - 1], "\n", "the checkpoint is at a line boundary");
-});
+for (const format of ["raw", "json"] as const) {
+  test(`SIGTERM while stdout is blocked (${format}): the process ends itself by SIGKILL within --drain-timeout, and across a restart the reader gets every line exactly once, none cut`, { timeout: 40_000 }, async (t) => {
+    // The reader reads nothing until the sidecar is gone. The pipe (64 KiB) took part of the one
+    // batch, ending inside a line: the checkpoint must hold exactly that, or the restart sends it
+    // all again after a line cut in half.
+    const dir = tempDir(t);
+    const file = join(dir, "app.log");
+    const cp = join(dir, "cp");
+    const lines = Array.from({ length: 4000 }, (_, i) => `${i + 1} ${"x".repeat(25)}`);
+    const text = lines.join("\n") + "\n";
+    writeFileSync(file, text);
+    const args = ["--file", file, "--checkpoint-dir", cp, "--drain-timeout", "1s", "--format", format];
+    const first = startSidecar(t, args, {}, "unread-pipe");
+    await until(() => first.diagnostics().some((d) => d.msg === "following file"), 5000, "the sidecar to start");
+    await sleep(500);
+    const stoppedAt = Date.now();
+    // A write parked in a full pipe cannot be abandoned, and exit would wait for it (sidecar/fd-sink.ts).
+    assert.equal(await first.stop("SIGTERM", 10_000), "SIGKILL");
+    const took = Date.now() - stoppedAt;
+    assert.ok(took < 2500, `stopping took ${took} ms with a 1 s drain timeout`);
+    assert.ok(first.diagnostics().some((d) => d.level === "warn" && String(d.msg).startsWith("stdout is still blocked after the drain timeout")), `the forced end is explained on stderr: ${first.stderr()}`);
+    first.resumeOutput();
+    await first.outputEnded;
+    const second = startSidecar(t, args);
+    const firstOut = first.stdout();
+    assert.ok(firstOut.length > 0 && firstOut.length < (format === "raw" ? text.length : Infinity), `the first run wrote part of the file (${firstOut.length} B)`);
+    await until(() => Buffer.concat([firstOut, second.stdout()]).toString().split("\n").length > lines.length, 10_000, () => `every line after the restart; stderr: ${second.stderr()}`);
+    assert.equal(await second.stop("SIGTERM"), 0);
+    const stream = Buffer.concat([firstOut, second.stdout()]).toString();
+    if (format === "raw") {
+      assert.ok(stream === text, `the reader's stream is the file's bytes once each (${stream.length} B for ${text.length})`);
+    } else {
+      const records = stream.split("\n");
+      assert.equal(records.pop(), "", "the stream ends with a whole record");
+      const logs = records.map((r, i) => {
+        try {
+          return (JSON.parse(r) as { log: string }).log;
+        } catch {
+          throw new Error(`record ${i + 1} is cut: ${JSON.stringify(r.slice(0, 120))}`);
+        }
+      });
+      assert.deepEqual(logs, lines, "one whole record per line of the file, once each, in order");
+    }
+  });
+}
 
 for (const kind of ["pipe", "socket"] as const) {
   test(`EPIPE (the reader of stdout, a ${kind}, went away) ends the sidecar cleanly with a message`, { timeout: 20_000 }, async (t) => {

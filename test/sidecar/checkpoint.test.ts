@@ -1,8 +1,11 @@
-// Checkpoint files: versioned, atomic, and refused (with a reason) when they are not ours.
+// Checkpoint files: versioned (version 1 migrated), atomic, refused (with a reason) when they are
+// not ours, and their directory made without looping on one that cannot be.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { CHECKPOINT_VERSION, checkpointFile, loadCheckpoint, saveCheckpoint, type Checkpoint } from "../../sidecar/checkpoint.ts";
+import { makeDir } from "../../sidecar/make-dir.ts";
 import { tempDir } from "./harness.ts";
 
 const sample = (path: string, offset: number): Checkpoint => ({
@@ -41,5 +44,32 @@ test("a missing checkpoint is no problem; a broken or foreign one is refused wit
   writeFileSync(checkpointFile(dir, "/old.log"), JSON.stringify({ ...sample("/old.log", 5), version: 0 }));
   const old = await loadCheckpoint(dir, "/old.log");
   assert.equal(old.checkpoint, undefined);
-  assert.match("problem" in old ? String(old.problem) : "", /not a version 1 checkpoint for \/old.log/);
+  assert.match("problem" in old ? String(old.problem) : "", /not a version 1 or 2 checkpoint for \/old.log/);
+});
+
+test("a version 1 checkpoint (written before midLine and pending existed) loads as the current version", async (t) => {
+  const dir = tempDir(t);
+  const { version: _, ...rest } = sample("/v1.log", 42);
+  writeFileSync(checkpointFile(dir, "/v1.log"), JSON.stringify({ version: 1, ...rest }));
+  assert.deepEqual((await loadCheckpoint(dir, "/v1.log")).checkpoint, sample("/v1.log", 42));
+});
+
+test("a checkpoint inside a line with output owed loads back unchanged; owed bytes that are not base64 are refused", async (t) => {
+  const dir = tempDir(t);
+  const cp: Checkpoint = { ...sample("/mid.log", 65_536), midLine: true, pending: Buffer.from('"log":"half a rec').toString("base64") };
+  await saveCheckpoint(dir, cp);
+  assert.deepEqual((await loadCheckpoint(dir, "/mid.log")).checkpoint, cp);
+  writeFileSync(checkpointFile(dir, "/mid.log"), JSON.stringify({ ...cp, pending: "not base64!" }));
+  assert.equal((await loadCheckpoint(dir, "/mid.log")).checkpoint, undefined);
+});
+
+test("a checkpoint directory is made with its missing parents; a file in the way is named, and a directory mkdir cannot make fails at once", async (t) => {
+  const dir = tempDir(t);
+  await saveCheckpoint(join(dir, "a", "b", "c"), sample("/deep.log", 3));
+  assert.equal((await loadCheckpoint(join(dir, "a", "b", "c"), "/deep.log")).checkpoint?.offset, 3);
+  writeFileSync(join(dir, "file"), "");
+  await assert.rejects(saveCheckpoint(join(dir, "file", "cp"), sample("/x.log", 1)), /ENOTDIR/);
+  await assert.rejects(saveCheckpoint(join(dir, "file"), sample("/x.log", 1)), /ENOTDIR/);
+  // node's recursive mkdir never returns here (ENOENT beside an existing parent).
+  await assert.rejects(makeDir(`/proc/tailcar-${process.pid}/cp`), /ENOENT/);
 });

@@ -130,3 +130,44 @@ test("EPIPE on the inline path: a reader that goes away after the sink opened th
   await assert.rejects(sink.write({ file: "a.log", data: Buffer.from("one\n") }), (e: unknown) => e instanceof SinkClosedError && e.message === "stdout is closed (EPIPE): its reader went away");
   await assert.rejects(sink.write({ file: "a.log", data: Buffer.from("two\n") }), SinkClosedError);
 });
+
+/** Reads what `fd` holds now, until EAGAIN. */
+function drain(fd: number): Buffer {
+  const chunks: Buffer[] = [];
+  for (;;) {
+    const buf = Buffer.alloc(64 * 1024);
+    try {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      chunks.push(buf.subarray(0, n));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EAGAIN") break;
+      throw e;
+    }
+  }
+  return Buffer.concat(chunks);
+}
+
+test("halted with a write parked in a full pipe: taken() counts exactly the bytes the reader gets, however much it reads after", { timeout: 30_000 }, async (t) => {
+  // The shutdown checkpoints taken() and ends the process: a parked write that went on pouring
+  // bytes into the pipe once the reader woke up would hand it bytes the checkpoint sends again.
+  const { reader, writer } = fifo(t, "blocking");
+  const sink = new FdSink(writer);
+  const batch = { file: "a.log", data: Buffer.from(Array.from({ length: 6000 }, (_, i) => `${i} ${"z".repeat(40)}\n`).join("")) };
+  void sink.write(batch);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.ok(poolRequests() > 0, "a write is parked in the pool while the pipe is full");
+  sink.halt();
+  const taken = sink.taken(batch);
+  let received = drain(reader);
+  // The parked write may complete now that there is room (it is at most PIPE_BUF, so whole or not
+  // at all); nothing after it starts.
+  for (let i = 0; i < 10; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    received = Buffer.concat([received, drain(reader)]);
+  }
+  assert.ok(received.length < batch.data.length, `the halted sink stopped short (${received.length} of ${batch.data.length} B)`);
+  assert.ok(received.length <= taken + 4096, `at most one parked write of PIPE_BUF went out after halt (${received.length} B read, ${taken} taken at halt)`);
+  assert.equal(sink.taken(batch), received.length, "taken() is exactly what the reader got");
+  assert.ok(received.equals(batch.data.subarray(0, received.length)), "the bytes are the batch's, in order");
+});

@@ -48,6 +48,8 @@ export interface Sidecar {
   closeOutput(): void;
   /** Resolves with the exit code (or signal name) once the process is gone. */
   readonly exited: Promise<number | string>;
+  /** Resolves once stdout has ended (every process holding its write end is gone) and all of it was read. */
+  readonly outputEnded: Promise<void>;
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | string>;
   /** Port of --metrics-port 0, once the sidecar has said it. */
   metricsPort(): number | undefined;
@@ -61,19 +63,23 @@ process.on("exit", () => {
 /**
  * What the sidecar's stdout is: "pipe", a FIFO as container runtimes give it (the sidecar then
  * writes what fits on its own thread, sidecar/fd-sink.ts); "socket", a Unix socket as node's
- * spawn gives it (every write goes through libuv's pool).
+ * spawn gives it (every write goes through libuv's pool); "unread-pipe", a FIFO of which nothing
+ * is read, not even into our stream's buffer, until resumeOutput().
  */
-export type StdoutKind = "pipe" | "socket";
+export type StdoutKind = "pipe" | "socket" | "unread-pipe";
 
 /** A FIFO whose blocking write end goes to the child (close it here once spawned), and our end of it as a stream. */
-export function runtimePipe(): { childEnd: number; ours: Readable } {
+export function runtimePipe(options: { unread?: boolean } = {}): { childEnd: number; ours: Readable } {
   const dir = mkdtempSync(join(tmpdir(), "tailcar-stdout-"));
   try {
     const path = join(dir, "stdout");
     execFileSync("mkfifo", [path]);
     const reader = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     const childEnd = openSync(path, constants.O_WRONLY);
-    return { childEnd, ours: new Socket({ fd: reader, readable: true, writable: false }) };
+    // pauseOnCreate (net.Socket's, missing from its types) keeps the socket from reading at all;
+    // pause() alone would still fill the stream's buffer first.
+    const socketOptions = { fd: reader, readable: true, writable: false, pauseOnCreate: options.unread === true };
+    return { childEnd, ours: new Socket(socketOptions) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -88,7 +94,7 @@ export function startSidecar(
   as?: { uid: number; gid: number },
 ): Sidecar {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
-  const pipe = stdoutKind === "pipe" ? runtimePipe() : undefined;
+  const pipe = stdoutKind === "socket" ? undefined : runtimePipe({ unread: stdoutKind === "unread-pipe" });
   const child = spawn(process.execPath, [CLI, "sidecar", ...args], {
     stdio: ["ignore", pipe?.childEnd ?? "pipe", "pipe"],
     env: { ...process.env, ...env },
@@ -105,6 +111,10 @@ export function startSidecar(
     outLen += b.length;
   });
   child.stderr!.on("data", (b: Buffer) => (err += b.toString()));
+  const outputEnded = new Promise<void>((resolve) => {
+    stdout.once("end", resolve);
+    stdout.once("close", resolve);
+  });
   const exited = new Promise<number | string>((resolve) => {
     child.on("exit", (code, signal) => {
       running.delete(child);
@@ -128,6 +138,7 @@ export function startSidecar(
     resumeOutput: () => stdout.resume(),
     closeOutput: () => stdout.destroy(),
     exited,
+    outputEnded,
     async stop(signal = "SIGTERM", timeoutMs = 10_000) {
       if (child.exitCode !== null || child.signalCode !== null) return exited;
       child.kill(signal);
@@ -244,6 +255,13 @@ export function numberedLines(from: number, to: number): string {
 export function assertExactlyOnce(output: Buffer, expected: number): void {
   const r = checkSequence(parseNumbers(output), expected);
   if (r.missing.length || r.duplicates.length || r.firstDisorder) throw new Error(`output is not 1..${expected} exactly once in order: ${describe(r)}`);
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc/PID/stat (10 ms ticks). */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime: fields 14 and 15 of the line
 }
 
 /** Anonymous memory (kB) and RSS (kB) of a process, from /proc. */

@@ -96,7 +96,7 @@ test("random write/rotate/truncate/delete/restart sequences: every line exactly 
         await caughtUp();
         await sleep(100); // anything doubled would show up now
         tailer.stop();
-        assert.deepEqual(await tailer.done, { reason: "signal", drained: true });
+        assert.deepEqual(await tailer.done, { reason: "signal", drained: true, saved: true });
         tailer = undefined;
         const r = checkSequence(parseNumbers(Buffer.concat(sink.chunks)), written);
         assert.ok(!r.missing.length && !r.duplicates.length && !r.firstDisorder, `${describe(r)} after ${JSON.stringify(actions)}`);
