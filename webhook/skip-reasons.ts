@@ -5,6 +5,7 @@ export type SkipReason =
   | "malformed-pod"
   | "opted-out-by-label"
   | "already-injected"
+  | "excluded-namespace"
   | "no-files-annotation"
   | "no-valid-files";
 
@@ -13,6 +14,7 @@ export const SKIP_REASONS: Record<SkipReason, string> = {
   "malformed-pod": "the pod has no spec.containers list with at least one named container",
   "opted-out-by-label": 'the pod is labelled tailcar.io/inject: "false"',
   "already-injected": "the pod already carries the tailcar.io/status annotation",
+  "excluded-namespace": "the pod's namespace is never injected (kube-system and the webhook's own)",
   "no-files-annotation": "the pod has no tailcar.io/files annotation",
   "no-valid-files": "no entry of the tailcar.io/files annotation is valid",
 };
