@@ -11,7 +11,8 @@ export const LOG_VOLUME_BASE = "tailcar-logs";
 /**
  * Directories an added emptyDir must never be at or below, at any depth: hiding any part of them
  * leaves a container that does not start or misbehaves (no CA certificates under /etc/ssl, no
- * binaries under /usr/local/bin, no sockets under /var/run, a hidden home directory). docs/annotations.md lists them.
+ * binaries under /usr/local/bin, no sockets under /var/run, a hidden home directory).
+ * docs/annotations.md lists them.
  */
 export const SYSTEM_TREES: readonly string[] = [
   "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/root",
@@ -21,8 +22,8 @@ export const SYSTEM_TREES: readonly string[] = [
 export const SYSTEM_DIRS: readonly string[] = ["/var"];
 /**
  * Volume kinds whose files are credentials or cluster data: a log path inside one would mount it
- * into the sidecar and print it to the pod's logs. The kubelet mounts the service account token as
- * a projected volume (kube-api-access-*) at SERVICE_ACCOUNT_DIR.
+ * into the sidecar and print it to the pod's logs. The API server's ServiceAccount admission adds the
+ * token as a projected volume (kube-api-access-*) mounted at SERVICE_ACCOUNT_DIR.
  */
 export const SECRET_VOLUME_KINDS: readonly string[] = ["secret", "configMap", "projected", "downwardAPI"];
 export const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -107,15 +108,15 @@ export function planLogVolume(
     return { sidecarMount, owner, ...(env.length > 0 && { env }) };
   }
   const dir = posix.dirname(file);
-  // An emptyDir already planned for another file may cover this one too (it passed the check below).
-  const planned = changes.appMounts.filter((m) => covers(m.mountPath, file)).sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
-  if (planned) return { sidecarMount: { name: planned.name, mountPath: planned.mountPath, readOnly: true } };
   const problem = systemDirProblem(dir);
   if (problem !== undefined) {
     return {
       warning: `invalid value ${JSON.stringify(file)} for annotation ${JSON.stringify(FILES_ANNOTATION)}: no volume is mounted over it and ${problem}; entry ignored`,
     };
   }
+  // An emptyDir already planned for another file may cover this one too.
+  const planned = changes.appMounts.filter((m) => covers(m.mountPath, file)).sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
+  if (planned) return { sidecarMount: { name: planned.name, mountPath: planned.mountPath, readOnly: true } };
   const name = claimName(LOG_VOLUME_BASE, takenVolumes);
   changes.volumes.push({ name, emptyDir: {} });
   changes.appMounts.push({ name, mountPath: dir });
