@@ -29,8 +29,9 @@ Options:
                              needs Kubernetes 1.29+; classic: an ordinary container)
       --mode MODE            stream|forward (default ${DEFAULT_INJECT_OPTIONS.mode})
       --format FORMAT        raw|json (default ${DEFAULT_INJECT_OPTIONS.format})
-      --max-sidecars-per-pod N  sidecars one pod may get, 1-${MAX_SIDECARS_PER_POD_CEILING} (default ${DEFAULT_INJECT_OPTIONS.maxSidecarsPerPod});
-                             later files are left out with a warning
+      --max-sidecars-per-pod N
+                             sidecars one pod may get, 1-${MAX_SIDECARS_PER_POD_CEILING} (default ${DEFAULT_INJECT_OPTIONS.maxSidecarsPerPod});
+                             the files past it are left out with a warning
   -h, --help                 show this help
 
 Example: kubectl get deploy web -o yaml | tailcar inject -f - | kubectl apply -f -
