@@ -143,6 +143,27 @@ function built(dir: string): Obj[] {
   return parseAllDocuments(out).map((d) => d.toJS() as Obj);
 }
 
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+  resourceNames?: string[];
+}
+
+/** The rules of every Role and ClusterRole bound to `subject` in the build. */
+function grantedRules(objects: Obj[], subject: Obj): Rule[] {
+  return objects
+    .filter((o) => (o["kind"] === "RoleBinding" || o["kind"] === "ClusterRoleBinding") && (o["subjects"] as Obj[]).some((s) => s["kind"] === subject["kind"] && s["name"] === subject["name"] && s["namespace"] === subject["namespace"]))
+    .flatMap((b) => objects.filter((o) => o["kind"] === b["roleRef"].kind && o["metadata"].name === b["roleRef"].name))
+    .flatMap((role) => role["rules"] as Rule[]);
+}
+
+/** Whether any rule grants `verb` on `resource` (on some object at least), as RBAC reads rules. */
+function allows(rules: readonly Rule[], verb: string, group: string, resource: string): boolean {
+  const has = (list: string[], v: string): boolean => list.includes(v) || list.includes("*");
+  return rules.some((r) => has(r.verbs, verb) && has(r.apiGroups, group) && has(r.resources, resource));
+}
+
 function one(objects: Obj[], kind: string, name?: string): Obj {
   const found = objects.filter((o) => o["kind"] === kind && (name === undefined || o["metadata"].name === name));
   assert.equal(found.length, 1, `one ${kind}${name ? ` named ${name}` : ""} in the build, found ${found.length}`);
@@ -221,14 +242,26 @@ for (const dir of INSTALLS) {
 
     // Its ServiceAccount exists and is bound to the roles, whose resourceNames are the ones it uses.
     const sa = one(objects, "ServiceAccount", template.spec.serviceAccountName);
-    for (const kind of ["RoleBinding", "ClusterRoleBinding"]) {
-      const binding = one(objects, kind);
-      assert.deepEqual(binding["subjects"], [{ kind: "ServiceAccount", name: sa["metadata"].name, namespace: sa["metadata"].namespace }], `${kind} binds the pods' ServiceAccount`);
+    const subject = { kind: "ServiceAccount", name: sa["metadata"].name, namespace: sa["metadata"].namespace };
+    for (const binding of objects.filter((o) => o["kind"] === "RoleBinding" || o["kind"] === "ClusterRoleBinding")) {
+      assert.deepEqual(binding["subjects"], [subject], `${binding["kind"]} ${binding["metadata"].name} binds the pods' ServiceAccount`);
       one(objects, binding["roleRef"].kind, binding["roleRef"].name);
     }
-    const names = (kind: string): string[] => (one(objects, kind)["rules"] as Obj[]).flatMap((r) => r["resourceNames"] ?? []);
-    assert.deepEqual(names("ClusterRole"), [settings.webhookConfig], "the ClusterRole lets it patch the configuration it is set to patch");
-    assert.deepEqual(names("Role"), [settings.secret], "the Role lets it read and update the Secret it is set to use");
+    const rules = grantedRules(objects, subject);
+    // Every install: the missed-pod report lists pods and namespaces and records Events.
+    assert.ok(allows(rules, "list", "", "pods") && allows(rules, "list", "", "namespaces") && allows(rules, "create", "", "events"));
+    const names = (group: string, resource: string): string[] => rules.filter((r) => r.apiGroups.includes(group) && r.resources.includes(resource)).flatMap((r) => r.resourceNames ?? []);
+    if (settings.selfBootstrap) {
+      assert.deepEqual(names("admissionregistration.k8s.io", "mutatingwebhookconfigurations"), [settings.webhookConfig], "it may patch the configuration it is set to patch, and no other");
+      assert.deepEqual(names("", "secrets"), [settings.secret], "it may read and update the Secret it is set to use, and no other");
+      assert.ok(allows(rules, "patch", "admissionregistration.k8s.io", "mutatingwebhookconfigurations") && allows(rules, "create", "", "secrets"));
+    } else {
+      // cert-manager writes the Secret and cainjector the caBundle: the webhook needs neither right.
+      for (const verb of ["create", "update", "patch", "delete", "get"]) assert.ok(!allows(rules, verb, "", "secrets"), `the cert-manager install may ${verb} Secrets`);
+      for (const verb of ["patch", "update"]) {
+        assert.ok(!allows(rules, verb, "admissionregistration.k8s.io", "mutatingwebhookconfigurations"), `the cert-manager install may ${verb} webhook configurations`);
+      }
+    }
 
     if (dir === "") {
       assert.equal(settings.selfBootstrap, true, "the default install bootstraps its own TLS");

@@ -1,6 +1,7 @@
 // Per-pod settings from tailcar.io/* annotations, validated from one table (as Istio does): every
 // bad value becomes a warning that names the annotation and the problem, and the setting falls
 // back to the cluster default, so a typo never blocks a pod and never silently injects nothing.
+import { imageReferenceProblem } from "./image-reference.ts";
 import { FILES_ANNOTATION, invalidValue, parseFileEntries, quoted, type FileEntry } from "./file-entries.ts";
 import {
   DELIVERY_MODES, FORWARD_SINKS, PULL_POLICIES,
@@ -58,7 +59,7 @@ export const ANNOTATIONS: readonly AnnotationSpec[] = [
   { key: "tailcar.io/format", default: "webhook --format (raw)", help: "raw: lines as written; json: one JSON object per line with time, file and pod metadata",
     apply: oneOf(["raw", "json"] as const, (v, c) => (c.format = v)) },
   { key: "tailcar.io/image", default: "webhook --image", help: "sidecar image",
-    apply: (v, c) => (/^\S+$/.test(v) ? void (c.image = v) : "must be an image reference without whitespace") },
+    apply: (v, c) => imageReferenceProblem(v) ?? void (c.image = v) },
   { key: "tailcar.io/image-pull-policy", default: "webhook --image-pull-policy (IfNotPresent)", help: "Always, IfNotPresent or Never",
     apply: oneOf(PULL_POLICIES, (v, c) => (c.imagePullPolicy = v)) },
   { key: "tailcar.io/cpu-request", default: "10m", help: "CPU request of each sidecar", apply: quantity((v, c) => (c.resources.requests.cpu = v)) },

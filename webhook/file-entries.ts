@@ -3,6 +3,7 @@
 import { posix } from "node:path";
 import { redactCredentials } from "../sidecar/url-credentials.ts";
 import { isDns1123Label } from "./container-name.ts";
+import { MAX_SIDECARS_PER_POD_CEILING } from "./options.ts";
 
 export const FILES_ANNOTATION = "tailcar.io/files";
 /** Where the checkpoint emptyDir is mounted in each sidecar; log files cannot live below it. */
@@ -15,10 +16,12 @@ export interface FileEntry {
 }
 
 /**
- * Files (so sidecars) a pod may ask for; entries past it are ignored with one warning. Each file is
- * a sidecar with its own memory request, and the injector's work grows with files × the pod's mounts.
+ * Entries of tailcar.io/files read at all; the rest are ignored with one warning. It bounds the
+ * injector's work (files × the pod's mounts) whatever --max-sidecars-per-pod says, and leaves room
+ * above that setting's ceiling for entries refused on the way (a secret volume, a bad path), which
+ * use no sidecar.
  */
-export const MAX_FILES = 64;
+export const MAX_FILES = 2 * MAX_SIDECARS_PER_POD_CEILING;
 /** Linux's PATH_MAX: a longer path names no file a container can open. */
 export const MAX_PATH_LENGTH = 4096;
 /** How much of a value a warning quotes; the rest is counted, so a 3 MiB value makes a short warning. */

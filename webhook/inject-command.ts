@@ -5,9 +5,10 @@ import { isDeepStrictEqual } from "node:util";
 import jsonpatch from "fast-json-patch";
 import { isCollection, parse, parseAllDocuments, stringify, type Document } from "yaml";
 import {
-  DEFAULT_INJECT_OPTIONS, DELIVERY_MODES, PULL_POLICIES, SIDECAR_MODES, type InjectOptions,
+  DEFAULT_INJECT_OPTIONS, DELIVERY_MODES, MAX_SIDECARS_PER_POD_CEILING, PULL_POLICIES, SIDECAR_MODES, type InjectOptions,
 } from "./options.ts";
 import { deepFreeze } from "./deep-freeze.ts";
+import { imageReferenceProblem } from "./image-reference.ts";
 import { injectManifest } from "./workloads.ts";
 import { applyPatchToDocument } from "./yaml-patch.ts";
 
@@ -28,6 +29,9 @@ Options:
                              needs Kubernetes 1.29+; classic: an ordinary container)
       --mode MODE            stream|forward (default ${DEFAULT_INJECT_OPTIONS.mode})
       --format FORMAT        raw|json (default ${DEFAULT_INJECT_OPTIONS.format})
+      --max-sidecars-per-pod N
+                             sidecars one pod may get, 1-${MAX_SIDECARS_PER_POD_CEILING} (default ${DEFAULT_INJECT_OPTIONS.maxSidecarsPerPod});
+                             the files past it are left out with a warning
   -h, --help                 show this help
 
 Example: kubectl get deploy web -o yaml | tailcar inject -f - | kubectl apply -f -
@@ -38,6 +42,18 @@ class UsageError extends Error {}
 function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
   if ((allowed as readonly string[]).includes(value)) return value as T;
   throw new UsageError(`${flag}: "${value}" is not one of ${allowed.join(", ")}`);
+}
+
+function image(value: string, flag: string): string {
+  const problem = imageReferenceProblem(value);
+  if (problem !== undefined) throw new UsageError(`${flag}: "${value}" ${problem}`);
+  return value;
+}
+
+function count(value: string, flag: string): number {
+  const n = Number(value);
+  if (/^\d+$/.test(value) && n >= 1 && n <= MAX_SIDECARS_PER_POD_CEILING) return n;
+  throw new UsageError(`${flag}: "${value}" is not a whole number from 1 to ${MAX_SIDECARS_PER_POD_CEILING}`);
 }
 
 export function parseInjectArgs(argv: readonly string[]): { files: string[]; options: InjectOptions; help: boolean } {
@@ -55,11 +71,12 @@ export function parseInjectArgs(argv: readonly string[]): { files: string[]; opt
     };
     switch (flag) {
       case "-f": case "--filename": files.push(value()); break;
-      case "--image": options.image = value(); break;
+      case "--image": options.image = image(value(), flag); break;
       case "--image-pull-policy": options.imagePullPolicy = oneOf(value(), PULL_POLICIES, flag); break;
       case "--sidecar-mode": options.sidecarMode = oneOf(value(), SIDECAR_MODES, flag); break;
       case "--mode": options.mode = oneOf(value(), DELIVERY_MODES, flag); break;
       case "--format": options.format = oneOf(value(), ["raw", "json"] as const, flag); break;
+      case "--max-sidecars-per-pod": options.maxSidecarsPerPod = count(value(), flag); break;
       default: throw new UsageError(`unknown option "${arg}"`);
     }
   }

@@ -84,7 +84,6 @@ function skip(pod: Pod, skipped: SkipReason, warnings: string[] = []): InjectRes
 }
 
 export function inject(pod: Pod, options: InjectOptions, context: InjectContext = {}): InjectResult {
-  void context; // accepted for the server's sake; nothing in the injected spec depends on the namespace
   if (!isRecord(pod) || (pod.kind !== undefined && pod.kind !== "Pod")) return skip(pod, "not-a-pod");
   if (nestedDeeperThan(pod, MAX_POD_DEPTH)) throw new RangeError(`the pod is nested more than ${MAX_POD_DEPTH} levels deep`);
   if (!wellFormedSpec(pod.spec)) return skip(pod, "malformed-pod");
@@ -94,8 +93,13 @@ export function inject(pod: Pod, options: InjectOptions, context: InjectContext 
   const annotations = stringEntries(pod.metadata?.annotations);
   if (annotations[STATUS_ANNOTATION] !== undefined) return skip(pod, "already-injected");
 
+  if (annotations[FILES_ANNOTATION] === undefined) return skip(pod, "no-files-annotation", podConfigFor(annotations, options).warnings);
+  // The webhook configuration's selectors leave these out too; this holds when they are edited.
+  const namespace = [context.namespace, pod.metadata?.namespace].find((ns) => typeof ns === "string" && options.excludedNamespaces.includes(ns));
+  if (namespace !== undefined) {
+    return skip(pod, "excluded-namespace", [`annotation ${JSON.stringify(FILES_ANNOTATION)} ignored: pods in namespace ${JSON.stringify(namespace)} are never injected (excluded: ${options.excludedNamespaces.join(", ")})`]);
+  }
   const { config, warnings } = podConfigFor(annotations, options);
-  if (annotations[FILES_ANNOTATION] === undefined) return skip(pod, "no-files-annotation", warnings);
   if (config.files.length === 0) return skip(pod, "no-valid-files", warnings);
 
   // The copy that injection may change; buildSidecars replaces the app containers it changes.
@@ -117,7 +121,8 @@ export function inject(pod: Pod, options: InjectOptions, context: InjectContext 
 function buildSidecars(spec: PodSpec, config: PodConfig, options: InjectOptions, warnings: string[]): Container[] {
   const apps = spec.containers;
   const takenNames = new Set([...apps, ...(spec.initContainers ?? [])].map((c) => c.name));
-  const takenVolumes = new Set((spec.volumes ?? []).map((v) => String(v.name)));
+  const volumes = spec.volumes ?? [];
+  const takenVolumes = new Set(volumes.map((v) => String(v.name)));
   // Explicit names first, so a derived name never takes a name the user asked for.
   const names = new Map<string, string>();
   for (const entry of config.files) {
@@ -128,18 +133,21 @@ function buildSidecars(spec: PodSpec, config: PodConfig, options: InjectOptions,
     }
     names.set(entry.path, claimName(entry.name, takenNames));
   }
-  for (const entry of config.files) {
-    if (!names.has(entry.path)) names.set(entry.path, claimName(entry.name ?? nameFromPath(entry.path), takenNames));
-  }
 
   const changes: VolumeChanges = { volumes: [], appMounts: [] };
   const checkpointVolume = claimName(CHECKPOINT_VOLUME_BASE, takenVolumes);
   const sidecars: Container[] = [];
-  for (const entry of config.files) {
-    const name = names.get(entry.path)!;
-    const plan = planLogVolume(entry.path, apps, takenVolumes, changes);
+  for (const [i, entry] of config.files.entries()) {
+    if (sidecars.length === options.maxSidecarsPerPod) {
+      const rest = config.files.length - i;
+      warnings.push(`annotation ${JSON.stringify(FILES_ANNOTATION)}: at most ${options.maxSidecarsPerPod} sidecars a pod (the webhook's --max-sidecars-per-pod); the last ${rest} ${rest === 1 ? "entry is" : "entries are"} ignored, from ${JSON.stringify(entry.path)} on`);
+      break;
+    }
+    const plan = planLogVolume(entry.path, apps, volumes, takenVolumes, changes);
     if (plan.warning !== undefined) warnings.push(plan.warning);
     if (plan.sidecarMount === undefined) continue;
+    // Derived names only for entries that get a sidecar, so a refused entry takes no name.
+    const name = names.get(entry.path) ?? claimName(entry.name ?? nameFromPath(entry.path), takenNames);
     const { user, warning } = sidecarUser(spec, plan.owner ?? apps[0], name);
     if (warning !== undefined) warnings.push(warning);
     sidecars.push(sidecarFor({

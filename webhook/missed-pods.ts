@@ -1,6 +1,7 @@
 // Pods admitted while the webhook was down: with failurePolicy: Ignore the API server admits them
 // untouched, and nobody would notice. At start and every few minutes the webhook lists the pods that
-// ask for sidecars, are in scope of the shipped MutatingWebhookConfiguration, and carry no
+// ask for sidecars, are in scope of the shipped MutatingWebhookConfiguration (only those namespaces
+// and labels are listed, paged and bounded: webhook/scoped-pods.ts), and carry no
 // tailcar.io/status, and that the injector would give sidecars (so a pod whose every file entry is
 // invalid, which the webhook did see and warned about, is not mistaken for a missed one); it logs
 // each, records an Event on it and exposes the count as a gauge.
@@ -13,11 +14,12 @@ import { inject } from "./inject.ts";
 import type { Logger } from "./log.ts";
 import type { InjectOptions } from "./options.ts";
 import type { Pod } from "./pod-types.ts";
+import {
+  DEFAULT_LIST_BOUNDS, ENABLED_NAMESPACES, listPaged, scopedPodQueries, UNLABELLED_NAMESPACES, type ListBounds, type Page, type PageQuery,
+} from "./scoped-pods.ts";
 
 export const MISSED_REASON = "TailcarNotInjected";
 export const MISSED_PODS_METRIC = "tailcar_webhook_missed_pods";
-/** Never injected, whatever their labels (as the shipped namespaceSelector says). */
-export const EXCLUDED_NAMESPACES: readonly string[] = ["kube-system", "tailcar-system"];
 
 export interface ObjectMeta {
   readonly name?: string;
@@ -45,13 +47,14 @@ export interface MissedPod {
 }
 
 /**
- * Whether the shipped webhooks would have been called for a pod: a namespace labelled
- * tailcar.io/injection=enabled unless the pod is labelled tailcar.io/inject=false, or a namespace
- * without that label when the pod is labelled tailcar.io/inject=true.
+ * Whether the shipped webhooks would have been called for a pod, and the injector not refused it: a
+ * namespace labelled tailcar.io/injection=enabled unless the pod is labelled tailcar.io/inject=false,
+ * or a namespace without that label when the pod is labelled tailcar.io/inject=true; never one of
+ * `excluded` (kube-system and the webhook's own, InjectOptions.excludedNamespaces).
  */
-export function inScope(podLabels: Readonly<Record<string, string>>, namespace: NamespaceView | undefined): boolean {
+export function inScope(podLabels: Readonly<Record<string, string>>, namespace: NamespaceView | undefined, excluded: readonly string[]): boolean {
   const name = namespace?.metadata?.name;
-  if (name === undefined || EXCLUDED_NAMESPACES.includes(name)) return false;
+  if (name === undefined || excluded.includes(name)) return false;
   const nsLabel = namespace?.metadata?.labels?.[NAMESPACE_LABEL];
   const podLabel = podLabels[INJECT_LABEL];
   if (nsLabel === "enabled") return podLabel !== "false";
@@ -69,7 +72,12 @@ export const wouldInject = (options: InjectOptions) => (pod: PodView): boolean =
   inject({ apiVersion: "v1", kind: "Pod", metadata: pod.metadata, spec: pod.spec } as Pod, options).injected.length > 0;
 
 /** Pods that asked for sidecars, were in scope, and were admitted without the webhook. */
-export function findMissedPods(pods: readonly PodView[], namespaces: readonly NamespaceView[], injectable: (pod: PodView) => boolean): MissedPod[] {
+export function findMissedPods(
+  pods: readonly PodView[],
+  namespaces: readonly NamespaceView[],
+  injectable: (pod: PodView) => boolean,
+  excluded: readonly string[],
+): MissedPod[] {
   const byName = new Map(namespaces.map((ns) => [ns.metadata?.name ?? "", ns]));
   const missed: MissedPod[] = [];
   for (const pod of pods) {
@@ -77,7 +85,7 @@ export function findMissedPods(pods: readonly PodView[], namespaces: readonly Na
     if (!isCandidate(pod)) continue;
     // Finished or going away: recreating it would not help, so it is not worth an alarm.
     if (meta.deletionTimestamp !== undefined || pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") continue;
-    if (!inScope(meta.labels ?? {}, byName.get(meta.namespace ?? ""))) continue;
+    if (!inScope(meta.labels ?? {}, byName.get(meta.namespace ?? ""), excluded)) continue;
     if (!injectable(pod)) continue;
     missed.push({ namespace: meta.namespace ?? "", name: meta.name ?? "", uid: meta.uid ?? "" });
   }
@@ -116,6 +124,8 @@ export interface MissedPodReporterOptions {
   /** The webhook's injection options: a pod counts as missed only if they would give it sidecars. */
   readonly injectOptions: InjectOptions;
   readonly component?: string;
+  /** Page size and the most objects a scan lists (DEFAULT_LIST_BOUNDS). */
+  readonly listBounds?: ListBounds;
 }
 
 export interface MissedPodReporter {
@@ -124,12 +134,62 @@ export interface MissedPodReporter {
   stop(): void;
 }
 
-/** Page size for the list calls: bounded memory on big clusters. */
-const PAGE = 500;
+/** The API calls of a scan, over the client library's CoreV1Api (only what listing needs). */
+export interface CoreLists {
+  listNamespace(q: { labelSelector: string; limit: number; _continue?: string }): Promise<{ items: unknown[]; metadata?: { _continue?: string } }>;
+  listNamespacedPod(q: { namespace: string; labelSelector: string; limit: number; _continue?: string }): Promise<{ items: unknown[]; metadata?: { _continue?: string } }>;
+  listPodForAllNamespaces(q: { labelSelector: string; limit: number; _continue?: string }): Promise<{ items: unknown[]; metadata?: { _continue?: string } }>;
+}
+
+const apiQuery = (q: PageQuery) => ({ labelSelector: q.labelSelector, limit: q.limit, ...(q.continue ? { _continue: q.continue } : {}) });
+const page = <T>(list: { items: unknown[]; metadata?: { _continue?: string } }, view: (item: never) => T): Page<T> =>
+  ({ items: list.items.map((item) => view(item as never)), ...(list.metadata?._continue ? { continue: list.metadata._continue } : {}) });
+const podView = (p: { metadata?: unknown; spec?: unknown; status?: { phase?: string } }): PodView =>
+  ({ metadata: p.metadata as ObjectMeta, spec: p.spec, status: { phase: p.status?.phase } });
+
+export interface ScanListing {
+  readonly pods: PodView[];
+  readonly namespaces: NamespaceView[];
+  readonly podsListed: number;
+  /** False when a bound stopped the listing: pods past it were not checked. */
+  readonly complete: boolean;
+}
+
+/**
+ * The candidates in scope (webhook/scoped-pods.ts): the enabled and the unlabelled namespaces, then
+ * their pods page by page, keeping only candidates (memory follows the problem, not the cluster).
+ */
+export async function listInScope(core: CoreLists, excluded: readonly string[], bounds: ListBounds = DEFAULT_LIST_BOUNDS): Promise<ScanListing> {
+  const namespaces = await listPaged<NamespaceView>(
+    [ENABLED_NAMESPACES, UNLABELLED_NAMESPACES].map((labelSelector) => ({ labelSelector, list: async (q) => page(await core.listNamespace(apiQuery(q)), (n: NamespaceView) => n) })),
+    () => true,
+    bounds,
+  );
+  const enabled = namespaces.kept.filter((ns) => ns.metadata?.labels?.[NAMESPACE_LABEL] === "enabled").map((ns) => ns.metadata?.name ?? "");
+  const seen = new Set<string>();
+  // An opted-in pod of an enabled namespace comes in both lists: kept once.
+  const keep = (pod: PodView): boolean => {
+    const uid = pod.metadata?.uid ?? "";
+    if (!isCandidate(pod) || seen.has(uid)) return false;
+    seen.add(uid);
+    return true;
+  };
+  const pods = await listPaged<PodView>(
+    scopedPodQueries(enabled, excluded, {
+      pods: (namespace) => async (q) =>
+        page(namespace === undefined ? await core.listPodForAllNamespaces(apiQuery(q)) : await core.listNamespacedPod({ namespace, ...apiQuery(q) }), podView),
+    }),
+    keep,
+    bounds,
+  );
+  return { pods: pods.kept, namespaces: namespaces.kept, podsListed: pods.listed, complete: namespaces.complete && pods.complete };
+}
 
 export function startMissedPodReporter(options: MissedPodReporterOptions): MissedPodReporter {
   const { logger, intervalMs } = options;
   const component = options.component ?? "tailcar-webhook";
+  const bounds = options.listBounds ?? DEFAULT_LIST_BOUNDS;
+  const excluded = options.injectOptions.excludedNamespaces;
   const gauge = new Gauge({
     name: MISSED_PODS_METRIC,
     help: "Pods that ask for sidecars (tailcar.io/files, in scope) but were admitted without the webhook, at the last scan",
@@ -143,21 +203,11 @@ export function startMissedPodReporter(options: MissedPodReporterOptions): Misse
     // Loaded only here: the Kubernetes client takes about 2 s to import.
     const [{ CoreV1Api, ApiException }, { kubeConfigFrom }] = await Promise.all([import("@kubernetes/client-node"), import("./tls-bootstrap.ts")]);
     const core = kubeConfigFrom(options.kubeconfig).makeApiClient(CoreV1Api);
-    const namespaces = (await core.listNamespace()).items;
-    const pods: PodView[] = [];
-    let listed = 0;
-    for (let page = 0, cont: string | undefined; page < 1000; page++) {
-      const list = await core.listPodForAllNamespaces({ limit: PAGE, ...(cont ? { _continue: cont } : {}) });
-      listed += list.items.length;
-      // Only candidates are kept, so memory follows the problem, not the cluster's size.
-      for (const p of list.items) {
-        const view: PodView = { metadata: p.metadata as ObjectMeta, spec: p.spec, status: { phase: p.status?.phase } };
-        if (isCandidate(view)) pods.push(view);
-      }
-      cont = list.metadata?._continue;
-      if (!cont) break;
+    const { pods, namespaces, podsListed: listed, complete } = await listInScope(core, excluded, bounds);
+    if (!complete) {
+      logger.warn("missed-pod scan stopped at its bound: objects past it were not checked", { podsListed: listed, maxListed: bounds.maxListed });
     }
-    const missed = findMissedPods(pods, namespaces as NamespaceView[], wouldInject(options.injectOptions));
+    const missed = findMissedPods(pods, namespaces, wouldInject(options.injectOptions), excluded);
     gauge.set(missed.length);
     // Forget pods that are gone or fixed, so the set stays as small as the problem.
     const current = new Set(missed.map((p) => p.uid));

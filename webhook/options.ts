@@ -27,9 +27,21 @@ export interface InjectOptions {
   resources: ResourceOptions;
   /** sizeLimit of the emptyDir that holds the sidecars' checkpoints. */
   checkpointVolumeSizeLimit: string;
+  /** Sidecars one pod may get; the entries past it are ignored with a warning. No annotation raises it. */
+  maxSidecarsPerPod: number;
+  /** Namespaces never injected, whatever the webhook configuration's selectors let through. */
+  excludedNamespaces: readonly string[];
 }
 
 export const DEFAULT_IMAGE_REPOSITORY = "ghcr.io/tailcar/tailcar-sidecar";
+
+/**
+ * One sidecar a file: 20 sidecars request 960 Mi of memory (48 Mi each) and make an admission
+ * response of 31 KB (1,000 made 1.5 MB); a pod naming more files is likelier a mistake than a layout.
+ */
+export const DEFAULT_MAX_SIDECARS_PER_POD = 20;
+/** The most --max-sidecars-per-pod may be set to: 100 sidecars request 4.7 Gi and answer 152 KB. */
+export const MAX_SIDECARS_PER_POD_CEILING = 100;
 
 // Sized from measurements of an idle and a streaming Node 24 sidecar (RSS ≈ 43 MB idle, ≈ 57 MB
 // after streaming 256 MiB, of which anonymous memory is 8–13 MB): the request covers the steady
@@ -43,6 +55,8 @@ export const DEFAULT_INJECT_OPTIONS: InjectOptions = deepFreeze({
   format: "raw",
   resources: { requests: { cpu: "10m", memory: "48Mi" }, limits: { memory: "96Mi" } },
   checkpointVolumeSizeLimit: "8Mi",
+  maxSidecarsPerPod: DEFAULT_MAX_SIDECARS_PER_POD,
+  excludedNamespaces: ["kube-system", "tailcar-system"],
 });
 
 export const PULL_POLICIES: readonly PullPolicy[] = ["Always", "IfNotPresent", "Never"];

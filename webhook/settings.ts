@@ -5,7 +5,8 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { endpointProblem } from "../sidecar/config.ts";
 import { redactCredentials } from "../sidecar/url-credentials.ts";
-import { DEFAULT_INJECT_OPTIONS, DELIVERY_MODES, FORWARD_SINKS, PULL_POLICIES, type InjectOptions } from "./options.ts";
+import { imageReferenceProblem } from "./image-reference.ts";
+import { DEFAULT_INJECT_OPTIONS, DELIVERY_MODES, MAX_SIDECARS_PER_POD_CEILING, FORWARD_SINKS, PULL_POLICIES, type InjectOptions } from "./options.ts";
 
 export type SidecarModeSetting = "native" | "classic" | "auto";
 
@@ -38,7 +39,7 @@ export class SettingsError extends Error {
   override name = "SettingsError";
 }
 
-type Kind = "string" | "int" | "bool" | "list" | "duration" | "quantity" | "url" | readonly string[];
+type Kind = "string" | "int" | "count" | "image" | "bool" | "list" | "duration" | "quantity" | "url" | readonly string[];
 
 interface Setting {
   readonly key: string;
@@ -60,7 +61,7 @@ const row = (key: string, kind: Kind, dflt: string, help: string): Setting => ({
 });
 
 export const SETTINGS: readonly Setting[] = [
-  row("image", "string", D.image, "sidecar image"),
+  row("image", "image", D.image, "sidecar image (checked against the image reference grammar at start-up)"),
   row("imagePullPolicy", PULL_POLICIES, D.imagePullPolicy, "sidecar imagePullPolicy"),
   row("sidecarMode", ["native", "classic", "auto"], "auto", "native (init container, restartPolicy Always; Kubernetes >= 1.29), classic, or auto (from the API server's version; classic if unknown)"),
   row("mode", DELIVERY_MODES, D.mode, "stream (sidecar writes the file to its stdout) or forward (to a backend)"),
@@ -72,6 +73,7 @@ export const SETTINGS: readonly Setting[] = [
   row("cpuLimit", "quantity", D.resources.limits.cpu ?? "", "sidecar CPU limit (empty: none)"),
   row("memoryLimit", "quantity", D.resources.limits.memory, "sidecar memory limit"),
   row("checkpointVolumeSizeLimit", "quantity", D.checkpointVolumeSizeLimit, "sizeLimit of the checkpoint emptyDir"),
+  row("maxSidecarsPerPod", "count", String(D.maxSidecarsPerPod), "sidecars one pod may get (one a file); later entries of tailcar.io/files are ignored with a warning; no annotation raises it"),
   row("port", "int", "8443", "HTTPS port (0: any free port, logged at start)"),
   row("address", "string", "", "listen address (empty: all interfaces; 127.0.0.1 with --self-signed)"),
   row("tlsCert", "string", "", "serving certificate file (PEM), reloaded when it changes"),
@@ -81,7 +83,7 @@ export const SETTINGS: readonly Setting[] = [
   row("caFile", "string", "", "with --self-signed: where to write the CA (default: a new temporary directory)"),
   row("selfBootstrap", "bool", "false", "in-cluster: keep a CA and certificate in --secret and patch the caBundle of --webhook-config"),
   row("service", "string", "tailcar-webhook", "with --self-bootstrap: the Service name in the certificate"),
-  row("namespace", "string", "tailcar-system", "with --self-bootstrap: namespace of the Service and the Secret"),
+  row("namespace", "string", "tailcar-system", "the webhook's own namespace, never injected (nor is kube-system); with --self-bootstrap also that of the Service and the Secret"),
   row("webhookConfig", "string", "tailcar", "with --self-bootstrap: MutatingWebhookConfiguration whose caBundle is patched"),
   row("secret", "string", "tailcar-webhook-tls", "with --self-bootstrap: Secret holding the certificate"),
   row("certIp", "list", "", "with --self-bootstrap: extra IP SANs, comma-separated or repeated"),
@@ -106,6 +108,12 @@ function check(s: Setting, value: string, source: string): string {
   } else if (s.kind === "int") {
     const n = Number(value);
     if (!Number.isInteger(n) || n < 0 || n > 65535) bad("is not a port number (0-65535)");
+  } else if (s.kind === "count") {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < 1 || n > MAX_SIDECARS_PER_POD_CEILING) bad(`is not a whole number from 1 to ${MAX_SIDECARS_PER_POD_CEILING}`);
+  } else if (s.kind === "image") {
+    const problem = imageReferenceProblem(value);
+    if (problem !== undefined) bad(problem);
   } else if (s.kind === "bool") {
     if (!["true", "false", "1", "0", ""].includes(value)) bad("is not true or false");
   } else if (s.kind === "duration") {
@@ -234,6 +242,8 @@ export function parseWebhookSettings(
         limits: { ...(cpuLimit ? { cpu: cpuLimit } : {}), memory: one("memoryLimit") },
       },
       checkpointVolumeSizeLimit: one("checkpointVolumeSizeLimit"),
+      maxSidecarsPerPod: Number(one("maxSidecarsPerPod")),
+      excludedNamespaces: [...new Set(["kube-system", one("namespace")])],
     },
   };
 }

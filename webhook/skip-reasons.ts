@@ -6,6 +6,7 @@ export type SkipReason =
   | "oversized-pod"
   | "opted-out-by-label"
   | "already-injected"
+  | "excluded-namespace"
   | "no-files-annotation"
   | "no-valid-files";
 
@@ -15,6 +16,7 @@ export const SKIP_REASONS: Record<SkipReason, string> = {
   "oversized-pod": "the pod has more annotations, labels or volume mounts than the webhook reads (docs/webhook.md, \"Bounds\")",
   "opted-out-by-label": 'the pod is labelled tailcar.io/inject: "false"',
   "already-injected": "the pod already carries the tailcar.io/status annotation",
+  "excluded-namespace": "the pod's namespace is never injected (kube-system and the webhook's own)",
   "no-files-annotation": "the pod has no tailcar.io/files annotation",
   "no-valid-files": "no entry of the tailcar.io/files annotation is valid",
 };

@@ -4,12 +4,29 @@
 import { posix } from "node:path";
 import { claimName } from "./container-name.ts";
 import { FILES_ANNOTATION } from "./file-entries.ts";
-import type { Container, EnvVar, Volume, VolumeMount } from "./pod-types.ts";
+import { isRecord, type Container, type EnvVar, type Volume, type VolumeMount } from "./pod-types.ts";
 
 export const LOG_VOLUME_BASE = "tailcar-logs";
 
-// Directories an emptyDir must never hide: the container would not start or would be unusable.
-const SYSTEM_DIRS = new Set(["/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/sbin", "/sys", "/usr", "/var", "/run"]);
+/**
+ * Directories an added emptyDir must never be at or below, at any depth: hiding any part of them
+ * leaves a container that does not start or misbehaves (no CA certificates under /etc/ssl, no
+ * binaries under /usr/local/bin, no sockets under /var/run, a hidden home directory).
+ * docs/annotations.md lists them.
+ */
+export const SYSTEM_TREES: readonly string[] = [
+  "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/root",
+  "/run", "/sbin", "/sys", "/usr", "/var/lib", "/var/run",
+];
+/** Directories an added emptyDir must not be exactly (their subdirectories, such as /var/log/app, may be). */
+export const SYSTEM_DIRS: readonly string[] = ["/var"];
+/**
+ * Volume kinds whose files are credentials or cluster data: a log path inside one would mount it
+ * into the sidecar and print it to the pod's logs. The API server's ServiceAccount admission adds the
+ * token as a projected volume (kube-api-access-*) mounted at SERVICE_ACCOUNT_DIR.
+ */
+export const SECRET_VOLUME_KINDS: readonly string[] = ["secret", "configMap", "projected", "downwardAPI"];
+export const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 export interface LogVolumePlan {
   /** The sidecar's read-only mount for the file, or undefined when the file was rejected. */
@@ -32,6 +49,25 @@ function covers(mountPath: string, file: string): boolean {
   return file === dir || file.startsWith(dir === "/" ? "/" : `${dir}/`);
 }
 
+const atOrBelow = (dir: string, top: string): boolean => dir === top || dir.startsWith(`${top}/`);
+
+/** Why an emptyDir at `dir` would hide something the container needs ("an emptyDir …"), or undefined. */
+function systemDirProblem(dir: string): string | undefined {
+  // The API server's ServiceAccount admission runs before mutating webhooks, so the token's projected
+  // volume is normally in the pod already (and refused by secretKind); without it (automount off,
+  // or a pod sent by `tailcar inject`) an emptyDir here would still hide where a token belongs.
+  const at = (top: string): string => (dir === top ? "an emptyDir would hide" : `an emptyDir at ${dir} would hide part of`);
+  if (atOrBelow(dir, SERVICE_ACCOUNT_DIR)) return `${at(SERVICE_ACCOUNT_DIR)} the service account token's directory ${SERVICE_ACCOUNT_DIR}`;
+  const tree = SYSTEM_TREES.find((top) => atOrBelow(dir, top)) ?? SYSTEM_DIRS.find((top) => dir === top);
+  return tree === undefined ? undefined : `${at(tree)} the system directory ${tree}`;
+}
+
+/** The kind of a secret-like volume (secret, configMap, projected, downwardAPI), or undefined. */
+function secretKind(volumes: readonly Volume[], name: string): string | undefined {
+  const volume = volumes.find((v) => v.name === name);
+  return volume === undefined ? undefined : SECRET_VOLUME_KINDS.find((kind) => isRecord(volume[kind]));
+}
+
 function coveringMount(containers: readonly Container[], file: string): { mount: VolumeMount; owner: Container } | undefined {
   let best: { mount: VolumeMount; owner: Container } | undefined;
   for (const owner of containers) {
@@ -50,12 +86,19 @@ function coveringMount(containers: readonly Container[], file: string): { mount:
 export function planLogVolume(
   file: string,
   containers: readonly Container[],
+  volumes: readonly Volume[],
   takenVolumes: Set<string>,
   changes: VolumeChanges,
 ): LogVolumePlan {
   const found = coveringMount(containers, file);
   if (found) {
     const { mount, owner } = found;
+    const kind = secretKind(volumes, mount.name);
+    if (kind !== undefined) {
+      return {
+        warning: `invalid value ${JSON.stringify(file)} for annotation ${JSON.stringify(FILES_ANNOTATION)}: in the ${kind} volume ${JSON.stringify(mount.name)} (at ${mount.mountPath}), which the sidecar would print to its logs; entry ignored`,
+      };
+    }
     const sidecarMount: VolumeMount = { name: mount.name, mountPath: mount.mountPath, readOnly: true };
     if (mount.subPath !== undefined) sidecarMount.subPath = mount.subPath;
     if (mount.subPathExpr === undefined) return { sidecarMount, owner };
@@ -65,9 +108,10 @@ export function planLogVolume(
     return { sidecarMount, owner, ...(env.length > 0 && { env }) };
   }
   const dir = posix.dirname(file);
-  if (SYSTEM_DIRS.has(dir)) {
+  const problem = systemDirProblem(dir);
+  if (problem !== undefined) {
     return {
-      warning: `invalid value ${JSON.stringify(file)} for annotation ${JSON.stringify(FILES_ANNOTATION)}: no volume is mounted over it and an emptyDir would hide the system directory ${dir}; entry ignored`,
+      warning: `invalid value ${JSON.stringify(file)} for annotation ${JSON.stringify(FILES_ANNOTATION)}: no volume is mounted over it and ${problem}; entry ignored`,
     };
   }
   // An emptyDir already planned for another file may cover this one too.

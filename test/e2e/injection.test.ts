@@ -174,4 +174,32 @@ describe("injection through the API server, webhook with mounted certificate fil
     );
     assertInjected(await client.getPod("enabled-ns", "sloppy"));
   });
+
+  // The API server's ServiceAccount admission runs before mutating webhooks: the webhook sees the
+  // projected token volume and refuses the token by its volume; with automount off it refuses the path.
+  // Both checks are on the webhook's own log line, whose warnings are not shortened.
+  for (const automount of [true, false]) {
+    test(`the service account token as a log file is refused (automountServiceAccountToken ${automount}): named in a warning, no sidecar tails it`, async () => {
+      const name = `token-${automount ? "mounted" : "unmounted"}`;
+      const pod = application(name);
+      const files = pod.metadata!.annotations!["tailcar.io/files"]!;
+      pod.metadata!.annotations = { ...pod.metadata?.annotations, "tailcar.io/files": `${files}, /var/run/secrets/kubernetes.io/serviceaccount/token` };
+      pod.spec!.automountServiceAccountToken = automount;
+      const created = await client.create(pod, { namespace: "enabled-ns" });
+      assertInjected(created);
+      // No sidecar tails the token. (With automount on, the API server's ServiceAccount admission,
+      // run again after the webhook changed the pod, mounts the token into the sidecars too, as
+      // into every container: that mount is not the webhook's and no sidecar reads it.)
+      for (const c of created.spec?.initContainers ?? []) {
+        const files = c.env?.find((e) => e.name === "TAILCAR_FILES")?.value ?? "";
+        assert.ok(!files.includes("/var/run/secrets"), `${c.name} tails ${files}`);
+      }
+      const line = await cluster!.webhook.waitForLog(`the admission of ${name}`, (l) => l.msg === "admission" && l["name"] === name);
+      const warnings = line["warnings"] as string[];
+      const expected = automount
+        ? /"\/var\/run\/secrets\/kubernetes.io\/serviceaccount\/token" for annotation "tailcar.io\/files": in the projected volume "kube-api-access-[a-z0-9]+"/
+        : /"\/var\/run\/secrets\/kubernetes.io\/serviceaccount\/token" for annotation "tailcar.io\/files": no volume is mounted over it and an emptyDir would hide the service account token's directory/;
+      assert.ok(warnings.some((w) => expected.test(w)), JSON.stringify(warnings));
+    });
+  }
 });

@@ -106,6 +106,41 @@ describe("the shipped manifests on a real API server", { timeout: START_MS + 3 *
     });
   }
 
+  // RBAC as the API server evaluates it: each install's roles and bindings applied for real, then
+  // `kubectl auth can-i` as the webhook's ServiceAccount. cert-manager's install first: applying the
+  // default install afterwards only adds objects.
+  const RBAC_KINDS = new Set(["Namespace", "ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"]);
+  const WEBHOOK_SA = "system:serviceaccount:tailcar-system:tailcar-webhook";
+  const canI = (...args: string[]): boolean => {
+    const run = spawnSync("kubectl", ["--kubeconfig", cluster!.cp.kubeconfigPath, "auth", "can-i", "--as", WEBHOOK_SA, ...args], { encoding: "utf8", timeout: 30_000 });
+    assert.ok(run.stdout.trim() === "yes" || run.stdout.trim() === "no", `kubectl auth can-i ${args.join(" ")}: ${run.stdout}${run.stderr}`);
+    return run.stdout.trim() === "yes";
+  };
+  const applyRbac = (dir: string): void => {
+    const objects = kustomize(dir).filter((o) => RBAC_KINDS.has(o.kind!));
+    const run = spawnSync("kubectl", ["--kubeconfig", cluster!.cp.kubeconfigPath, "apply", "-f", "-"], { input: objects.map((o) => stringify(o)).join("---\n"), encoding: "utf8", timeout: 60_000 });
+    assert.equal(run.status, 0, run.stderr);
+  };
+  const rbacCases = [
+    { dir: "overlays/cert-manager", secretsWrite: false, configPatch: false },
+    { dir: "", secretsWrite: true, configPatch: true },
+  ] as const;
+  for (const { dir, secretsWrite, configPatch } of rbacCases) {
+    test(`manifests/${dir}: as its ServiceAccount, the webhook may ${secretsWrite ? "" : "not "}write Secrets and ${configPatch ? "" : "not "}patch its webhook configuration; it may list pods and namespaces and create Events`, { skip: !kubectl && "kubectl is not installed" }, () => {
+      applyRbac(dir);
+      assert.equal(canI("create", "secrets", "-n", "tailcar-system"), secretsWrite);
+      assert.equal(canI("update", "secrets/tailcar-webhook-tls", "-n", "tailcar-system"), secretsWrite);
+      assert.equal(canI("patch", "mutatingwebhookconfigurations.admissionregistration.k8s.io/tailcar"), configPatch);
+      // Never more than its own: another configuration, Secrets elsewhere, deleting.
+      assert.equal(canI("patch", "mutatingwebhookconfigurations.admissionregistration.k8s.io/other"), false);
+      assert.equal(canI("create", "secrets", "-n", "default"), false);
+      assert.equal(canI("delete", "secrets/tailcar-webhook-tls", "-n", "tailcar-system"), false);
+      assert.equal(canI("list", "pods", "--all-namespaces"), true);
+      assert.equal(canI("list", "namespaces"), true);
+      assert.equal(canI("create", "events", "-n", "shop"), true);
+    });
+  }
+
   test("the namespace does enforce restricted: the docs' application pod, which may run as root, is refused there", async () => {
     const pod = parseObjects(applicationPodYAML())[0] as V1Pod;
     await assert.rejects(cluster!.client.create(pod, { namespace: "strict" }), /403 Forbidden: .*violates PodSecurity "restricted:latest"/);

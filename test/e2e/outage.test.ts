@@ -3,6 +3,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { CoreV1Event, V1Pod } from "@kubernetes/client-node";
+import { findMissedPods, listInScope, wouldInject, type CoreLists } from "../../webhook/missed-pods.ts";
+import { DEFAULT_INJECT_OPTIONS } from "../../webhook/options.ts";
 import { parseObjects, pollUntil, type TestClient } from "./harness/index.ts";
 import { startWebhookCluster, type WebhookCluster } from "./webhook-cluster.ts";
 import { applicationPodYAML, metricValue, startWebhook } from "./webhook-process.ts";
@@ -85,5 +87,49 @@ describe("webhook outage: pods admitted untouched, then reported when the webhoo
       timeoutMs: 15_000,
     });
     assert.ok(isInjected(await client.create(application("after-outage"), { namespace: "outage" })));
+  });
+
+  test("the scan lists only the pods the selectors put in scope, a page at a time, and stops at its bound", async () => {
+    await client.createNamespace("plain");
+    await client.createNamespace("off", { "tailcar.io/injection": "disabled" });
+    const labelled = (name: string, inject: string): V1Pod => {
+      const pod = application(name);
+      pod.metadata = { ...pod.metadata, labels: { ...pod.metadata?.labels, "tailcar.io/inject": inject } };
+      return pod;
+    };
+    await client.create(application("unlabelled"), { namespace: "plain" });
+    await client.create(labelled("opted-in", "true"), { namespace: "plain" });
+    await client.create(labelled("opted-in", "true"), { namespace: "off" });
+    await client.create(labelled("opted-out", "false"), { namespace: "outage" });
+    // What the API server returned, call by call, through the same client the webhook uses.
+    const calls: { what: string; limit: number; continued: boolean; names: string[] }[] = [];
+    const record = <T extends { items: { metadata?: { namespace?: string; name?: string } }[] }>(what: string, q: { limit: number; _continue?: string }, r: T): T => {
+      calls.push({ what, limit: q.limit, continued: q._continue !== undefined, names: r.items.map((i) => `${i.metadata?.namespace ?? ""}/${i.metadata?.name}`) });
+      return r;
+    };
+    const core: CoreLists = {
+      listNamespace: async (q) => record(`namespaces ${q.labelSelector}`, q, await client.core.listNamespace(q)),
+      listNamespacedPod: async (q) => record(`pods in ${q.namespace} ${q.labelSelector}`, q, await client.core.listNamespacedPod(q)),
+      listPodForAllNamespaces: async (q) => record(`pods ${q.labelSelector}`, q, await client.core.listPodForAllNamespaces(q)),
+    };
+    const excluded = DEFAULT_INJECT_OPTIONS.excludedNamespaces;
+    const full = await listInScope(core, excluded, { pageSize: 2, maxListed: 1000 });
+    assert.equal(full.complete, true);
+    const listedPods = calls.filter((c) => c.what.startsWith("pods")).flatMap((c) => c.names).sort();
+    // outage: every pod not opted out; elsewhere only opted-in pods (off/opted-in comes with the
+    // cluster-wide list; findMissedPods drops it, its namespace being disabled).
+    assert.deepEqual(listedPods, ["/after-outage", "/before-outage", "/during-outage", "off/opted-in", "plain/opted-in"].map((n) => (n.startsWith("/") ? `outage${n}` : n)).sort());
+    assert.equal(full.podsListed, listedPods.length);
+    assert.ok(calls.every((c) => c.limit <= 2), JSON.stringify(calls));
+    assert.ok(calls.some((c) => c.continued), "no call followed a continue token");
+    // Namespaces: those labelled enabled and those without the label, nothing else.
+    assert.deepEqual([...new Set(calls.filter((c) => c.what.startsWith("namespaces")).map((c) => c.what))], ["namespaces tailcar.io/injection=enabled", "namespaces !tailcar.io/injection"]);
+    assert.ok(!calls.flatMap((c) => c.names).includes("/off"), "the disabled namespace was listed");
+    assert.deepEqual(findMissedPods(full.pods, full.namespaces, wouldInject(DEFAULT_INJECT_OPTIONS), excluded).map((p) => `${p.namespace}/${p.name}`), ["outage/during-outage"]);
+
+    calls.length = 0;
+    const bounded = await listInScope(core, excluded, { pageSize: 2, maxListed: 3 });
+    assert.equal(bounded.complete, false);
+    assert.ok(bounded.podsListed <= 3, `${bounded.podsListed} pods listed past a bound of 3`);
   });
 });

@@ -1,7 +1,7 @@
 // Self-bootstrap through the real API: the configuration is registered with no caBundle, the webhook
 // creates its Secret, patches the caBundle itself, and from then on the API server trusts it. The
-// webhook runs as its ServiceAccount with exactly the RBAC we ship (manifests/base), so a missing
-// permission fails here, not in a user's cluster.
+// webhook runs as its ServiceAccount with exactly the RBAC we ship (manifests/base and the
+// self-bootstrap overlay), so a missing permission fails here, not in a user's cluster.
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -37,9 +37,9 @@ describe("self-bootstrap: the webhook creates its Secret and patches its own caB
   before(async () => {
     cp = await startControlPlane({ withControllerManager: false });
     client = clientFor(cp);
-    // The namespace, ServiceAccount and RBAC as shipped.
-    for (const file of ["namespace.yaml", "serviceaccount.yaml", "rbac.yaml"]) {
-      await client.createAll(readFileSync(join(REPO_ROOT, "manifests/base", file), "utf8"));
+    // The namespace, ServiceAccount and RBAC as shipped: the base's, and the self-bootstrap overlay's.
+    for (const file of ["base/namespace.yaml", "base/serviceaccount.yaml", "base/rbac.yaml", "overlays/self-bootstrap/rbac.yaml"]) {
+      await client.createAll(readFileSync(join(REPO_ROOT, "manifests", file), "utf8"));
     }
     // A client certificate whose user is the ServiceAccount: RBAC's ServiceAccount subjects match it.
     const identity = await issueClientCert(cp.ca, `system:serviceaccount:${NAMESPACE}:tailcar-webhook`, ["system:serviceaccounts", `system:serviceaccounts:${NAMESPACE}`]);

@@ -24,6 +24,7 @@ export interface GoldenCaseOptions {
   image?: string;
   mode?: InjectOptions["mode"];
   format?: InjectOptions["format"];
+  maxSidecarsPerPod?: number;
   namespace?: string;
 }
 

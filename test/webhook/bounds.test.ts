@@ -51,7 +51,7 @@ for (const [name, text] of reviews) {
     if (outcome === "too deep") return;
     assert.ok(outcome.warnings.length <= 17, `${outcome.warnings.length} warnings`);
     for (const w of outcome.warnings) assert.ok(w.length <= 1024, `a warning of ${w.length} characters`);
-    assert.ok(outcome.injected.length <= 64, `${outcome.injected.length} sidecars`);
+    assert.ok(outcome.injected.length <= DEFAULT_INJECT_OPTIONS.maxSidecarsPerPod, `${outcome.injected.length} sidecars`);
     const answer = JSON.stringify(outcome.body);
     assert.ok(answer.length < 512 * 1024, `an answer of ${answer.length} bytes`);
   });

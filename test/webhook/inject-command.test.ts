@@ -174,6 +174,15 @@ test("tailcar inject: usage errors exit 2 with the problem; --help exits 0", () 
   const bad = tailcar(["-f", "-", "--sidecar-mode", "auto"]);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /^tailcar inject: --sidecar-mode: "auto" is not one of native, classic/);
+  const image = tailcar(["-f", "-", "--image", "bad image"]);
+  assert.equal(image.status, 2);
+  assert.match(image.stderr, /^tailcar inject: --image: "bad image" is not an image reference/);
+  const tag = tailcar(["-f", "-", "--image=repo:"]);
+  assert.equal(tag.status, 2);
+  assert.match(tag.stderr, /^tailcar inject: --image: "repo:" is not an image reference/);
+  const max = tailcar(["-f", "-", "--max-sidecars-per-pod", "0"]);
+  assert.equal(max.status, 2);
+  assert.match(max.stderr, /^tailcar inject: --max-sidecars-per-pod: "0" is not a whole number from 1 to 100/);
   const unknown = tailcar(["--frobnicate"]);
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /unknown option "--frobnicate"/);

@@ -23,20 +23,21 @@ const pod = (namespace: string, name: string, extra: { label?: string; status?: 
   status: { phase: extra.phase ?? "Pending" },
 });
 
+const EXCLUDED = DEFAULT_INJECT_OPTIONS.excludedNamespaces;
 const NAMESPACES = [ns("on", "enabled"), ns("off", "disabled"), ns("plain"), ns("odd", "maybe"), ns("kube-system", "enabled"), ns("tailcar-system", "enabled")];
 
 test("scope follows the shipped webhooks' selectors: enabled namespace unless opted out, unlabelled namespace only when opted in", () => {
   const on = NAMESPACES[0];
-  assert.equal(inScope({}, on), true);
-  assert.equal(inScope({ "tailcar.io/inject": "true" }, on), true);
-  assert.equal(inScope({ "tailcar.io/inject": "false" }, on), false);
-  assert.equal(inScope({}, ns("plain")), false);
-  assert.equal(inScope({ "tailcar.io/inject": "true" }, ns("plain")), true);
-  assert.equal(inScope({ "tailcar.io/inject": "true" }, ns("off", "disabled")), false);
+  assert.equal(inScope({}, on, EXCLUDED), true);
+  assert.equal(inScope({ "tailcar.io/inject": "true" }, on, EXCLUDED), true);
+  assert.equal(inScope({ "tailcar.io/inject": "false" }, on, EXCLUDED), false);
+  assert.equal(inScope({}, ns("plain"), EXCLUDED), false);
+  assert.equal(inScope({ "tailcar.io/inject": "true" }, ns("plain"), EXCLUDED), true);
+  assert.equal(inScope({ "tailcar.io/inject": "true" }, ns("off", "disabled"), EXCLUDED), false);
   // Neither shipped webhook matches a namespace label other than "enabled".
-  assert.equal(inScope({ "tailcar.io/inject": "true" }, ns("odd", "maybe")), false);
-  assert.equal(inScope({}, ns("kube-system", "enabled")), false);
-  assert.equal(inScope({ "tailcar.io/inject": "true" }, undefined), false);
+  assert.equal(inScope({ "tailcar.io/inject": "true" }, ns("odd", "maybe"), EXCLUDED), false);
+  assert.equal(inScope({}, ns("kube-system", "enabled"), EXCLUDED), false);
+  assert.equal(inScope({ "tailcar.io/inject": "true" }, undefined, EXCLUDED), false);
 });
 
 const injectable = wouldInject(DEFAULT_INJECT_OPTIONS);
@@ -60,10 +61,17 @@ test("a pod is missed when it asks for files, is in scope, lacks tailcar.io/stat
     pod("on", "all-invalid", { files: "relative.log" }),
   ];
   assert.deepEqual(
-    findMissedPods(pods, NAMESPACES, injectable).map((p) => `${p.namespace}/${p.name}`),
+    findMissedPods(pods, NAMESPACES, injectable, EXCLUDED).map((p) => `${p.namespace}/${p.name}`),
     ["on/a-missed", "on/b-missed", "plain/opted-in"],
   );
-  assert.deepEqual(findMissedPods([], NAMESPACES, injectable), []);
+  assert.deepEqual(findMissedPods([], NAMESPACES, injectable, EXCLUDED), []);
+});
+
+test("the webhook's own namespace, from its options, is out of scope like kube-system", () => {
+  const options = { ...DEFAULT_INJECT_OPTIONS, excludedNamespaces: ["kube-system", "logging"] };
+  const namespaces = [ns("logging", "enabled"), ns("tailcar-system", "enabled")];
+  const pods = [pod("logging", "own"), pod("tailcar-system", "ordinary")];
+  assert.deepEqual(findMissedPods(pods, namespaces, wouldInject(options), options.excludedNamespaces).map((p) => `${p.namespace}/${p.name}`), ["tailcar-system/ordinary"]);
 });
 
 test("the Event names the pod, says why and what to do, and has a name fixed per pod so rescans do not repeat it", () => {

@@ -1,9 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { DEFAULT_INJECT_OPTIONS } from "../../webhook/options.ts";
 import { parseWebhookSettings, SETTINGS } from "../../webhook/settings.ts";
 import { parseServerVersion, sidecarModeForVersion } from "../../webhook/sidecar-mode.ts";
+
+const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 
 const files = (map: Record<string, string>) => (path: string): string => {
   const text = map[path];
@@ -41,15 +45,30 @@ test("every InjectOptions field can be set by flag", () => {
   const s = parseWebhookSettings(
     ["--self-signed", "--image=i:1", "--image-pull-policy", "Always", "--sidecar-mode", "classic", "--mode", "forward", "--format", "json",
       "--forward-sink", "loki", "--forward-endpoint", "http://loki:3100", "--cpu-request", "5m", "--memory-request", "32Mi", "--cpu-limit", "1",
-      "--memory-limit", "64Mi", "--checkpoint-volume-size-limit", "4Mi"],
+      "--memory-limit", "64Mi", "--checkpoint-volume-size-limit", "4Mi", "--max-sidecars-per-pod", "3", "--namespace", "logging"],
     {},
   );
   assert.equal(s.sidecarMode, "classic");
   assert.deepEqual(s.inject, {
     image: "i:1", imagePullPolicy: "Always", mode: "forward", format: "json", forwardSink: "loki", forwardEndpoint: "http://loki:3100",
     resources: { requests: { cpu: "5m", memory: "32Mi" }, limits: { cpu: "1", memory: "64Mi" } }, checkpointVolumeSizeLimit: "4Mi",
+    maxSidecarsPerPod: 3, excludedNamespaces: ["kube-system", "logging"],
   });
 });
+
+test("by default a pod gets at most 20 sidecars, and kube-system and tailcar-system are never injected", () => {
+  const s = parseWebhookSettings(["--self-signed"], {});
+  assert.equal(s.inject.maxSidecarsPerPod, 20);
+  assert.deepEqual(s.inject.excludedNamespaces, ["kube-system", "tailcar-system"]);
+  // The Deployment sets TAILCAR_WEBHOOK_NAMESPACE from the pod's own namespace.
+  assert.deepEqual(parseWebhookSettings(["--self-signed"], { TAILCAR_WEBHOOK_NAMESPACE: "logs" }).inject.excludedNamespaces, ["kube-system", "logs"]);
+});
+
+for (const image of ["busybox", "i:1", "localhost:5000/team/app:v1.2_3", "[::1]:5000/x", `ghcr.io/a/b:1@sha256:${"ab".repeat(32)}`]) {
+  test(`the image setting accepts the reference ${image}`, () => {
+    assert.equal(parseWebhookSettings(["--self-signed", "--image", image], {}).inject.image, image);
+  });
+}
 
 const bad: [string, string[], Record<string, string>, RegExp][] = [
   ["no TLS source", [], {}, /no TLS source/],
@@ -60,6 +79,14 @@ const bad: [string, string[], Record<string, string>, RegExp][] = [
   ["a bad quantity in the environment", ["--self-signed"], { TAILCAR_WEBHOOK_MEMORY_LIMIT: "lots" }, /TAILCAR_WEBHOOK_MEMORY_LIMIT: "lots" is not a Kubernetes quantity/],
   ["a bad port", ["--self-signed", "--port", "99999"], {}, /--port: "99999" is not a port/],
   ["a flag without its value", ["--self-signed", "--image"], {}, /--image needs a value/],
+  ["an image with a space", ["--self-signed", "--image", "bad image"], {}, /--image: "bad image" is not an image reference/],
+  ["an image with an empty tag", ["--self-signed", "--image=repo:"], {}, /--image: "repo:" is not an image reference/],
+  ["an image with uppercase in its path", ["--self-signed"], { TAILCAR_WEBHOOK_IMAGE: "ghcr.io/Team/app" }, /TAILCAR_WEBHOOK_IMAGE: "ghcr.io\/Team\/app" is not an image reference/],
+  ["an image with a short digest", ["--self-signed", "--image", "app@sha256:abc"], {}, /--image: "app@sha256:abc" is not an image reference/],
+  ["a tag longer than 128 characters", ["--self-signed", "--image", `app:${"t".repeat(129)}`], {}, /--image: "app:t+" is not an image reference/],
+  ["a maximum of 0 sidecars", ["--self-signed", "--max-sidecars-per-pod", "0"], {}, /--max-sidecars-per-pod: "0" is not a whole number from 1 to 100/],
+  ["a maximum above the ceiling", ["--self-signed"], { TAILCAR_WEBHOOK_MAX_SIDECARS_PER_POD: "1000" }, /TAILCAR_WEBHOOK_MAX_SIDECARS_PER_POD: "1000" is not a whole number from 1 to 100/],
+  ["a fractional maximum", ["--self-signed", "--max-sidecars-per-pod", "2.5"], {}, /--max-sidecars-per-pod: "2.5" is not a whole number/],
 ];
 for (const [name, argv, env, message] of bad) {
   test(`${name} is rejected with a message naming the setting`, () => {
@@ -98,4 +125,10 @@ for (const [version, mode] of versions) {
 
 test("parseServerVersion prefers gitVersion", () => {
   assert.deepEqual(parseServerVersion({ major: "1", minor: "20", gitVersion: "v1.31.1" }), { major: 1, minor: 31 });
+});
+
+test("tailcar webhook --image 'bad image' stops at start-up, exit 2, naming the flag", { skip: !existsSync(CLI) && "run npm run build first", timeout: 20_000 }, () => {
+  const r = spawnSync(process.execPath, [CLI, "webhook", "--self-signed", "--port", "0", "--image", "bad image"], { encoding: "utf8", timeout: 10_000 });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^tailcar webhook: --image: "bad image" is not an image reference/);
 });
