@@ -130,7 +130,10 @@ test("the default maximum is 20: 1,000 entries give 20 sidecars, not 1,000, and 
   const input = podWith(manyFiles(1000));
   const result = inject(input, DEFAULT_INJECT_OPTIONS);
   assert.equal(result.injected.length, 20);
-  assert.equal(result.warnings.length, 1);
+  // One warning for the entries past the 200 read at all, one for those read past the maximum.
+  assert.equal(result.warnings.length, 2, result.warnings.join("\n"));
+  assert.match(result.warnings.join("\n"), /800 more entries ignored/);
+  assert.match(result.warnings.join("\n"), /at most 20 sidecars a pod/);
   const review = { apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: { uid: "u", kind: { group: "", version: "v1", kind: "Pod" }, resource: { group: "", version: "v1", resource: "pods" }, operation: "CREATE", namespace: "default", object: input } };
   const outcome = admit(review, DEFAULT_INJECT_OPTIONS);
   assert.ok(JSON.stringify(outcome.body).length < 100_000, `${JSON.stringify(outcome.body).length} bytes`);
