@@ -1,6 +1,7 @@
 // Per-pod settings from tailcar.io/* annotations, validated from one table (as Istio does): every
 // bad value becomes a warning that names the annotation and the problem, and the setting falls
 // back to the cluster default, so a typo never blocks a pod and never silently injects nothing.
+import { endpointProblem } from "../sidecar/config.ts";
 import { imageReferenceProblem } from "./image-reference.ts";
 import { FILES_ANNOTATION, invalidValue, parseFileEntries, quoted, type FileEntry } from "./file-entries.ts";
 import {
@@ -77,6 +78,10 @@ export const ANNOTATIONS: readonly AnnotationSpec[] = [
         return "is not a URL";
       }
       if (url.protocol !== "http:" && url.protocol !== "https:") return "must be an http or https URL";
+      // The sidecar's own start-up check (credentials it can decode): a value it would refuse, exit 2,
+      // is refused here, with the cluster default kept.
+      const problem = endpointProblem(v);
+      if (problem !== undefined) return problem;
       c.forwardEndpoint = v;
       return undefined;
     } },

@@ -122,6 +122,7 @@ test("bad setting values warn Istio-style and fall back to the default", () => {
     [{ "tailcar.io/image": "repo:" }, /"tailcar\.io\/image": is not an image reference/, { image: DEFAULT_INJECT_OPTIONS.image }],
     [{ "tailcar.io/image-pull-policy": "always" }, /Always, IfNotPresent, Never/, { imagePullPolicy: "IfNotPresent" }],
     [{ "tailcar.io/forward-endpoint": "ftp://x" }, /must be an http or https URL/, { forwardEndpoint: undefined }],
+    [{ "tailcar.io/forward-endpoint": "https://ops:50%zz@es:9200" }, /"tailcar\.io\/forward-endpoint": .*not valid percent-encoding/, { forwardEndpoint: undefined }],
     [{ "tailcar.io/forward-sink": "splunk" }, /elasticsearch, loki/, { forwardSink: undefined }],
     [{ "tailcar.io/format": "json", "tailcar.io/multiline": "(" }, /"tailcar\.io\/multiline": is not java, python or a regular expression/, { multiline: undefined }],
     [{ "tailcar.io/multiline": "java" }, /needs tailcar\.io\/format: json/, { multiline: undefined }],
