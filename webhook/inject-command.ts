@@ -16,9 +16,9 @@ import { InputError, YamlDocumentStream, type StreamedDocument } from "./yaml-st
 
 /**
  * The largest document read (a Kubernetes object is at most 1.5 MiB in etcd; a List of many can be
- * more). Parsed YAML takes about 100 MiB of memory per MiB of a manifest (docs/decisions.md).
+ * more). A document takes about 250 MiB of memory per MiB while it is injected (docs/decisions.md).
  */
-export const DEFAULT_MAX_DOCUMENT_MIB = 8;
+export const DEFAULT_MAX_DOCUMENT_MIB = 4;
 const MIB = 1024 * 1024;
 
 const HELP = `Usage: tailcar inject -f FILE|- [-f FILE …] [options]

@@ -31,8 +31,8 @@ function describeSize(chars: number): string {
 }
 
 export class YamlDocumentStream {
-  // YAML 1.1, as kubectl reads manifests: an unquoted `yes` or `on` is a boolean there.
   private readonly parser = new Parser();
+  // YAML 1.1, as kubectl reads manifests: an unquoted `yes` or `on` is a boolean there.
   private readonly composer = new Composer({ version: "1.1" });
   private readonly lines = new LineIndex();
   /** Characters given so far. */
