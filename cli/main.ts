@@ -38,9 +38,14 @@ function usage(): string {
 
 async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === "-h" || name === "--help" || name === "help") {
+  if (name === "-h" || name === "--help" || name === "help") {
     process.stdout.write(usage());
-    return name === undefined ? 2 : 0;
+    return 0;
+  }
+  // Usage asked for goes to stdout; usage as the answer to a wrong command line goes to stderr.
+  if (name === undefined) {
+    process.stderr.write(usage());
+    return 2;
   }
   if (name === "-v" || name === "--version") {
     process.stdout.write(`tailcar ${version()}\n`);

@@ -13,8 +13,8 @@ const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "tailcar-inject-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function tailcar(args: readonly string[], input = ""): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, "inject", ...args], { input, encoding: "utf8", timeout: 20_000 });
+function tailcar(args: readonly string[], input: string | Buffer = ""): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, "inject", ...args], { input, encoding: "utf8", timeout: 20_000, maxBuffer: 64 * 1024 * 1024 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -153,11 +153,11 @@ test("tailcar inject: warnings name the object; re-injecting its own output chan
   assert.match(second.stderr, /Deployment\/web: not injected: the pod already carries the tailcar\.io\/status annotation/);
 });
 
-test("tailcar inject: unparsable YAML exits 1 naming the input and document number", () => {
+test("tailcar inject: unparsable YAML exits 1 naming the input, document number and line, after writing the documents before it", () => {
   const r = tailcar(["-f", "-"], `${service}---\nkind: Pod\nmetadata: [unclosed\n`);
   assert.equal(r.status, 1);
-  assert.equal(r.stdout, "");
-  assert.match(r.stderr, /^tailcar inject: <stdin>: document 2: \S/);
+  assert.deepEqual(documents(r.stdout), [parse(service)]);
+  assert.match(r.stderr, /^tailcar inject: <stdin>: document 2: line 8, column 1: \S/);
 });
 
 test("tailcar inject: a missing file exits 1 naming the file", () => {
@@ -191,10 +191,67 @@ test("tailcar inject: usage errors exit 2 with the problem; --help exits 0", () 
   assert.match(help.stdout, /^Usage: tailcar inject -f FILE\|-/);
 });
 
-test("tailcar inject: an empty input gives an empty output", () => {
-  const r = tailcar(["-f", "-"], "");
-  assert.equal(r.status, 0, r.stderr);
+test("tailcar inject: an empty input gives an empty output and a warning", () => {
+  for (const input of ["", "# only a comment\n", "---\n---\n"]) {
+    const r = tailcar(["-f", "-"], input);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.equal(r.stderr, "warning: <stdin>: no Kubernetes objects in the input\n", JSON.stringify(input));
+  }
+});
+
+test("tailcar inject: a directory exits 1 saying so", () => {
+  const r = tailcar(["-f", dir]);
+  assert.equal(r.status, 1);
   assert.equal(r.stdout, "");
+  assert.equal(r.stderr, `tailcar inject: cannot read ${dir}: is a directory (give the manifests in it, e.g. -f DIR/*.yaml)\n`);
+});
+
+const pod = `apiVersion: v1
+kind: Pod
+metadata: {name: p, annotations: {tailcar.io/files: /var/log/a.log}}
+spec: {containers: [{name: app, image: busybox}]}
+`;
+
+// Input that is not a stream of Kubernetes objects: each is refused (exit 1), naming the document,
+// after the documents before it (here the pod) have been written.
+const NOT_MANIFESTS: readonly [string, Buffer, RegExp][] = [
+  ["bytes that are not UTF-8", Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]), /^document 1: line 1, column 1: byte 0 is not UTF-8 text/],
+  ["a gzip header", Buffer.from([0x1f, 0x8b, 0x08, 0x00]), /^document 1: line 1, column 1: character U\+001F is not allowed in YAML/],
+  ["a NUL in a value", Buffer.from("kind: Pod\nmetadata: {name: a\0b}\n"), /^document 1: line 2, column 19: character U\+0000 is not allowed in YAML/],
+  ["an escape character", Buffer.from("kind: Pod\nx: \x1b[31m\n"), /^document 1: line 2, column 4: character U\+001B/],
+  ["a pod, then bytes that are not UTF-8", Buffer.concat([Buffer.from(`${pod}---\nkind: `), Buffer.from([0xc3, 0x28])]), /^document 2: line 6, column 7: byte \d+ is not UTF-8 text/],
+  ["a UTF-8 character cut at the end", Buffer.from([...Buffer.from("kind: Pod\nname: caf"), 0xc3]), /^document 1: line 2, column 10: the input ends inside a UTF-8 character/],
+  ["plain text", Buffer.from("hello world\n"), /^document 1: a YAML string \("hello world"\) at the top, not a Kubernetes object/],
+  ["a pod, then a number", Buffer.from(`${pod}---\n42\n`), /^document 2: a YAML number \(42\) at the top, not a Kubernetes object/],
+  ["a boolean", Buffer.from("true\n"), /^document 1: a YAML boolean \(true\) at the top/],
+  ["a sequence", Buffer.from("- kind: Pod\n- kind: Service\n"), /^document 1: a YAML sequence at the top, not a Kubernetes object/],
+  ["an alias to nothing", Buffer.from("kind: Pod\nmetadata: *nowhere\n"), /^document 1: .*alias/i],
+];
+
+for (const [what, input, message] of NOT_MANIFESTS) {
+  test(`tailcar inject refuses ${what}, exit 1 naming the document`, () => {
+    const r = tailcar(["-f", "-"], input);
+    assert.equal(r.status, 1, `${r.stdout}\n${r.stderr}`);
+    const error = r.stderr.split("\n").find((l) => l.startsWith("tailcar inject: "));
+    assert.ok(error, r.stderr);
+    assert.match(error.slice("tailcar inject: <stdin>: ".length), message);
+    const written = documents(r.stdout) as Json[];
+    assert.deepEqual(written.map((d) => d.metadata.name), input.includes("kind: Pod\nmetadata: {name: p,") ? ["p"] : []);
+  });
+}
+
+test("tailcar inject refuses a document larger than --max-document-size, naming it, after writing the ones before", () => {
+  const big = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata: {a: ${"x".repeat(1024 * 1024 + 1)}}\n`;
+  const r = tailcar(["-f", "-", "--max-document-size", "1"], `${pod}---\n${big}`);
+  assert.equal(r.status, 1);
+  assert.deepEqual((documents(r.stdout) as Json[]).map((d) => d.metadata.name), ["p"]);
+  assert.match(r.stderr, /^tailcar inject: <stdin>: document 2: line \d+, column \d+: the document is larger than the limit of 1 MiB \(--max-document-size\)$/m);
+  const ok = tailcar(["-f", "-", "--max-document-size", "2"], `${pod}---\n${big}`);
+  assert.equal(ok.status, 0, ok.stderr);
+  const bad = tailcar(["-f", "-", "--max-document-size", "0"]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /^tailcar inject: --max-document-size: "0" is not a whole number of MiB/);
 });
 
 test("tailcar inject reads and writes YAML as kubectl does (1.1): strings that look like booleans stay strings", () => {

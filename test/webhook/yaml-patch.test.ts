@@ -89,7 +89,8 @@ async function injected(text: string): Promise<{ out: string; expected: unknown[
   const file = join(dir, "manifest.yaml");
   writeFileSync(file, text);
   try {
-    const out = await injectInputs([file], DEFAULT_INJECT_OPTIONS, () => {});
+    let out = "";
+    await injectInputs([file], DEFAULT_INJECT_OPTIONS, { warn: () => {}, write: (text) => void (out += text) });
     const expected = parseAllDocuments(text, YAML_1_1).map((d) => injectManifest(d.toJS(), DEFAULT_INJECT_OPTIONS).object);
     return { out, expected };
   } finally {
