@@ -17,7 +17,7 @@ import { startControlPlane, type ControlPlane } from "../test/e2e/harness/contro
 import { formatSeconds, type Log } from "../test/e2e/harness/go-build.ts";
 import { kubeconfigYAML } from "../test/e2e/harness/kubeconfig.ts";
 import { pollUntil } from "../test/e2e/harness/poll.ts";
-import { forgetOnExit, removeOnExit, startProcess, type ManagedProcess } from "../test/e2e/harness/processes.ts";
+import { startProcess, type ManagedProcess } from "../test/e2e/harness/processes.ts";
 import { createCgroupRoot, processesUnder } from "./cgroups.ts";
 import { cniConfig, containerdConfigTOML, containerdPaths } from "./containerd-config.ts";
 import { findOrBuildImages, PAUSE_IMAGE, type NodeImages } from "./images.ts";
@@ -88,6 +88,7 @@ export async function startRealNode(options: RealNodeOptions = {}): Promise<Real
   const dir = mkdtempSync(join(tmpdir(), NODE_DIR_PREFIX));
   const processes: ManagedProcess[] = [];
   const paths = containerdPaths(dir, cniBin);
+  const children: { pid: number; command: string }[] = [];
   const record: NodeRecord = {
     owner: process.pid,
     dir,
@@ -97,7 +98,6 @@ export async function startRealNode(options: RealNodeOptions = {}): Promise<Real
     containerdSocket: paths.socket,
     children: [],
   };
-  const children: { pid: number; command: string }[] = [];
   /** `command`: what /proc/PID/cmdline starts with once nsenter (and the mount script) have exec'd it. */
   const remember = (p: ManagedProcess, command: string) => {
     processes.push(p);
@@ -105,8 +105,12 @@ export async function startRealNode(options: RealNodeOptions = {}): Promise<Real
     recordNode({ ...record, children });
   };
   recordNode(record);
-  // The exit hook removes the folder only; the reaper of the next run does the rest.
-  removeOnExit(dir);
+  // If the test process exits without stop() (an uncaught error, SIGINT), everything is removed
+  // synchronously on the way out; after a SIGKILL the next run's reaper does it.
+  const onExit = () => {
+    removeNodeLeftovers({ ...record, children });
+  };
+  process.on("exit", onExit);
   let cp: ControlPlane | undefined;
   let bridge: NetnsBridge | undefined;
   let client: TestClient | undefined;
@@ -125,7 +129,7 @@ export async function startRealNode(options: RealNodeOptions = {}): Promise<Real
     await cp?.stop();
     await bridge?.close();
     const left = removeNodeLeftovers({ ...record, children: [] });
-    forgetOnExit(dir);
+    process.off("exit", onExit);
     if (left.length > 0) log(`real node: teardown left: ${left.join("; ")}`);
     log(`real node: stopped in ${formatSeconds(Date.now() - stopStarted)}`);
   };
