@@ -22,6 +22,7 @@ export const PAUSE_IMAGE = "localhost/tailcar/pause:1";
 export const SIDECAR_IMAGE = "localhost/tailcar/sidecar:e2e";
 
 const BUSYBOX = "/bin/busybox";
+const PAUSE_ENTRYPOINT = '["/busybox", "sleep", "2147483647"]';
 /** Bumped when the way images are assembled changes without any input file changing. */
 const RECIPE_VERSION = "1";
 
@@ -189,9 +190,11 @@ function recipes(): { app: ImageRecipe; pause: ImageRecipe; sidecar: ImageRecipe
     },
     pause: {
       name: PAUSE_IMAGE,
-      key: keyOf(["pause", busyboxKey]),
-      // PID 1 ignores SIGTERM; the runtime kills the sandbox with SIGKILL anyway.
-      build: fromScratch(PAUSE_IMAGE, (r) => copyInto(r, BUSYBOX, "/pause"), ['ENTRYPOINT ["/pause", "sleep", "2147483647"]']),
+      key: keyOf(["pause", busyboxKey, PAUSE_ENTRYPOINT]),
+      // busybox picks its applet by the name it is called with: the file must be called busybox for
+      // the applet to be taken from the next argument. PID 1 ignores SIGTERM; the runtime kills the
+      // sandbox with SIGKILL anyway.
+      build: fromScratch(PAUSE_IMAGE, (r) => copyInto(r, BUSYBOX, "/busybox"), [`ENTRYPOINT ${PAUSE_ENTRYPOINT}`]),
     },
     sidecar: {
       name: SIDECAR_IMAGE,
