@@ -15,6 +15,7 @@ import { pruneUnused, stampUsed } from "../test/e2e/harness/cache-prune.ts";
 import { withBuildLock } from "../test/e2e/harness/build-lock.ts";
 import { formatSeconds, type Log } from "../test/e2e/harness/go-build.ts";
 import { projectRoot } from "../test/e2e/harness/pins.ts";
+import { withPrivateFolders } from "./kubelet-config.ts";
 
 export const APP_IMAGE = "docker.io/library/busybox:1.28";
 export const PAUSE_IMAGE = "localhost/tailcar/pause:1";
@@ -242,7 +243,16 @@ async function buildOne(recipe: ImageRecipe, log: Log): Promise<BuiltImage> {
       // buildah's storage in a folder of its own, never the machine's /var/lib/containers.
       const work = mkdtempSync(join(tmpdir(), "tailcar-buildah-"));
       const storage = ["--root", join(work, "storage"), "--runroot", join(work, "run"), "--storage-driver", "overlay"];
-      const buildah = (args: readonly string[]) => run("nice", ["-n", "10", "buildah", ...storage, ...args]);
+      // buildah and runc write /run/containers, /run/runc and /var/lib/containers/cache whatever its
+      // --root: in its own mount namespace, folders of the build cover /run and /var/lib.
+      mkdirSync(join(work, "run-cover"), { recursive: true });
+      mkdirSync(join(work, "var-lib-cover"), { recursive: true });
+      const covered = (args: readonly string[]) =>
+        withPrivateFolders([[join(work, "run-cover"), "/run"], [join(work, "var-lib-cover"), "/var/lib"]], "nice", ["-n", "10", "buildah", ...storage, ...args]);
+      const buildah = (args: readonly string[]) => {
+        const c = covered(args);
+        return run(c.command, c.args);
+      };
       try {
         await recipe.build(buildah, work);
         const tmp = join(entry, `.image.${process.pid}.tar`);
@@ -250,7 +260,7 @@ async function buildOne(recipe: ImageRecipe, log: Log): Promise<BuiltImage> {
         renameSync(tmp, tarball);
       } finally {
         // The overlay mounts buildah made are gone with its process; its storage may hold a mounted layer.
-        await run("buildah", [...storage, "rm", "--all"]).catch(() => "");
+        await buildah(["rm", "--all"]).catch(() => "");
         await run("umount", ["-R", work]).catch(() => "");
         rmSync(work, { recursive: true, force: true });
       }

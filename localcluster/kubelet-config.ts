@@ -125,12 +125,28 @@ export function mountNamespaceScript(paths: KubeletPaths): string {
   for (const entry of Object.keys(KUBELET_SYSCTLS)) {
     lines.push(`mount --bind ${shq(join(paths.sysctlDir, entry.replace(/\//g, ".")))} ${shq(`/proc/sys/${entry}`)}`);
   }
-  for (const [from, to] of [[paths.varLib, "/var/lib"], [paths.varLog, "/var/log"]] as const) {
+  lines.push(...bindLines([[paths.varLib, "/var/lib"], [paths.varLog, "/var/log"]]));
+  lines.push('exec "$@"');
+  return lines.join("\n");
+}
+
+function bindLines(binds: readonly (readonly [string, string])[]): string[] {
+  const lines: string[] = [];
+  for (const [from, to] of binds) {
     lines.push(`mount --make-private "$(findmnt -n -o TARGET -T ${to})"`);
     lines.push(`mount --bind ${shq(from)} ${to}`);
   }
-  lines.push('exec "$@"');
-  return lines.join("\n");
+  return lines;
+}
+
+/**
+ * `command args` in a mount namespace of its own where folders of ours cover machine folders (e.g.
+ * containerd's fixed /run/containerd/s and /run/netns, libcni's /var/lib/cni): whatever it writes there
+ * goes away with the run. Mounts elsewhere (the run's shared folder) still propagate.
+ */
+export function withPrivateFolders(binds: readonly (readonly [string, string])[], command: string, args: readonly string[]): { command: string; args: string[] } {
+  const script = ["set -eu", ...bindLines(binds), 'exec "$@"'].join("\n");
+  return { command: "unshare", args: ["--mount", "--propagation", "unchanged", "--", "sh", "-c", script, "sh", command, ...args] };
 }
 
 /** nsenter (network) + unshare (mount) + the script, then kubelet itself with the same pid. */

@@ -21,7 +21,7 @@ import { startProcess, type ManagedProcess } from "../test/e2e/harness/processes
 import { createCgroupRoot, processesUnder } from "./cgroups.ts";
 import { cniConfig, containerdConfigTOML, containerdPaths } from "./containerd-config.ts";
 import { findOrBuildImages, PAUSE_IMAGE, type NodeImages } from "./images.ts";
-import { KUBELET_SYSCTLS, kubeletArgs, kubeletCommand, kubeletConfigYAML, kubeletPaths } from "./kubelet-config.ts";
+import { KUBELET_SYSCTLS, withPrivateFolders, kubeletArgs, kubeletCommand, kubeletConfigYAML, kubeletPaths } from "./kubelet-config.ts";
 import { createNetns, inNetns, netnsPath, NODE_IP, startBridge, type NetnsBridge } from "./netns.ts";
 import { NODE_DIR_PREFIX, reapOrphanedNodes, recordNode, removeNodeLeftovers, shimsOf, type NodeRecord } from "./node-reaper.ts";
 import { cniBinDir, realNodeUnavailable } from "./prerequisites.ts";
@@ -156,7 +156,14 @@ export async function startRealNode(options: RealNodeOptions = {}): Promise<Real
     for (const d of [paths.root, paths.state, paths.cniConfDir, join(dir, "cni-ipam")]) mkdirSync(d, { recursive: true });
     writeFileSync(paths.config, containerdConfigTOML(paths, PAUSE_IMAGE));
     writeFileSync(join(paths.cniConfDir, "10-tailcar.conflist"), cniConfig(join(dir, "cni-ipam")).replace(/"tailcar-node"/, JSON.stringify(record.cniNetwork)));
-    const containerdCmd = inNs("containerd", ["--config", paths.config, "--log-level", "warn"]);
+    // containerd 1.6 keeps shim sockets in /run/containerd/s and pod network namespaces in /run/netns
+    // whatever its state dir, and libcni its results in /var/lib/cni: folders of the run cover them.
+    const privateRun = join(dir, "containerd", "run");
+    const privateVarLib = join(dir, "containerd", "var-lib");
+    mkdirSync(privateRun, { recursive: true });
+    mkdirSync(privateVarLib, { recursive: true });
+    const ownFolders = withPrivateFolders([[privateRun, "/run"], [privateVarLib, "/var/lib"]], "containerd", ["--config", paths.config, "--log-level", "warn"]);
+    const containerdCmd = inNs(ownFolders.command, ownFolders.args);
     const containerd = startProcess({ name: "containerd", command: containerdCmd.command, args: containerdCmd.args, logPath: join(dir, "containerd.log") });
     remember(containerd, "containerd");
     await pollUntil("containerd to serve", async () => ((await run("ctr", ["--address", paths.socket, "version"])).stdout.includes("Server") ? true : undefined), {
