@@ -9,16 +9,34 @@ import { fileURLToPath } from "node:url";
 import { withBuildLock } from "./build-lock.ts";
 import { PRUNE_AFTER_DAYS, pruneUnused, stampUsed } from "./cache-prune.ts";
 import { formatSeconds, goBuild, GoMissingError, runGo, type Log } from "./go-build.ts";
-import { BINARY_NAMES, CONTROL_PLANE_DIR, etcdVersion, kubernetesVersion, PIN_FILES, recipes, type BinaryName } from "./pins.ts";
+import {
+  BINARY_NAMES,
+  CONTROL_PLANE_DIR,
+  etcdVersion,
+  kubernetesVersion,
+  NODE_BINARY_NAMES,
+  PIN_FILES,
+  recipes,
+  type BinaryName,
+  type ControlPlaneBinaryName,
+  type NodeBinaryName,
+} from "./pins.ts";
 
-export type BinaryPaths = Readonly<Record<BinaryName, string>>;
+export type BinaryPaths = Readonly<Record<ControlPlaneBinaryName, string>>;
+type Source = "KUBEBUILDER_ASSETS" | "cache" | "built";
 
 export interface ControlPlaneBinaries {
   readonly paths: BinaryPaths;
   readonly kubernetesVersion: string;
   readonly etcdVersion: string;
   /** Where each binary came from, for logs. */
-  readonly sources: Readonly<Record<BinaryName, "KUBEBUILDER_ASSETS" | "cache" | "built">>;
+  readonly sources: Readonly<Record<ControlPlaneBinaryName, Source>>;
+}
+
+export interface NodeBinaries {
+  readonly paths: Readonly<Record<NodeBinaryName, string>>;
+  readonly kubernetesVersion: string;
+  readonly sources: Readonly<Record<NodeBinaryName, Source>>;
 }
 
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
@@ -48,10 +66,10 @@ function isExecutable(path: string): boolean {
   }
 }
 
-function fromFolder(folder: string | undefined): Partial<Record<BinaryName, string>> {
+function fromFolder(folder: string | undefined, names: readonly BinaryName[] = BINARY_NAMES): Partial<Record<BinaryName, string>> {
   const found: Partial<Record<BinaryName, string>> = {};
   if (!folder) return found;
-  for (const name of BINARY_NAMES) if (isExecutable(join(folder, name))) found[name] = join(folder, name);
+  for (const name of names) if (isExecutable(join(folder, name))) found[name] = join(folder, name);
   return found;
 }
 
@@ -61,7 +79,7 @@ export async function goEnv(): Promise<{ version: string; os: string; arch: stri
 }
 
 /** Without Go the key cannot be computed; any complete entry for the same pins is still right. */
-function cachedWithoutGo(root: string, pins: string): string | undefined {
+function cachedWithoutGo(root: string, pins: string, names: readonly BinaryName[]): string | undefined {
   let entries: string[] = [];
   try {
     entries = readdirSync(root);
@@ -71,16 +89,33 @@ function cachedWithoutGo(root: string, pins: string): string | undefined {
   return entries
     .filter((e) => e.startsWith(`${pins}-`))
     .map((e) => join(root, e))
-    .find((dir) => Object.keys(fromFolder(dir)).length === BINARY_NAMES.length);
+    .find((dir) => Object.keys(fromFolder(dir, names)).length === names.length);
 }
 
-export async function findOrBuildControlPlane(log: Log = (l) => process.stderr.write(`${l}\n`)): Promise<ControlPlaneBinaries> {
+const defaultLog: Log = (l) => process.stderr.write(`${l}\n`);
+
+export async function findOrBuildControlPlane(log: Log = defaultLog): Promise<ControlPlaneBinaries> {
   const versions = { kubernetesVersion: kubernetesVersion(), etcdVersion: etcdVersion() };
-  const assets = fromFolder(process.env.KUBEBUILDER_ASSETS);
-  const missing = BINARY_NAMES.filter((n) => !assets[n]);
+  const found = await findOrBuild(BINARY_NAMES, fromFolder(process.env.KUBEBUILDER_ASSETS), log);
+  return { ...found, ...versions } as ControlPlaneBinaries;
+}
+
+/** kubelet and kube-scheduler, from the same pins and cache entry as the control plane. */
+export async function findOrBuildNode(log: Log = defaultLog): Promise<NodeBinaries> {
+  const versions = { kubernetesVersion: kubernetesVersion() };
+  const found = await findOrBuild(NODE_BINARY_NAMES, {}, log);
+  return { ...found, ...versions } as NodeBinaries;
+}
+
+async function findOrBuild(
+  names: readonly BinaryName[],
+  assets: Partial<Record<BinaryName, string>>,
+  log: Log,
+): Promise<{ paths: Partial<Record<BinaryName, string>>; sources: Partial<Record<BinaryName, Source>> }> {
+  const missing = names.filter((n) => !assets[n]);
   const paths: Partial<Record<BinaryName, string>> = { ...assets };
-  const sources: Partial<Record<BinaryName, "KUBEBUILDER_ASSETS" | "cache" | "built">> = {};
-  for (const n of BINARY_NAMES) if (assets[n]) sources[n] = "KUBEBUILDER_ASSETS";
+  const sources: Partial<Record<BinaryName, Source>> = {};
+  for (const n of names) if (assets[n]) sources[n] = "KUBEBUILDER_ASSETS";
   if (missing.length > 0) {
     const root = cacheRoot();
     const pins = pinsHash();
@@ -88,14 +123,14 @@ export async function findOrBuildControlPlane(log: Log = (l) => process.stderr.w
     try {
       dir = join(root, cacheKey(pins, await goEnv()));
     } catch (e) {
-      const fallback = e instanceof GoMissingError ? cachedWithoutGo(root, pins) : undefined;
+      const fallback = e instanceof GoMissingError ? cachedWithoutGo(root, pins, names) : undefined;
       if (!fallback) throw e;
       dir = fallback;
     }
     await mkdir(dir, { recursive: true });
     const build = async (): Promise<BinaryName[]> => {
       // Checked again under the lock: another process may have built them meanwhile.
-      const cached = fromFolder(dir);
+      const cached = fromFolder(dir, names);
       const toBuild = missing.filter((n) => !cached[n]);
       if (toBuild.length === 0) return toBuild;
       log(`control-plane: building ${toBuild.join(", ")} into ${dir} (first time only; a cold build takes 15-40 minutes)`);
@@ -103,10 +138,10 @@ export async function findOrBuildControlPlane(log: Log = (l) => process.stderr.w
       const all = recipes();
       for (const name of toBuild) await goBuild(all[name], join(dir, name), log);
       log(`control-plane: build finished in ${formatSeconds(Date.now() - started)}`);
-      await writeFile(join(dir, "versions.json"), `${JSON.stringify({ ...versions, builtAt: new Date().toISOString() }, null, 2)}\n`);
+      await writeFile(join(dir, "versions.json"), `${JSON.stringify({ kubernetesVersion: kubernetesVersion(), etcdVersion: etcdVersion(), builtAt: new Date().toISOString() }, null, 2)}\n`);
       return toBuild;
     };
-    const allCached = missing.every((n) => fromFolder(dir)[n]);
+    const allCached = missing.every((n) => fromFolder(dir, names)[n]);
     const toBuild = allCached ? [] : await withBuildLock(dir, log, build);
     for (const name of missing) {
       paths[name] = join(dir, name);
@@ -116,14 +151,19 @@ export async function findOrBuildControlPlane(log: Log = (l) => process.stderr.w
     const removed = pruneUnused(root, dir);
     if (removed.length > 0) log(`control-plane: removed ${removed.length} cache ${removed.length === 1 ? "entry" : "entries"} unused for ${PRUNE_AFTER_DAYS} days from ${root}: ${removed.join(", ")}`);
   }
-  return { paths: paths as BinaryPaths, sources: sources as ControlPlaneBinaries["sources"], ...versions };
+  return { paths, sources };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const started = Date.now();
   findOrBuildControlPlane().then(
-    (b) => {
+    async (b) => {
       for (const name of BINARY_NAMES) process.stdout.write(`${name.padEnd(24)} ${b.paths[name]} (${b.sources[name]})\n`);
+      // `--node`: also kubelet and kube-scheduler, for the real node (built on first use otherwise).
+      if (process.argv.includes("--node")) {
+        const node = await findOrBuildNode();
+        for (const name of NODE_BINARY_NAMES) process.stdout.write(`${name.padEnd(24)} ${node.paths[name]} (${node.sources[name]})\n`);
+      }
       process.stdout.write(`kubernetes ${b.kubernetesVersion}, etcd ${b.etcdVersion}; ready in ${formatSeconds(Date.now() - started)}\n`);
     },
     (e: unknown) => {

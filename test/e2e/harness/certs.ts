@@ -15,6 +15,8 @@ export interface ControlPlanePKI {
   readonly admin: KeyPairPEM;
   /** O=system:masters too: with --use-service-account-credentials=false it acts for every controller. */
   readonly controllerManager: KeyPairPEM;
+  /** The apiserver's client certificate towards kubelets (O=system:masters: kubelets authorize it by webhook). */
+  readonly kubeletClient: KeyPairPEM;
   readonly serviceAccount: { readonly publicKey: string; readonly privateKey: string };
 }
 
@@ -85,10 +87,11 @@ export async function issueClientCert(ca: KeyPairPEM, user: string, groups: read
 
 export async function createControlPlanePKI(): Promise<ControlPlanePKI> {
   const ca = await createCA();
-  const [apiserverServing, admin, controllerManager] = await Promise.all([
+  const [apiserverServing, admin, controllerManager, kubeletClient] = await Promise.all([
     issueServingCert(ca, { ips: ["127.0.0.1"], dns: ["localhost", "kubernetes", "kubernetes.default.svc"], commonName: "kube-apiserver" }),
     issueClientCert(ca, "admin", ["system:masters"]),
     issueClientCert(ca, "system:kube-controller-manager", ["system:masters"]),
+    issueClientCert(ca, "kube-apiserver-kubelet-client", ["system:masters"]),
   ]);
   const sa = generateKeyPairSync("ec", { namedCurve: "P-256" });
   return {
@@ -96,6 +99,7 @@ export async function createControlPlanePKI(): Promise<ControlPlanePKI> {
     apiserverServing,
     admin,
     controllerManager,
+    kubeletClient,
     serviceAccount: {
       publicKey: sa.publicKey.export({ type: "spki", format: "pem" }).toString(),
       privateKey: sa.privateKey.export({ type: "pkcs8", format: "pem" }).toString(),

@@ -19,6 +19,21 @@ export interface ControlPlaneOptions {
   /** Also run kube-controller-manager, so Deployments, ReplicaSets and Jobs create Pods. Default true. */
   readonly withControllerManager?: boolean;
   readonly log?: Log;
+  /** Controllers to run besides CONTROLLERS (the real node adds the node lifecycle one). */
+  readonly extraControllers?: readonly string[];
+  /** Flags added to kube-apiserver's. */
+  readonly extraApiserverArgs?: readonly string[];
+  /**
+   * Runs the servers somewhere else than this process's network, e.g. in a network namespace
+   * (localcluster/): `wrap` turns each command line into the one to spawn, and `expose` makes the
+   * given ports reachable on this process's 127.0.0.1 (same numbers) before the servers start.
+   */
+  readonly network?: ServerNetwork;
+}
+
+export interface ServerNetwork {
+  wrap(command: string, args: readonly string[]): { command: string; args: string[] };
+  expose(ports: readonly number[]): Promise<void>;
 }
 
 export interface ControlPlane {
@@ -84,7 +99,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const processes: ManagedProcess[] = [];
   const owned: { pid: number; command: string }[] = [];
   const launch = (name: string, command: string, args: string[]): ManagedProcess => {
-    const p = startProcess({ name, command, args, logPath: join(dir, `${name}.log`) });
+    const spawned = options.network?.wrap(command, args) ?? { command, args };
+    const p = startProcess({ name, command: spawned.command, args: spawned.args, logPath: join(dir, `${name}.log`) });
     processes.push(p);
     owned.push({ pid: p.pid, command });
     recordOwner(dir, owned);
@@ -98,10 +114,13 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   try {
     const pki = await createControlPlanePKI();
     const [etcdClientPort = 0, etcdPeerPort = 0, apiserverPort = 0] = await freePorts(3);
+    await options.network?.expose([etcdClientPort, apiserverPort]);
     const apiURL = `https://127.0.0.1:${apiserverPort}`;
     const files: ControlPlaneFiles = {
       dir,
       caCert: join(dir, "ca.crt"),
+      kubeletClientCert: join(dir, "kubelet-client.crt"),
+      kubeletClientKey: join(dir, "kubelet-client.key"),
       servingCert: join(dir, "apiserver.crt"),
       servingKey: join(dir, "apiserver.key"),
       saPublicKey: join(dir, "sa.pub"),
@@ -114,6 +133,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       write(files.caCert, pki.ca.cert),
       write(files.servingCert, pki.apiserverServing.cert),
       write(files.servingKey, pki.apiserverServing.key),
+      write(files.kubeletClientCert, pki.kubeletClient.cert),
+      write(files.kubeletClientKey, pki.kubeletClient.key),
       write(files.saPublicKey, pki.serviceAccount.publicKey),
       write(files.saPrivateKey, pki.serviceAccount.privateKey),
       write(files.adminKubeconfig, kubeconfigYAML({ server: apiURL, caPEM: pki.ca.cert, user: "admin", client: pki.admin })),
@@ -134,7 +155,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       }),
     );
 
-    const apiserver = launch("kube-apiserver", binaries.paths["kube-apiserver"], apiserverArgs(files, etcdURL, apiserverPort));
+    const apiserver = launch("kube-apiserver", binaries.paths["kube-apiserver"], [...apiserverArgs(files, etcdURL, apiserverPort), ...(options.extraApiserverArgs ?? [])]);
     await waitOrExplain(
       apiserver,
       pollUntil("kube-apiserver /readyz", async () => ((await httpGet(`${apiURL}/readyz`, tls)).status === 200 ? true : undefined), {
@@ -145,7 +166,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     );
 
     if (options.withControllerManager ?? true) {
-      const kcm = launch("kube-controller-manager", binaries.paths["kube-controller-manager"], controllerManagerArgs(files));
+      const kcm = launch("kube-controller-manager", binaries.paths["kube-controller-manager"], controllerManagerArgs(files, options.extraControllers));
       // The serviceaccount controller creating `default` proves the controllers are running.
       const defaultSA = `${apiURL}/api/v1/namespaces/default/serviceaccounts/default`;
       await waitOrExplain(

@@ -5,6 +5,9 @@ import { join } from "node:path";
 export interface ControlPlaneFiles {
   readonly dir: string;
   readonly caCert: string;
+  /** What the apiserver shows a kubelet (logs, exec): a client certificate from the cluster CA. */
+  readonly kubeletClientCert: string;
+  readonly kubeletClientKey: string;
   readonly servingCert: string;
   readonly servingKey: string;
   readonly saPublicKey: string;
@@ -44,6 +47,11 @@ export function apiserverArgs(files: ControlPlaneFiles, etcdURL: string, secureP
     `--tls-cert-file=${files.servingCert}`,
     `--tls-private-key-file=${files.servingKey}`,
     `--client-ca-file=${files.caCert}`,
+    `--kubelet-client-certificate=${files.kubeletClientCert}`,
+    `--kubelet-client-key=${files.kubeletClientKey}`,
+    `--kubelet-certificate-authority=${files.caCert}`,
+    // A real node (localcluster/) is reached at its node IP: no DNS for node names here.
+    "--kubelet-preferred-address-types=InternalIP",
     // A configuration value only: nothing routes traffic to these addresses.
     "--service-cluster-ip-range=10.0.0.0/24",
     "--authorization-mode=RBAC",
@@ -67,12 +75,12 @@ export const CONTROLLERS: readonly string[] = [
   "job-controller",
 ];
 
-export function controllerManagerArgs(files: ControlPlaneFiles): string[] {
+export function controllerManagerArgs(files: ControlPlaneFiles, extraControllers: readonly string[] = []): string[] {
   return [
     `--kubeconfig=${files.controllerManagerKubeconfig}`,
     `--authentication-kubeconfig=${files.controllerManagerKubeconfig}`,
     `--authorization-kubeconfig=${files.controllerManagerKubeconfig}`,
-    `--controllers=${CONTROLLERS.join(",")}`,
+    `--controllers=${[...CONTROLLERS, ...extraControllers].join(",")}`,
     "--leader-elect=false",
     // One identity (system:masters) for every controller: no per-controller tokens to mint.
     "--use-service-account-credentials=false",

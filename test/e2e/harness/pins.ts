@@ -17,9 +17,14 @@ export function projectRoot(): string {
 
 export const CONTROL_PLANE_DIR = join(projectRoot(), "test", "e2e", "control-plane");
 
-export type BinaryName = "etcd" | "kube-apiserver" | "kube-controller-manager";
+export type ControlPlaneBinaryName = "etcd" | "kube-apiserver" | "kube-controller-manager";
+export type NodeBinaryName = "kube-scheduler" | "kubelet";
+export type BinaryName = ControlPlaneBinaryName | NodeBinaryName;
 
-export const BINARY_NAMES: readonly BinaryName[] = ["etcd", "kube-apiserver", "kube-controller-manager"];
+/** What every control plane needs (and what KUBEBUILDER_ASSETS may provide). */
+export const BINARY_NAMES: readonly ControlPlaneBinaryName[] = ["etcd", "kube-apiserver", "kube-controller-manager"];
+/** Built only when a real node is asked for, into the same cache entry: they share the pins. */
+export const NODE_BINARY_NAMES: readonly NodeBinaryName[] = ["kube-scheduler", "kubelet"];
 
 export interface BinaryRecipe {
   readonly name: BinaryName;
@@ -88,5 +93,7 @@ export function recipes(): Record<BinaryName, BinaryRecipe> {
       pkg: "k8s.io/kubernetes/cmd/kube-controller-manager",
       ldflags: kube,
     },
+    "kube-scheduler": { name: "kube-scheduler", module: "kubernetes", pkg: "k8s.io/kubernetes/cmd/kube-scheduler", ldflags: kube },
+    kubelet: { name: "kubelet", module: "kubernetes", pkg: "k8s.io/kubernetes/cmd/kubelet", ldflags: kube },
   };
 }
