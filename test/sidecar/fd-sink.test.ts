@@ -9,7 +9,7 @@ import { appendFileSync, closeSync, constants, openSync, readFileSync, readSync,
 import { join } from "node:path";
 import { FdSink } from "../../sidecar/fd-sink.ts";
 import { SinkClosedError } from "../../sidecar/sink.ts";
-import { tempDir } from "./harness.ts";
+import { readAvailable, tempDir } from "./harness.ts";
 
 const { O_RDONLY, O_WRONLY, O_NONBLOCK } = constants;
 
@@ -131,23 +131,6 @@ test("EPIPE on the inline path: a reader that goes away after the sink opened th
   await assert.rejects(sink.write({ file: "a.log", data: Buffer.from("two\n") }), SinkClosedError);
 });
 
-/** Reads what `fd` holds now, until EAGAIN. */
-function drain(fd: number): Buffer {
-  const chunks: Buffer[] = [];
-  for (;;) {
-    const buf = Buffer.alloc(64 * 1024);
-    try {
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      chunks.push(buf.subarray(0, n));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "EAGAIN") break;
-      throw e;
-    }
-  }
-  return Buffer.concat(chunks);
-}
-
 test("halted with a write parked in a full pipe: taken() counts exactly the bytes the reader gets, however much it reads after", { timeout: 30_000 }, async (t) => {
   // The shutdown checkpoints taken() and ends the process: a parked write that went on pouring
   // bytes into the pipe once the reader woke up would hand it bytes the checkpoint sends again.
@@ -159,12 +142,12 @@ test("halted with a write parked in a full pipe: taken() counts exactly the byte
   assert.ok(poolRequests() > 0, "a write is parked in the pool while the pipe is full");
   sink.halt();
   const taken = sink.taken(batch);
-  let received = drain(reader);
+  let received = readAvailable(reader);
   // The parked write may complete now that there is room (it is at most PIPE_BUF, so whole or not
   // at all); nothing after it starts.
   for (let i = 0; i < 10; i++) {
     await new Promise((r) => setTimeout(r, 20));
-    received = Buffer.concat([received, drain(reader)]);
+    received = Buffer.concat([received, readAvailable(reader)]);
   }
   assert.ok(received.length < batch.data.length, `the halted sink stopped short (${received.length} of ${batch.data.length} B)`);
   assert.ok(received.length <= taken + 4096, `at most one parked write of PIPE_BUF went out after halt (${received.length} B read, ${taken} taken at halt)`);

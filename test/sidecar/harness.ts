@@ -1,7 +1,7 @@
 // Test harness for the sidecar: real processes (the built CLI), real files, bounded waits, and
 // checks that name the first missing or doubled number.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { closeSync, constants, mkdtempSync, openSync, rmSync, existsSync, readFileSync } from "node:fs";
+import { closeSync, constants, mkdtempSync, openSync, rmSync, existsSync, readFileSync, readSync } from "node:fs";
 import { Socket } from "node:net";
 import type { Readable } from "node:stream";
 import { tmpdir } from "node:os";
@@ -67,6 +67,23 @@ process.on("exit", () => {
  * is read, not even into our stream's buffer, until resumeOutput().
  */
 export type StdoutKind = "pipe" | "socket" | "unread-pipe";
+
+/** What a non-blocking read end holds now: read until EAGAIN (or the writer's end). */
+export function readAvailable(fd: number): Buffer {
+  const chunks: Buffer[] = [];
+  for (;;) {
+    const buf = Buffer.alloc(64 * 1024);
+    try {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      chunks.push(buf.subarray(0, n));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EAGAIN") break;
+      throw e;
+    }
+  }
+  return Buffer.concat(chunks);
+}
 
 /** A FIFO whose blocking write end goes to the child (close it here once spawned), and our end of it as a stream. */
 export function runtimePipe(options: { unread?: boolean } = {}): { childEnd: number; ours: Readable } {

@@ -4,14 +4,14 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { closeSync, constants, openSync, readSync, writeFileSync } from "node:fs";
+import { closeSync, constants, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FdSink } from "../../sidecar/fd-sink.ts";
 import { FileOutput } from "../../sidecar/file-output.ts";
 import { open } from "../../sidecar/files.ts";
 import { newFileStats } from "../../sidecar/stats.ts";
 import { createTransform } from "../../sidecar/transform.ts";
-import { jsonConfig, tempDir } from "./harness.ts";
+import { jsonConfig, readAvailable, tempDir } from "./harness.ts";
 
 /** A FIFO with a blocking writer (as a runtime gives stdout) and a reader that has read nothing. */
 function fifo(t: TestContext): { reader: number; writer: number; dir: string } {
@@ -25,22 +25,6 @@ function fifo(t: TestContext): { reader: number; writer: number; dir: string } {
     closeSync(reader);
   });
   return { reader, writer, dir };
-}
-
-function readAll(fd: number): Buffer {
-  const chunks: Buffer[] = [];
-  for (;;) {
-    const buf = Buffer.alloc(64 * 1024);
-    try {
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      chunks.push(buf.subarray(0, n));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "EAGAIN") break;
-      throw e;
-    }
-  }
-  return Buffer.concat(chunks);
 }
 
 const LINES = Array.from({ length: 4000 }, (_, i) => `${i + 1} ${"x".repeat(25)}`);
@@ -66,9 +50,9 @@ async function halfWritten(t: TestContext, format: "raw" | "json" | "multiline")
   sink.halt();
   // The reader takes everything; the write parked at the halt (4 KiB at most) may complete then,
   // and its callback moves the resume point on, as the shutdown's second save would see.
-  const got = [readAll(reader)];
+  const got = [readAvailable(reader)];
   await new Promise((r) => setTimeout(r, 50));
-  got.push(readAll(reader));
+  got.push(readAvailable(reader));
   return { output, got: Buffer.concat(got) };
 }
 
