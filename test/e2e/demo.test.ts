@@ -12,9 +12,9 @@ import type { HarnessModule, RunPodLocallyModule, WebhookProcessModule } from ".
 import { formatTable, injectedRows } from "../../demo/containers-table.ts";
 import { parseDemoArgs } from "../../demo/main.ts";
 import { createProgress, formatElapsed } from "../../demo/progress.ts";
-import * as harness from "./harness/index.ts";
-import * as runPodLocally from "./run-pod-locally.ts";
-import * as webhookProcess from "./webhook-process.ts";
+import * as harness from "../../localcluster/harness/index.ts";
+import * as runPodLocally from "../../localcluster/run-pod-locally.ts";
+import * as webhookProcess from "../../localcluster/webhook-process.ts";
 
 // The demo imports these modules at run time; this fails to type-check if they drift from what it uses.
 const modules: [HarnessModule, WebhookProcessModule, RunPodLocallyModule] = [harness, webhookProcess, runPodLocally];
