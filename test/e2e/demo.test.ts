@@ -8,17 +8,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import type { V1Pod } from "@kubernetes/client-node";
-import type { HarnessModule, RunPodLocallyModule, WebhookProcessModule } from "../../demo/harness.ts";
 import { formatTable, injectedRows } from "../../demo/containers-table.ts";
 import { parseDemoArgs } from "../../demo/main.ts";
 import { createProgress, formatElapsed } from "../../demo/progress.ts";
-import * as harness from "../../localcluster/harness/index.ts";
-import * as runPodLocally from "../../localcluster/run-pod-locally.ts";
-import * as webhookProcess from "../../localcluster/webhook-process.ts";
-
-// The demo imports these modules at run time; this fails to type-check if they drift from what it uses.
-const modules: [HarnessModule, WebhookProcessModule, RunPodLocallyModule] = [harness, webhookProcess, runPodLocally];
-void modules;
 
 const DEMO = fileURLToPath(new URL("../../dist/demo/main.js", import.meta.url));
 const DURATION_S = 15;
