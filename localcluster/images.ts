@@ -11,10 +11,10 @@ import { createHash } from "node:crypto";
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
-import { pruneUnused, stampUsed } from "../test/e2e/harness/cache-prune.ts";
-import { withBuildLock } from "../test/e2e/harness/build-lock.ts";
-import { formatSeconds, type Log } from "../test/e2e/harness/go-build.ts";
-import { projectRoot } from "../test/e2e/harness/pins.ts";
+import { pruneUnused, stampUsed } from "./harness/cache-prune.ts";
+import { withBuildLock } from "./harness/build-lock.ts";
+import { formatSeconds, type Log } from "./harness/go-build.ts";
+import { projectRoot } from "./harness/pins.ts";
 import { withPrivateFolders } from "./kubelet-config.ts";
 
 export const APP_IMAGE = "docker.io/library/busybox:1.28";

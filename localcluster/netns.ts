@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { listenGatewayToTcp, listenTcpToGateway } from "./forward.ts";
-import { manage, type ManagedProcess } from "../test/e2e/harness/processes.ts";
-import { pollUntil } from "../test/e2e/harness/poll.ts";
+import { manage, type ManagedProcess } from "./harness/processes.ts";
+import { pollUntil } from "./harness/poll.ts";
 
 /** Documentation ranges (RFC 5737): never routed anywhere. */
 export const NODE_IP = "192.0.2.10";
@@ -57,7 +57,8 @@ export interface NetnsBridge {
   close(): Promise<void>;
 }
 
-const FORWARD_SCRIPT = fileURLToPath(new URL("./forward.ts", import.meta.url));
+// Beside this module: forward.ts from the sources, forward.js once compiled into dist/ (the demo).
+const FORWARD_SCRIPT = fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? "./forward.ts" : "./forward.js", import.meta.url));
 
 export async function startBridge(netns: string, dir: string, nodeBinary: string): Promise<NetnsBridge> {
   const inGateway = join(dir, "gateway-in.sock");

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { removeCgroupRoot } from "./cgroups.ts";
 import { deleteNetns } from "./netns.ts";
-import { isAlive } from "../test/e2e/harness/processes.ts";
+import { isAlive } from "./harness/processes.ts";
 
 export const NODE_DIR_PREFIX = "tailcar-node-";
 const OWNER_FILE = "node-owner.json";

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
 import { parseWebhookSettings, SETTINGS } from "../webhook/settings.ts";
-import { resolveEnv } from "./e2e/harness/local-pod-spec.ts";
+import { resolveEnv } from "../localcluster/harness/local-pod-spec.ts";
 
 const ROOT = fileURLToPath(new URL("../manifests/", import.meta.url));
 

@@ -7,10 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { cacheKey, goEnv, pinsHash } from "./harness/build.ts";
-import { pollUntil } from "./harness/poll.ts";
+import { cacheKey, goEnv, pinsHash } from "../../localcluster/harness/build.ts";
+import { pollUntil } from "../../localcluster/harness/poll.ts";
 
-const BUILD_SCRIPT = fileURLToPath(new URL("./harness/build.ts", import.meta.url));
+const BUILD_SCRIPT = fileURLToPath(new URL("../../localcluster/harness/build.ts", import.meta.url));
 
 test("without Go, binaries or cache, the build says plainly that Go is required", () => {
   const home = mkdtempSync(join(tmpdir(), "tailcar-nogo-"));

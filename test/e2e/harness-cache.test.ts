@@ -4,8 +4,8 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, w
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { BUILD_LOCK_FILE } from "./harness/build-lock.ts";
-import { pruneUnused, stampUsed } from "./harness/cache-prune.ts";
+import { BUILD_LOCK_FILE } from "../../localcluster/harness/build-lock.ts";
+import { pruneUnused, stampUsed } from "../../localcluster/harness/cache-prune.ts";
 
 const DAY = 86_400_000;
 

@@ -7,13 +7,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { pollUntil } from "./harness/poll.ts";
-import { isAlive } from "./harness/processes.ts";
-import { reapOrphanedRuns, RUN_DIR_PREFIX } from "./harness/reaper.ts";
+import { pollUntil } from "../../localcluster/harness/poll.ts";
+import { isAlive } from "../../localcluster/harness/processes.ts";
+import { reapOrphanedRuns, RUN_DIR_PREFIX } from "../../localcluster/harness/reaper.ts";
 
 /** A node process that starts `sleep 60` through the harness, prints its pid, then does `then`. */
 function childWithSleeper(then: string): ReturnType<typeof spawn> {
-  const processes = pathToFileURL(fileURLToPath(new URL("./harness/processes.ts", import.meta.url))).href;
+  const processes = pathToFileURL(fileURLToPath(new URL("../../localcluster/harness/processes.ts", import.meta.url))).href;
   const script = `
     import { startProcess } from ${JSON.stringify(processes)};
     const p = startProcess({ name: "sleeper", command: "sleep", args: ["60"], logPath: "/dev/null" });

@@ -16,7 +16,7 @@ import {
   startControlPlane,
   type ControlPlane,
   type TestClient,
-} from "./harness/index.ts";
+} from "../../localcluster/harness/index.ts";
 
 const BUILD_AND_START_MS = 60 * 60_000;
 

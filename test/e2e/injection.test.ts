@@ -4,9 +4,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
-import { apiErrorCode, parseObjects, type TestClient } from "./harness/index.ts";
+import { apiErrorCode, parseObjects, type TestClient } from "../../localcluster/harness/index.ts";
 import { startWebhookCluster, type WebhookCluster } from "./webhook-cluster.ts";
-import { applicationPodYAML, createPodRaw, metricValue } from "./webhook-process.ts";
+import { applicationPodYAML, createPodRaw, metricValue } from "../../localcluster/webhook-process.ts";
 
 const START_MS = 10 * 60_000;
 const SIDECARS = ["error-log", "access-log"];

@@ -7,8 +7,8 @@ import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import type { V1Pod } from "@kubernetes/client-node";
 import { query, startVictoriaLogs, type VictoriaLogs } from "../backend/victorialogs.ts";
-import { pollUntil, sleep, type TestClient } from "./harness/index.ts";
-import { prepareLocalPod, type LocalContainer, type LocalPod } from "./run-pod-locally.ts";
+import { pollUntil, sleep, type TestClient } from "../../localcluster/harness/index.ts";
+import { prepareLocalPod, type LocalContainer, type LocalPod } from "../../localcluster/run-pod-locally.ts";
 import { startWebhookCluster, type WebhookCluster } from "./webhook-cluster.ts";
 
 const START_MS = 10 * 60_000;

@@ -10,10 +10,10 @@ import { after, before, describe, test } from "node:test";
 import type { KubernetesObject, V1Container, V1Deployment, V1Pod } from "@kubernetes/client-node";
 import { stringify } from "yaml";
 import { parseSidecarConfig } from "../../sidecar/config.ts";
-import { parseObjects } from "./harness/index.ts";
-import { resolveEnv } from "./harness/local-pod-spec.ts";
+import { parseObjects } from "../../localcluster/harness/index.ts";
+import { resolveEnv } from "../../localcluster/harness/local-pod-spec.ts";
 import { startWebhookCluster, type WebhookCluster } from "./webhook-cluster.ts";
-import { applicationPodYAML, REPO_ROOT } from "./webhook-process.ts";
+import { applicationPodYAML, REPO_ROOT } from "../../localcluster/webhook-process.ts";
 
 const START_MS = 10 * 60_000;
 const MANIFESTS = join(REPO_ROOT, "manifests");

@@ -11,8 +11,8 @@ import { SIDECAR_IMAGE } from "../../localcluster/images.ts";
 import { leftoversOf, startRealNode, type RealNode } from "../../localcluster/node.ts";
 import { skipReasonOrFail } from "../../localcluster/prerequisites.ts";
 import { KUBELET_SYSCTLS } from "../../localcluster/kubelet-config.ts";
-import { parseObjects, pollUntil, registerMutatingWebhook } from "./harness/index.ts";
-import { applicationPodYAML, shippedWebhookConfiguration, startWebhook, writeServingCertFiles, type WebhookProcess } from "./webhook-process.ts";
+import { parseObjects, pollUntil, registerMutatingWebhook } from "../../localcluster/harness/index.ts";
+import { applicationPodYAML, shippedWebhookConfiguration, startWebhook, writeServingCertFiles, type WebhookProcess } from "../../localcluster/webhook-process.ts";
 
 const skip = skipReasonOrFail();
 const NAMESPACE = "demo";

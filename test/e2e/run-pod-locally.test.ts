@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 import type { V1Pod } from "@kubernetes/client-node";
-import { expandVariables, resolveEnv, rewritePaths } from "./harness/local-pod-spec.ts";
-import { isAlive } from "./harness/processes.ts";
-import { pollUntil } from "./harness/poll.ts";
-import { prepareLocalPod, SIDECAR_ENTRYPOINT, TAILCAR_CLI, type LocalContainer } from "./run-pod-locally.ts";
+import { expandVariables, resolveEnv, rewritePaths } from "../../localcluster/harness/local-pod-spec.ts";
+import { isAlive } from "../../localcluster/harness/processes.ts";
+import { pollUntil } from "../../localcluster/harness/poll.ts";
+import { prepareLocalPod, SIDECAR_ENTRYPOINT, TAILCAR_CLI, type LocalContainer } from "../../localcluster/run-pod-locally.ts";
 
 const LINES = 300;
 

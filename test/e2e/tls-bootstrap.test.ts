@@ -9,9 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { V1Pod } from "@kubernetes/client-node";
-import { clientFor, freePorts, issueClientCert, parseObjects, pollUntil, registerMutatingWebhook, startControlPlane, type ControlPlane, type RegisteredWebhook, type TestClient } from "./harness/index.ts";
-import { kubeconfigYAML } from "./harness/kubeconfig.ts";
-import { applicationPodYAML, metricValue, REPO_ROOT, shippedWebhookConfiguration, startWebhook, type WebhookProcess } from "./webhook-process.ts";
+import { clientFor, freePorts, issueClientCert, parseObjects, pollUntil, registerMutatingWebhook, startControlPlane, type ControlPlane, type RegisteredWebhook, type TestClient } from "../../localcluster/harness/index.ts";
+import { kubeconfigYAML } from "../../localcluster/harness/kubeconfig.ts";
+import { applicationPodYAML, metricValue, REPO_ROOT, shippedWebhookConfiguration, startWebhook, type WebhookProcess } from "../../localcluster/webhook-process.ts";
 
 const START_MS = 10 * 60_000;
 const NAMESPACE = "tailcar-system";

@@ -3,8 +3,8 @@
 // If any step fails, what was started before it is stopped again, so a failed start leaves nothing.
 import { rmSync } from "node:fs";
 import type { V1Pod } from "@kubernetes/client-node";
-import { clientFor, registerMutatingWebhook, startControlPlane, type ControlPlane, type TestClient } from "./harness/index.ts";
-import { shippedWebhookConfiguration, startWebhook, writeServingCertFiles, type WebhookProcess } from "./webhook-process.ts";
+import { clientFor, registerMutatingWebhook, startControlPlane, type ControlPlane, type TestClient } from "../../localcluster/harness/index.ts";
+import { shippedWebhookConfiguration, startWebhook, writeServingCertFiles, type WebhookProcess } from "../../localcluster/webhook-process.ts";
 
 export interface WebhookClusterOptions {
   readonly withControllerManager: boolean;

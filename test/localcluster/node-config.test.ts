@@ -12,7 +12,7 @@ import { listenGatewayToTcp, parseHeader } from "../../localcluster/forward.ts";
 import { parseLdd } from "../../localcluster/images.ts";
 import { KUBELET_SYSCTLS, kubeletConfigYAML, kubeletPaths, mountNamespaceScript } from "../../localcluster/kubelet-config.ts";
 import { mountsUnder } from "../../localcluster/node-reaper.ts";
-import { freePorts } from "../e2e/harness/ports.ts";
+import { freePorts } from "../../localcluster/harness/ports.ts";
 
 test("containerd writes only under the run's folder, restricts oom_score_adj and uses the local pause image", () => {
   const paths = containerdPaths("/tmp/run-x", "/usr/lib/cni");

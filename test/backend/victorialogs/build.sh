@@ -18,7 +18,7 @@ dir="$root/$pins"
 bin="$dir/victoria-logs"
 
 # Each use stamps its entry; entries of other pins unused for 30 days go (as for the control plane:
-# test/e2e/harness/cache-prune.ts), so the cache does not grow with every upgrade.
+# localcluster/harness/cache-prune.ts), so the cache does not grow with every upgrade.
 used() {
   touch "$dir/.last-used"
   for entry in "$root"/*/; do

@@ -4,13 +4,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { issueServingCert, type KeyPairPEM } from "./harness/certs.ts";
 import { httpGet } from "./harness/control-plane.ts";
 import { pollUntil } from "./harness/poll.ts";
+import { projectRoot } from "./harness/pins.ts";
 import { forgetOnExit, removeOnExit, startProcess, type ManagedProcess } from "./harness/processes.ts";
 
-export const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+export const CLI = join(projectRoot(), "dist", "cli", "main.js");
 
 export type LogLine = Readonly<Record<string, unknown>> & { readonly msg?: string; readonly level?: string };
 
@@ -139,8 +139,8 @@ export function metricValue(text: string, name: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(name.length + 1));
 }
 
-/** The repository's root folder (this file is test/e2e/webhook-process.ts). */
-export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+/** The repository's root folder (found from this file, in localcluster/ or compiled in dist/localcluster/). */
+export const REPO_ROOT = projectRoot();
 
 /** The MutatingWebhookConfiguration we ship, as YAML text. */
 export const shippedWebhookConfiguration = (): string => readFileSync(join(REPO_ROOT, "manifests/base/mutatingwebhookconfiguration.yaml"), "utf8");

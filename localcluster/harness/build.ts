@@ -1,5 +1,5 @@
 // Finds the control-plane binaries (KUBEBUILDER_ASSETS, then the user cache) or builds the missing ones
-// from the pinned wrapper modules. Run on its own: `node test/e2e/harness/build.ts` (npm run control-plane).
+// from the pinned wrapper modules. Run on its own: `node localcluster/harness/build.ts` (npm run control-plane).
 import { createHash } from "node:crypto";
 import { accessSync, constants, readFileSync, readdirSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
