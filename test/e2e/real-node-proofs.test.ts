@@ -75,7 +75,7 @@ function writerScript(lines: number, rotateEvery: number): string {
     '  echo "$i: $d error" >> /var/log/error.log;',
     '  echo "$d INFO $i GET /" >> /var/log/access.log;',
     "  i=$((i+1));",
-    `  if [ $((i % 100)) -eq 0 ]; then d=$(date); cs; while [ $((t - s)) -lt $((i * 100 / ${RATE})) ]; do sleep 0.02; cs; done; ${rotate} fi;`,
+    `  if [ $((i % 100)) -eq 0 ]; then ${rotate} d=$(date); cs; while [ $((t - s)) -lt $((i * 100 / ${RATE})) ]; do sleep 0.02; cs; done; fi;`,
     "done;",
     'cs; echo "wrote $i lines in $((t - s)) cs"; exec sleep 3600',
   ].join("\n");
