@@ -14,7 +14,7 @@ import { promisify } from "node:util";
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
 import { SIDECAR_IMAGE } from "../../localcluster/images.ts";
 import { inNetns } from "../../localcluster/netns.ts";
-import { startRealNode, type RealNode } from "../../localcluster/node.ts";
+import { leftoversOf, startRealNode, type RealNode } from "../../localcluster/node.ts";
 import { skipReasonOrFail } from "../../localcluster/prerequisites.ts";
 import { freePort, query, victoriaLogsBinary } from "../backend/victorialogs.ts";
 import { parseObjects, pollUntil, registerMutatingWebhook, sleep, startProcess, type ManagedProcess } from "./harness/index.ts";
@@ -58,7 +58,10 @@ after(async () => {
   if (victoria) rmSync(victoria.dir, { recursive: true, force: true });
   await webhook?.cleanup();
   if (certDir) rmSync(certDir, { recursive: true, force: true });
-  await node?.stop();
+  if (node) {
+    await node.stop();
+    assert.deepEqual(leftoversOf(node), [], "the node left nothing behind");
+  }
 });
 
 /**
