@@ -53,8 +53,12 @@ export interface RealNode {
   readonly binaries: NodeBinaries;
   readonly timings: RealNodeTimings;
   readonly processes: readonly ManagedProcess[];
+  /** containerd's socket, for `ctr --address` (what the runtime does to a container, e.g. an OOM kill). */
+  readonly containerdSocket: string;
   /** Makes a server on this process's 127.0.0.1:PORT (e.g. the webhook) reachable inside the node's namespace. */
   exposeToNode(port: number): Promise<void>;
+  /** Makes a server on 127.0.0.1:PORT inside the node's namespace (e.g. a backend for pods) reachable on this process's 127.0.0.1:PORT. */
+  exposeFromNode(port: number): Promise<void>;
   /** The sysctl files kubelet wrote into instead of the machine's (entry -> content). */
   sysctlsKubeletWrote(): Record<string, string>;
   stop(): Promise<void>;
@@ -242,7 +246,9 @@ export async function startRealNode(options: RealNodeOptions = {}): Promise<Real
       binaries,
       timings,
       processes,
+      containerdSocket: paths.socket,
       exposeToNode: (port) => bridgeRef.exposeToNetns(port),
+      exposeFromNode: (port) => bridgeRef.exposeFromNetns([port]),
       sysctlsKubeletWrote() {
         const wrote: Record<string, string> = {};
         for (const entry of Object.keys(KUBELET_SYSCTLS)) wrote[entry] = readFileSync(join(kp.sysctlDir, entry.replace(/\//g, ".")), "utf8").trim();

@@ -13,6 +13,7 @@ import { skipReasonOrFail } from "../../localcluster/prerequisites.ts";
 import { KUBELET_SYSCTLS } from "../../localcluster/kubelet-config.ts";
 import { parseObjects, pollUntil, registerMutatingWebhook } from "../../localcluster/harness/index.ts";
 import { applicationPodYAML, shippedWebhookConfiguration, startWebhook, writeServingCertFiles, type WebhookProcess } from "../../localcluster/webhook-process.ts";
+import { fileLines, numbered } from "./sidecar-log-lines.ts";
 
 const skip = skipReasonOrFail();
 const NAMESPACE = "demo";
@@ -51,32 +52,6 @@ after(async () => {
     assert.deepEqual(hostSysctls(), sysctlsBefore, "the machine's sysctls are unchanged (kubelet wrote into the bound files)");
   }
 });
-
-/**
- * The file's lines of a sidecar's `kubectl logs`: the stream also carries the sidecar's own stderr
- * (JSON diagnostics such as "file does not exist yet: waiting for it"), which the API cannot separate.
- */
-function fileLines(text: string): string[] {
-  return text.split("\n").filter((l) => {
-    if (l === "") return false;
-    if (!l.startsWith('{"time":')) return true;
-    try {
-      const parsed = JSON.parse(l) as { level?: unknown; msg?: unknown };
-      return !(typeof parsed.level === "string" && typeof parsed.msg === "string");
-    } catch {
-      return true;
-    }
-  });
-}
-
-/** "N: <date> error" lines: their numbers (pure). */
-function numbered(lines: readonly string[], pattern: RegExp): number[] {
-  return lines.map((l) => {
-    const m = pattern.exec(l);
-    assert.ok(m?.[1] !== undefined, `line ${JSON.stringify(l)} does not match ${pattern}`);
-    return Number(m[1]);
-  });
-}
 
 test("the docs' application pod is injected, runs on the real node, and kubectl logs -c error-log / -c access-log show every line once, in order", { skip }, async () => {
   assert.ok(node);
