@@ -12,14 +12,14 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
-import { SIDECAR_IMAGE } from "../../localcluster/images.ts";
 import { inNetns } from "../../localcluster/netns.ts";
-import { leftoversOf, startRealNode, type RealNode } from "../../localcluster/node.ts";
+import { leftoversOf, type RealNode } from "../../localcluster/node.ts";
 import { skipReasonOrFail } from "../../localcluster/prerequisites.ts";
 import { freePort, query, victoriaLogsBinary } from "../backend/victorialogs.ts";
-import { parseObjects, pollUntil, registerMutatingWebhook, sleep, startProcess, type ManagedProcess } from "../../localcluster/harness/index.ts";
+import { parseObjects, pollUntil, sleep, startProcess, type ManagedProcess } from "../../localcluster/harness/index.ts";
 import { diagnostics, fileLines, numbered, sequenceReport } from "./sidecar-log-lines.ts";
-import { applicationPodYAML, shippedWebhookConfiguration, startWebhook, writeServingCertFiles, type WebhookProcess } from "../../localcluster/webhook-process.ts";
+import { applicationPodYAML } from "../../localcluster/webhook-process.ts";
+import { startInjectingNode } from "./injecting-node.ts";
 
 const run = promisify(execFile);
 const skip = skipReasonOrFail();
@@ -36,28 +36,18 @@ const ERR = /^(\d+): \S.* error$/;
 const ACCESS = /^\S.* INFO (\d+) GET \/$/;
 
 let node: RealNode | undefined;
-let webhook: WebhookProcess | undefined;
-let certDir: string | undefined;
+let stopWebhook: (() => Promise<void>) | undefined;
 let victoria: { process: ManagedProcess; url: string; dir: string } | undefined;
 
 before(async () => {
   if (skip) return;
-  node = await startRealNode();
-  const certs = await writeServingCertFiles(node.cp.ca);
-  certDir = certs.dir;
-  webhook = await startWebhook([...certs.args, "--kubeconfig", node.cp.kubeconfigPath, "--image", SIDECAR_IMAGE]);
-  await node.exposeToNode(webhook.port);
-  await node.client.createNamespace(NAMESPACE, { "tailcar.io/injection": "enabled" });
-  await node.client.createNamespace(RESTRICTED, { "tailcar.io/injection": "enabled", "pod-security.kubernetes.io/enforce": "restricted" });
-  const probe = parseObjects(applicationPodYAML())[0] as V1Pod;
-  await registerMutatingWebhook(node.client, shippedWebhookConfiguration(), webhook.url, node.cp.caPEM, { namespace: NAMESPACE, pod: probe });
+  ({ node, stopWebhook } = await startInjectingNode({ enabled: NAMESPACE, restricted: RESTRICTED }));
 });
 
 after(async () => {
   await victoria?.process.stop(10_000);
   if (victoria) rmSync(victoria.dir, { recursive: true, force: true });
-  await webhook?.cleanup();
-  if (certDir) rmSync(certDir, { recursive: true, force: true });
+  await stopWebhook?.();
   if (node) {
     await node.stop();
     assert.deepEqual(leftoversOf(node), [], "the node left nothing behind");

@@ -4,16 +4,17 @@
 // application -c error-log` asks) goes through the API server to the kubelet. Needs root and the
 // packages .ci/run installs; skipped with the reason on a machine without them, failed on CI.
 import assert from "node:assert/strict";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
 import type { V1Pod } from "@kubernetes/client-node";
 import { SIDECAR_IMAGE } from "../../localcluster/images.ts";
-import { leftoversOf, startRealNode, type RealNode } from "../../localcluster/node.ts";
+import { leftoversOf, type RealNode } from "../../localcluster/node.ts";
 import { skipReasonOrFail } from "../../localcluster/prerequisites.ts";
 import { KUBELET_SYSCTLS } from "../../localcluster/kubelet-config.ts";
-import { parseObjects, pollUntil, registerMutatingWebhook } from "../../localcluster/harness/index.ts";
-import { applicationPodYAML, shippedWebhookConfiguration, startWebhook, writeServingCertFiles, type WebhookProcess } from "../../localcluster/webhook-process.ts";
+import { pollUntil } from "../../localcluster/harness/index.ts";
+import { applicationPodYAML } from "../../localcluster/webhook-process.ts";
 import { fileLines, numbered } from "./sidecar-log-lines.ts";
+import { startInjectingNode } from "./injecting-node.ts";
 
 const skip = skipReasonOrFail();
 const NAMESPACE = "demo";
@@ -25,27 +26,16 @@ const hostSysctls = (): Record<string, string> =>
   Object.fromEntries(Object.keys(KUBELET_SYSCTLS).map((e) => [e, readFileSync(`/proc/sys/${e}`, "utf8").trim()]));
 
 let node: RealNode | undefined;
-let webhook: WebhookProcess | undefined;
-let certDir: string | undefined;
+let stopWebhook: (() => Promise<void>) | undefined;
 const sysctlsBefore = skip ? {} : hostSysctls();
 
 before(async () => {
   if (skip) return;
-  node = await startRealNode();
-  const certs = await writeServingCertFiles(node.cp.ca);
-  certDir = certs.dir;
-  webhook = await startWebhook([...certs.args, "--kubeconfig", node.cp.kubeconfigPath, "--image", SIDECAR_IMAGE]);
-  // The API server runs in the node's network namespace: it reaches the webhook through the bridge.
-  await node.exposeToNode(webhook.port);
-  await node.client.createNamespace(NAMESPACE, { "tailcar.io/injection": "enabled" });
-  await node.client.createNamespace(RESTRICTED, { "tailcar.io/injection": "enabled", "pod-security.kubernetes.io/enforce": "restricted" });
-  const probe = parseObjects(applicationPodYAML())[0] as V1Pod;
-  await registerMutatingWebhook(node.client, shippedWebhookConfiguration(), webhook.url, node.cp.caPEM, { namespace: NAMESPACE, pod: probe });
+  ({ node, stopWebhook } = await startInjectingNode({ enabled: NAMESPACE, restricted: RESTRICTED }));
 });
 
 after(async () => {
-  await webhook?.cleanup();
-  if (certDir) rmSync(certDir, { recursive: true, force: true });
+  await stopWebhook?.();
   if (node) {
     await node.stop();
     assert.deepEqual(leftoversOf(node), [], "the node left nothing behind");
