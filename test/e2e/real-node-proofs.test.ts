@@ -1,7 +1,7 @@
 // The real node's proofs at rate (issue 15, proofs 1, 4, 2's second half and 7), on one node for the
 // whole file: the docs' application pod writing 1,000 lines a second with rotation by rename, read
 // back through the API server and kubelet; the sidecar killed through the runtime and resuming from
-// its checkpoint; an app whose files are 0600; a forward-mode pod shipping to a VictoriaLogs that runs
+// its checkpoint; an app whose files are 0600; forward-mode pods (raw and JSON) shipping to a VictoriaLogs that runs
 // inside the node's network namespace. Needs root and the packages .ci/run installs (skipped with the
 // reason without them, failed on CI).
 import assert from "node:assert/strict";
@@ -254,34 +254,41 @@ async function startVictoriaLogsOnNode(n: RealNode): Promise<{ process: ManagedP
   return { process: proc, url: victoria.url, podURL: `http://${BRIDGE_IP}:${port}`, dir };
 }
 
-// JSON format: the sidecar image runs raw-format sidecars with `node --lite-mode` (sidecar/tailcar-entry.sh),
-// which leaves WebAssembly out, and fetch (undici) needs it: a raw forward-mode sidecar only logs
-// "fetch failed: WebAssembly is not defined" and retries. JSON-format sidecars run without the flag.
-test("proof 7: a forward-mode pod (JSON format) on the node sends both files (1,000 lines a second, rotated) to VictoriaLogs; every line is stored once, labelled with its pod and container", { skip }, async () => {
-  const LINES = 3_000;
-  const vl = await startVictoriaLogsOnNode(node!);
-  await node!.client.create(
-    applicationPod("shipper", LINES, 2_000, { "tailcar.io/mode": "forward", "tailcar.io/format": "json", "tailcar.io/forward-sink": "loki", "tailcar.io/forward-endpoint": `${vl.podURL}/insert` }),
-    { namespace: NAMESPACE },
-  );
-  const created = Date.now();
-  const count = async () => query(vl.url, `pod:shipper | stats by (container) count() as n`);
-  await pollUntil(`VictoriaLogs to hold ${LINES} lines of each sidecar`, async () => {
-    const rows = await count();
-    return rows.length === 2 && rows.every((r) => Number(r.n) >= LINES) ? rows : undefined;
-  }, { timeoutMs: 60_000, intervalMs: 1000 }).catch(async (e: unknown) => {
-    const said = JSON.stringify(diagnostics(await logOf(NAMESPACE, "shipper", "error-log", { tailLines: 1 }))).slice(0, 400);
-    throw new Error(`${e instanceof Error ? e.message : String(e)}; stored: ${JSON.stringify(await count())}; error-log said: ${said}`);
+// Both formats: the image used to start raw-format sidecars with `node --lite-mode`, which leaves
+// out the WebAssembly that fetch (undici) needs, and a raw forward-mode sidecar only logged "fetch
+// failed: WebAssembly is not defined" (sidecar/tailcar-entry.sh now keeps the flag for stdout).
+/** One VictoriaLogs in the node's namespace for both formats' pods. */
+let vl: Awaited<ReturnType<typeof startVictoriaLogsOnNode>> | undefined;
+for (const format of ["raw", "json"] as const) {
+  const pod = `shipper-${format}`;
+  test(`proof 7: a forward-mode pod (${format} format) on the node sends both files (1,000 lines a second, rotated) to VictoriaLogs; every line is stored once, labelled with its pod and container`, { skip }, async () => {
+    const LINES = 3_000;
+    vl ??= await startVictoriaLogsOnNode(node!);
+    const backend = vl;
+    await node!.client.create(
+      applicationPod(pod, LINES, 2_000, { "tailcar.io/mode": "forward", "tailcar.io/format": format, "tailcar.io/forward-sink": "loki", "tailcar.io/forward-endpoint": `${backend.podURL}/insert` }),
+      { namespace: NAMESPACE },
+    );
+    const created = Date.now();
+    const count = async () => query(backend.url, `pod:${pod} | stats by (container) count() as n`);
+    await pollUntil(`VictoriaLogs to hold ${LINES} lines of each sidecar`, async () => {
+      const rows = await count();
+      return rows.length === 2 && rows.every((r) => Number(r.n) >= LINES) ? rows : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 1000 }).catch(async (e: unknown) => {
+      const said = JSON.stringify(diagnostics(await logOf(NAMESPACE, pod, "error-log", { tailLines: 1 }))).slice(0, 400);
+      throw new Error(`${e instanceof Error ? e.message : String(e)}; stored: ${JSON.stringify(await count())}; error-log said: ${said}`);
+    });
+    const storedMs = Date.now() - created;
+    await sleep(2000); // rows become searchable within about a second: a late duplicate would show
+    for (const [container, pattern] of [["error-log", ERR], ["access-log", ACCESS]] as const) {
+      // VictoriaLogs' Loki endpoint unpacks a JSON line into fields (the file's line is its `log`);
+      // a raw line is the message itself.
+      const rows = await query(backend.url, `pod:${pod} container:${container} namespace:${NAMESPACE} | fields log, _msg`);
+      const numbers = numbered(rows.map((r) => r.log ?? r._msg ?? ""), pattern).sort((a, b) => a - b);
+      assert.deepEqual(sequenceReport(numbers, LINES), NO_LOSS, `${container}: ${rows.length} rows for ${LINES} lines`);
+    }
+    const quiet = fileLines(await logOf(NAMESPACE, pod, "error-log"));
+    assert.deepEqual(quiet, [], "forward mode prints no file line on stdout");
+    process.stderr.write(`real node proofs: forward mode (${format}), ${LINES} lines a file stored once in VictoriaLogs ${(storedMs / 1000).toFixed(1)} s after pod create\n`);
   });
-  const storedMs = Date.now() - created;
-  await sleep(2000); // rows become searchable within about a second: a late duplicate would show
-  for (const [container, pattern] of [["error-log", ERR], ["access-log", ACCESS]] as const) {
-    // VictoriaLogs' Loki endpoint unpacks a JSON line into fields: the file's line is its `log`.
-    const rows = await query(vl.url, `pod:shipper container:${container} namespace:${NAMESPACE} | fields log, _msg`);
-    const numbers = numbered(rows.map((r) => r.log ?? r._msg ?? ""), pattern).sort((a, b) => a - b);
-    assert.deepEqual(sequenceReport(numbers, LINES), NO_LOSS, `${container}: ${rows.length} rows for ${LINES} lines`);
-  }
-  const quiet = fileLines(await logOf(NAMESPACE, "shipper", "error-log"));
-  assert.deepEqual(quiet, [], "forward mode prints no file line on stdout");
-  process.stderr.write(`real node proofs: forward mode, ${LINES} lines a file stored once in VictoriaLogs ${(storedMs / 1000).toFixed(1)} s after pod create\n`);
-});
+}
