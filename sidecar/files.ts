@@ -167,10 +167,6 @@ export function readFile(path: string): Promise<string> {
   return new Promise((resolve, reject) => fs.readFile(path, "utf8", settle(resolve, reject)));
 }
 
-export function mkdirp(path: string): Promise<void> {
-  return new Promise((resolve, reject) => fs.mkdir(path, { recursive: true }, (err) => (err ? reject(err) : resolve())));
-}
-
 export function rename(from: string, to: string): Promise<void> {
   return new Promise((resolve, reject) => fs.rename(from, to, (err) => (err ? reject(err) : resolve())));
 }
