@@ -71,15 +71,10 @@ export const ANNOTATIONS: readonly AnnotationSpec[] = [
     apply: oneOf(FORWARD_SINKS, (v, c) => (c.forwardSink = v)) },
   { key: "tailcar.io/forward-endpoint", default: "webhook --forward-endpoint (none)", help: "backend base URL for mode forward",
     apply: (v, c) => {
-      let url: URL;
-      try {
-        url = new URL(v);
-      } catch {
-        return "is not a URL";
-      }
-      if (url.protocol !== "http:" && url.protocol !== "https:") return "must be an http or https URL";
-      // The sidecar's own start-up check (credentials it can decode): a value it would refuse, exit 2,
-      // is refused here, with the cluster default kept.
+      // The sidecar's own start-up check (scheme, credentials it can decode): a value it would
+      // refuse, exit 2, is refused here, with the cluster default kept. Its "not a URL" quotes the
+      // value, which the warning already does.
+      if (!URL.canParse(v)) return "is not a URL";
       const problem = endpointProblem(v);
       if (problem !== undefined) return problem;
       c.forwardEndpoint = v;
