@@ -10,7 +10,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
-import { parseWebhookSettings, SETTINGS } from "../webhook/settings.ts";
+import { parseWebhookSettings } from "../webhook/settings.ts";
+import { WEBHOOK_ROWS } from "../webhook/webhook-rows.ts";
 import { resolveEnv } from "../localcluster/harness/local-pod-spec.ts";
 
 const ROOT = fileURLToPath(new URL("../manifests/", import.meta.url));
@@ -129,7 +130,7 @@ test("the Deployment runs 2 restricted replicas with probes on /readyz and /heal
   assert.equal(c!["readinessProbe"].httpGet.path, "/readyz");
   assert.equal(c!["livenessProbe"].httpGet.path, "/healthz");
   assert.ok(c!["resources"].requests.cpu && c!["resources"].limits.memory);
-  const known = new Set(SETTINGS.map((s) => s.env));
+  const known = new Set(WEBHOOK_ROWS.map((s) => s.env));
   const envs = [c!, ...["self-bootstrap", "cert-manager"].map((o) => docs(join(ROOT, `overlays/${o}/deployment-patch.yaml`))[0]!["spec"].template.spec.containers[0])];
   for (const e of envs.flatMap((x: Obj) => x["env"] as Obj[])) assert.ok(known.has(e["name"]), `unknown setting ${e["name"]}`);
 });
