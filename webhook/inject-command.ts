@@ -231,7 +231,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     parsed = parseInjectArgs(argv);
   } catch (e) {
     if (!(e instanceof SettingsError)) throw e;
-    process.stderr.write(`tailcar inject: ${e.message}\n\n${HELP}`);
+    process.stderr.write(`${e.message.split("\n").map((line) => `tailcar inject: ${line}\n`).join("")}\n${HELP}`);
     return 2;
   }
   if (parsed.help) {
