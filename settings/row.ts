@@ -16,6 +16,8 @@ export interface Sources {
   readonly inject?: boolean;
   /** How --help and the docs show the default when the value's text does not say it well. */
   readonly defaultText?: string;
+  /** A valid value other than the default, for tests that give every setting (admit-vs-inject). */
+  readonly example?: string;
 }
 
 export interface Row<K extends string = string, T = unknown, Optional extends boolean = boolean> extends Sources {

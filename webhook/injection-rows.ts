@@ -35,25 +35,25 @@ const podOnly = (annotation: string): Sources => ({ annotation: `tailcar.io/${an
 // days. No CPU limit by default: throttling a tailer only makes it fall behind.
 /** Settings a pod may change by annotation (the rest of its config are the cluster's values). */
 export const POD_ROWS = [
-  setting("mode", oneOf(DELIVERY_MODES), "stream", "stream: the file's lines go to the sidecar's stdout (kubectl logs); forward: shipped to a backend", both("mode", "mode")),
-  setting("format", oneOf(OUTPUT_FORMATS), "raw", "raw: lines as written; json: one JSON object per line with time, file and pod metadata", both("format", "format")),
+  setting("mode", oneOf(DELIVERY_MODES), "stream", "stream: the file's lines go to the sidecar's stdout (kubectl logs); forward: shipped to a backend", both("mode", "mode", { example: "forward" })),
+  setting("format", oneOf(OUTPUT_FORMATS), "raw", "raw: lines as written; json: one JSON object per line with time, file and pod metadata", both("format", "format", { example: "json" })),
   optional("multiline", multiline, "json format only: java, python, or a regular expression that starts a record (default off)", podOnly("multiline")),
   optional("from", oneOf(START_POSITIONS), "where to begin a file seen for the first time: start (like tail -n+1) or end (default start)", podOnly("from")),
-  optional("forwardSink", oneOf(FORWARD_SINKS), "backend for mode forward", both("forwardSink", "forward-sink")),
-  optional("forwardEndpoint", url(), "backend base URL for mode forward; user:password@ in it is sent as basic auth and redacted from every message", both("forwardEndpoint", "forward-endpoint")),
-  setting("image", image, `${DEFAULT_IMAGE_REPOSITORY}:${packageVersion()}`, "sidecar image", both("image", "image", { defaultText: `${DEFAULT_IMAGE_REPOSITORY}:<tailcar version>` })),
-  setting("imagePullPolicy", oneOf(PULL_POLICIES), "IfNotPresent", "sidecar imagePullPolicy", both("imagePullPolicy", "image-pull-policy")),
-  setting("cpuRequest", quantity, "10m", "CPU request of each sidecar", both("cpuRequest", "cpu-request")),
-  setting("memoryRequest", quantity, "48Mi", "memory request of each sidecar", both("memoryRequest", "memory-request")),
-  optional("cpuLimit", quantity, "CPU limit of each sidecar (default none: throttling a tailer only makes it fall behind)", both("cpuLimit", "cpu-limit")),
-  setting("memoryLimit", quantity, "96Mi", "memory limit of each sidecar", both("memoryLimit", "memory-limit")),
+  optional("forwardSink", oneOf(FORWARD_SINKS), "backend for mode forward", both("forwardSink", "forward-sink", { example: "loki" })),
+  optional("forwardEndpoint", url(), "backend base URL for mode forward; user:password@ in it is sent as basic auth and redacted from every message", both("forwardEndpoint", "forward-endpoint", { example: "http://ops:pw@loki.logging:3100" })),
+  setting("image", image, `${DEFAULT_IMAGE_REPOSITORY}:${packageVersion()}`, "sidecar image", both("image", "image", { defaultText: `${DEFAULT_IMAGE_REPOSITORY}:<tailcar version>`, example: "example.com/tailcar/sidecar:2" })),
+  setting("imagePullPolicy", oneOf(PULL_POLICIES), "IfNotPresent", "sidecar imagePullPolicy", both("imagePullPolicy", "image-pull-policy", { example: "Always" })),
+  setting("cpuRequest", quantity, "10m", "CPU request of each sidecar", both("cpuRequest", "cpu-request", { example: "20m" })),
+  setting("memoryRequest", quantity, "48Mi", "memory request of each sidecar", both("memoryRequest", "memory-request", { example: "64Mi" })),
+  optional("cpuLimit", quantity, "CPU limit of each sidecar (default none: throttling a tailer only makes it fall behind)", both("cpuLimit", "cpu-limit", { example: "500m" })),
+  setting("memoryLimit", quantity, "96Mi", "memory limit of each sidecar", both("memoryLimit", "memory-limit", { example: "128Mi" })),
 ] as const satisfies readonly Row[];
 
 /** Settings of the whole cluster (or of one `tailcar inject` run): no annotation changes them. */
 export const CLUSTER_ROWS = [
-  setting("sidecarMode", oneOf(SIDECAR_MODE_SETTINGS), "auto", "native (init container with restartPolicy Always; Kubernetes >= 1.29), classic (an ordinary container), or auto: the webhook asks the API server's version (classic if unknown); tailcar inject, which has none to ask, takes native", both("sidecarMode")),
-  setting("checkpointVolumeSizeLimit", quantity, "8Mi", "sizeLimit of the emptyDir that holds the sidecars' checkpoints", both("checkpointVolumeSizeLimit")),
-  setting("maxSidecarsPerPod", count(1, MAX_SIDECARS_PER_POD_CEILING), DEFAULT_MAX_SIDECARS_PER_POD, "sidecars one pod may get (one a file); later entries of tailcar.io/files are ignored with a warning; no annotation raises it", both("maxSidecarsPerPod")),
+  setting("sidecarMode", oneOf(SIDECAR_MODE_SETTINGS), "auto", "native (init container with restartPolicy Always; Kubernetes >= 1.29), classic (an ordinary container), or auto: the webhook asks the API server's version (classic if unknown); tailcar inject, which has none to ask, takes native", both("sidecarMode", undefined, { example: "classic" })),
+  setting("checkpointVolumeSizeLimit", quantity, "8Mi", "sizeLimit of the emptyDir that holds the sidecars' checkpoints", both("checkpointVolumeSizeLimit", undefined, { example: "16Mi" })),
+  setting("maxSidecarsPerPod", count(1, MAX_SIDECARS_PER_POD_CEILING), DEFAULT_MAX_SIDECARS_PER_POD, "sidecars one pod may get (one a file); later entries of tailcar.io/files are ignored with a warning; no annotation raises it", both("maxSidecarsPerPod", undefined, { example: "2" })),
 ] as const satisfies readonly Row[];
 
 export const INJECTION_ROWS = [...POD_ROWS, ...CLUSTER_ROWS] as const;

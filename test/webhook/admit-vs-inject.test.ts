@@ -8,6 +8,7 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import jsonpatch from "fast-json-patch";
 import { parseAllDocuments, stringify } from "yaml";
+import { Invalid } from "../../settings/kind.ts";
 import { admit } from "../../webhook/admit.ts";
 import { deepFreeze } from "../../webhook/deep-freeze.ts";
 import { INJECTION_ROWS } from "../../webhook/injection-rows.ts";
@@ -20,13 +21,8 @@ import { podCreate } from "./https-helpers.ts";
 
 const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 
-/** A value other than the default for every injection setting that has a flag. */
-const FLAGS: Record<string, string> = {
-  "--mode": "forward", "--format": "json", "--forward-sink": "loki", "--forward-endpoint": "http://ops:pw@loki.logging:3100",
-  "--image": "example.com/tailcar/sidecar:2", "--image-pull-policy": "Always", "--cpu-request": "20m", "--memory-request": "64Mi",
-  "--cpu-limit": "500m", "--memory-limit": "128Mi", "--sidecar-mode": "classic", "--checkpoint-volume-size-limit": "16Mi",
-  "--max-sidecars-per-pod": "2",
-};
+/** A value other than the default (the row's example) for every injection setting that has a flag. */
+const FLAGS: Record<string, string> = Object.fromEntries(INJECTION_ROWS.flatMap((r) => (r.flag === undefined ? [] : [[r.flag, r.example ?? ""]])));
 const ARGS = Object.entries(FLAGS).flat();
 
 /** The golden pods, and pods whose annotations override some of the flags (well and badly). */
@@ -43,9 +39,13 @@ function pods(): Pod[] {
   ];
 }
 
-test("every injection setting with a flag is given here, so the comparison covers them all", () => {
-  const flags = INJECTION_ROWS.flatMap((r) => (r.flag === undefined ? [] : [r.flag]));
-  assert.deepEqual(Object.keys(FLAGS).sort(), flags.sort());
+test("every injection setting with a flag has an example, valid and not its default, so the comparison covers them all", () => {
+  for (const row of INJECTION_ROWS) {
+    if (row.flag === undefined) continue;
+    assert.ok(row.example !== undefined, `${row.key} has no example`);
+    assert.notDeepEqual((row.kind.parse as (t: string) => unknown)(row.example), row.default, `${row.key}: the example is the default`);
+    assert.ok(!((row.kind.parse as (t: string) => unknown)(row.example) instanceof Invalid), `${row.key}: the example is invalid`);
+  }
 });
 
 test("the webhook's defaults and tailcar inject's options are the same for the same flags", () => {
