@@ -4,6 +4,7 @@ import { closestKnownKey, parsePodConfig } from "../../webhook/annotations.ts";
 import { claimName, nameFromPath } from "../../webhook/container-name.ts";
 import { isDns1123Label } from "../../settings/dns1123.ts";
 import { parseFileEntries } from "../../webhook/file-entries.ts";
+import { POD_ROWS } from "../../webhook/injection-rows.ts";
 import { DEFAULT_INJECT_OPTIONS } from "../../webhook/options.ts";
 import { parseQuantity, quantityProblem } from "../../settings/quantity.ts";
 
@@ -100,20 +101,19 @@ test("setting annotations map onto the pod config; defaults come from the option
     "other.io/ignored": "x",
   }, DEFAULT_INJECT_OPTIONS);
   assert.deepEqual(warnings, []);
+  // Every per-pod setting not given keeps the cluster's value (a new row needs no edit here).
+  const clusterValues = Object.fromEntries(POD_ROWS.map((r) => [r.key, DEFAULT_INJECT_OPTIONS[r.key]]));
   assert.deepEqual(config, {
+    ...clusterValues,
     files: [{ path: "/var/log/a.log" }],
     image: "my/image:1",
-    imagePullPolicy: DEFAULT_INJECT_OPTIONS.imagePullPolicy,
     mode: "forward",
     format: "json",
     forwardSink: "elasticsearch",
     forwardEndpoint: "https://es.example:9200",
     multiline: "^\\d{4}-",
     from: "end",
-    cpuRequest: DEFAULT_INJECT_OPTIONS.cpuRequest,
-    memoryRequest: DEFAULT_INJECT_OPTIONS.memoryRequest,
     cpuLimit: "1",
-    memoryLimit: DEFAULT_INJECT_OPTIONS.memoryLimit,
   });
 });
 

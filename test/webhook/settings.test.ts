@@ -50,9 +50,11 @@ test("every InjectOptions field can be set by flag", () => {
     {},
   );
   assert.equal(s.sidecarMode, "classic");
+  const { sidecarMode: _resolvedLater, ...defaults } = DEFAULT_INJECT_OPTIONS;
   assert.deepEqual(s.inject, {
+    ...defaults,
     image: "i:1", imagePullPolicy: "Always", mode: "forward", format: "json", forwardSink: "loki", forwardEndpoint: "http://loki:3100",
-    cpuRequest: "5m", memoryRequest: "32Mi", cpuLimit: "1", memoryLimit: "64Mi", checkpointVolumeSizeLimit: "4Mi", multiline: undefined, from: undefined,
+    cpuRequest: "5m", memoryRequest: "32Mi", cpuLimit: "1", memoryLimit: "64Mi", checkpointVolumeSizeLimit: "4Mi",
     maxSidecarsPerPod: 3, excludedNamespaces: ["kube-system", "logging"],
   });
 });
