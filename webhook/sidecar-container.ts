@@ -31,6 +31,7 @@ export function sidecarSettings(path: string, config: PodConfig, checkpointDir: 
     format: config.format,
     ...(config.from !== undefined && { from: config.from }),
     ...(config.multiline !== undefined && { multiline: config.multiline }),
+    ...(config.maxLineBytes !== undefined && { maxLineBytes: config.maxLineBytes }),
     ...(forward && { sink: config.forwardSink, endpoint: config.forwardEndpoint }),
   };
 }
