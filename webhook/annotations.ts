@@ -5,7 +5,8 @@
 import { Invalid } from "../settings/kind.ts";
 import { nearestName } from "../settings/suggest.ts";
 import { conflicts } from "./combinations.ts";
-import { FILES_ANNOTATION, invalidValue, parseFileEntries, quoted, type FileEntry } from "./file-entries.ts";
+import { optional } from "../settings/row.ts";
+import { fileEntries, FILES_ANNOTATION, invalidValue, quoted, type FileEntry } from "./file-entries.ts";
 import { POD_ROWS, type PodValues } from "./injection-rows.ts";
 import type { InjectOptions } from "./options.ts";
 
@@ -19,6 +20,9 @@ export interface PodConfig extends PodValues {
 }
 
 type PodRow = (typeof POD_ROWS)[number];
+
+/** Which files, one sidecar each: the setting that opts a pod in, so it has no cluster default. */
+export const FILES_ROW = optional("files", fileEntries, "log files; one sidecar per file; without it nothing is injected", { annotation: FILES_ANNOTATION });
 
 /** The annotation of each pod row. */
 const BY_ANNOTATION = new Map<string, PodRow>(POD_ROWS.map((r) => [r.annotation!, r]));
@@ -74,7 +78,7 @@ export function parsePodConfig(annotations: Readonly<Record<string, string>>, op
   for (const [key, value] of Object.entries(annotations)) {
     if (!key.startsWith(PREFIX) || key === STATUS_ANNOTATION) continue;
     if (key === FILES_ANNOTATION) {
-      const parsed = parseFileEntries(value);
+      const parsed = fileEntries.parse(value);
       config.files = parsed.entries;
       warnings.push(...parsed.warnings);
       continue;

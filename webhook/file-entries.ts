@@ -3,6 +3,7 @@
 import { posix } from "node:path";
 import { redactCredentials, redactUrlText } from "../settings/url-credentials.ts";
 import { isDns1123Label } from "../settings/dns1123.ts";
+import type { Kind } from "../settings/kind.ts";
 import { MAX_SIDECARS_PER_POD_CEILING } from "./injection-rows.ts";
 
 export const FILES_ANNOTATION = "tailcar.io/files";
@@ -95,3 +96,14 @@ export function parseFileEntries(value: string): { entries: FileEntry[]; warning
   if (looked > MAX_FILES) warnings.push(`annotation ${JSON.stringify(FILES_ANNOTATION)}: ${looked - MAX_FILES} more entries ignored; a pod may list at most ${MAX_FILES} files`);
   return { entries, warnings };
 }
+
+/**
+ * The kind of the tailcar.io/files setting: never invalid as a whole, since each bad entry is
+ * dropped with a warning of its own and the rest are still injected.
+ */
+export const fileEntries = {
+  name: "file entries, comma- or newline-separated `[name=]/absolute/path`",
+  metavar: "FILES",
+  parse: parseFileEntries,
+  format: (v: { entries: FileEntry[] }) => v.entries.map((e) => (e.name === undefined ? e.path : `${e.name}=${e.path}`)).join(","),
+} satisfies Kind<{ entries: FileEntry[]; warnings: string[] }>;

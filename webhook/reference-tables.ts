@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { renderTable, replaceBetweenMarkers, type Column } from "../settings/docs-table.ts";
 import type { AnyRow } from "../settings/row.ts";
 import { SIDECAR_ROWS } from "../settings/sidecar-rows.ts";
+import { FILES_ROW } from "./annotations.ts";
 import { POD_ROWS } from "./injection-rows.ts";
 import { INJECT_ROWS } from "./inject-command.ts";
 import { WEBHOOK_ROWS } from "./webhook-rows.ts";
@@ -21,7 +22,7 @@ const flagged = (rows: readonly AnyRow[]): AnyRow[] => rows.filter((r) => r.flag
 export const REFERENCE_TABLES: readonly ReferenceTable[] = [
   { doc: "docs/webhook.md", name: "webhook", rows: flagged(WEBHOOK_ROWS), columns: ["fileKey", "flag", "env", "default", "help"] },
   { doc: "docs/webhook.md", name: "inject", rows: flagged(INJECT_ROWS), columns: ["flag", "default", "help"] },
-  { doc: "docs/annotations.md", name: "annotations", rows: POD_ROWS, columns: ["annotation", "flag", "default", "kind", "help"] },
+  { doc: "docs/annotations.md", name: "annotations", rows: [FILES_ROW, ...POD_ROWS], columns: ["annotation", "flag", "default", "kind", "help"] },
   { doc: "docs/sidecar.md", name: "sidecar", rows: SIDECAR_ROWS, columns: ["flag", "env", "default", "help"] },
 ];
 
