@@ -60,7 +60,7 @@ for (const overlay of ["", "base", "overlays/self-bootstrap", "overlays/cert-man
 
 const examples = readdirSync(join(ROOT, "examples"));
 test("every example has a README and a kustomization that builds, with an app whose pods ask for files", { skip: !kubectl && "kubectl is not installed" }, () => {
-  assert.deepEqual(examples.sort(), ["fluent-bit-opensearch", "forward-loki"]);
+  assert.deepEqual(examples.sort(), ["fluent-bit-opensearch", "forward-loki", "otel-collector"]);
   for (const e of examples) {
     assert.ok(existsSync(join(ROOT, "examples", e, "README.md")), `examples/${e} has a README.md`);
     const out = execFileSync("kubectl", ["kustomize", join(ROOT, "examples", e)], { encoding: "utf8", timeout: 30_000 });

@@ -19,7 +19,7 @@ import { applicationPodYAML, REPO_ROOT } from "../../localcluster/webhook-proces
 
 const START_MS = 10 * 60_000;
 const MANIFESTS = join(REPO_ROOT, "manifests");
-const EXAMPLES = ["examples/fluent-bit-opensearch", "examples/forward-loki"] as const;
+const EXAMPLES = ["examples/fluent-bit-opensearch", "examples/forward-loki", "examples/otel-collector"] as const;
 const RESTRICTED = { "tailcar.io/injection": "enabled", "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest" };
 /**
  * kubectl built from the cluster's own pins (its kustomize and its validation are that version's);
@@ -107,6 +107,7 @@ describe("the shipped manifests on a real API server", { timeout: START_MS + 3 *
   const injected = [
     { example: EXAMPLES[0], sidecars: { "error-log": "/var/log/shop/error.log", "access-log": "/var/log/shop/access.log" }, settings: { format: "json", multiline: "java", sink: "stdout" } },
     { example: EXAMPLES[1], sidecars: { "error-log": "/var/log/orders/error.log", "audit-log": "/var/log/orders/audit.log" }, settings: { format: "raw", sink: "loki", endpoint: "http://loki.logging.svc:3100" } },
+    { example: EXAMPLES[2], sidecars: { "error-log": "/var/log/payments/error.log", "access-log": "/var/log/payments/access.log" }, settings: { format: "raw", sink: "stdout" } },
   ] as const;
   for (const { example, sidecars, settings } of injected) {
     test(`${example}: its pods are injected with the sidecars its README describes and admitted under Pod Security restricted`, async () => {
