@@ -101,6 +101,34 @@ async function webhookPods(): Promise<V1Pod[]> {
 
 class HopelessError extends Error {}
 
+/** What the webhook logged on its way up, in ms after `since` (its JSON lines carry `time`), for the numbers' breakdown. */
+function milestones(log: string, since: number): string {
+  const steps = ["generating a CA and serving certificate", "reusing the certificate stored in the Secret", "caBundle patched", "listening", "self-bootstrap done; ready", "pod admitted without the webhook: no sidecars injected", "missed-pod scan done"];
+  const seen = new Map<string, number>();
+  for (const line of log.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    try {
+      const { time, msg } = JSON.parse(line) as { time?: string; msg?: string };
+      if (msg !== undefined && time !== undefined && steps.includes(msg) && !seen.has(msg)) seen.set(msg, Date.parse(time) - since);
+    } catch {
+      // Not one of its JSON lines.
+    }
+  }
+  return [...seen].map(([msg, ms]) => `${msg} +${ms} ms`).join(", ");
+}
+
+async function webhookMilestones(since: number): Promise<string> {
+  assert.ok(node);
+  const lines: string[] = [];
+  for (const pod of await webhookPods()) {
+    const name = pod.metadata?.name ?? "";
+    const log = await node.client.core.readNamespacedPodLog({ name, namespace: SYSTEM, container: "webhook" });
+    const started = pod.status?.containerStatuses?.find((s) => s.name === "webhook")?.state?.running?.startedAt;
+    lines.push(`  ${name}: container started +${started === undefined ? "?" : new Date(started).getTime() - since} ms (1 s resolution), ${milestones(log, since)}`);
+  }
+  return lines.join("\n");
+}
+
 const isReady = (pod: V1Pod): boolean => pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true;
 
 /** Polls `check` (bounded); a HopelessError stops the wait at once instead of being retried. */
@@ -182,7 +210,8 @@ test("kubectl apply -k manifests/overlays/self-bootstrap: the webhook image star
   installed = true;
   process.stderr.write(
     `shipped install: kubectl apply ${applyMs} ms; apply to first webhook pod Ready ${firstReadyMs} ms, all ${pods.length} Ready ${allReadyMs} ms; ` +
-      `apply to first injected pod ${firstInjectedMs} ms; docs' pod create to first error-log line ${firstLineMs} ms\n`,
+      `apply to first injected pod ${firstInjectedMs} ms; docs' pod create to first error-log line ${firstLineMs} ms\n` +
+      `${await webhookMilestones(applyStarted)}\n`,
   );
 });
 
@@ -250,6 +279,6 @@ test("with every webhook container killed through the runtime, pods created mean
   process.stderr.write(
     `shipped install outage: from the kill: a restarted webhook container running ${runningMs} ms (kubelet's clock, 1 s resolution), ` +
       `first webhook pod Ready again ${readyMs} ms, ${MISSED_REASON} Events on both pods ${reportedMs} ms, all back ${backMs} ms; ` +
-      `the pods were created ${createdDuringOutage - killed} ms after the kill\n`,
+      `the pods were created ${createdDuringOutage - killed} ms after the kill\n${await webhookMilestones(killed)}\n`,
   );
 });
