@@ -14,14 +14,14 @@ import { promisify } from "node:util";
 import { after, before, test } from "node:test";
 import type { V1Pod } from "@kubernetes/client-node";
 import { findOrBuildKubectl } from "../../localcluster/harness/build.ts";
-import { parseObjects, pollUntil } from "../../localcluster/harness/index.ts";
+import { httpGet, parseObjects, pollUntil } from "../../localcluster/harness/index.ts";
 import { projectRoot } from "../../localcluster/harness/pins.ts";
 import { importImage, imageNames, tagImage } from "../../localcluster/containerd-images.ts";
 import { findOrBuildWebhookImage, SIDECAR_IMAGE, type BuiltImage } from "../../localcluster/images.ts";
 import { leftoversOf, startRealNode, type RealNode } from "../../localcluster/node.ts";
 import { skipReasonOrFail } from "../../localcluster/prerequisites.ts";
-import { applicationPodYAML } from "../../localcluster/webhook-process.ts";
-import { MISSED_REASON } from "../../webhook/missed-pods.ts";
+import { applicationPodYAML, metricValue } from "../../localcluster/webhook-process.ts";
+import { MISSED_PODS_METRIC, MISSED_REASON } from "../../webhook/missed-pods.ts";
 import { DEFAULT_INJECT_OPTIONS } from "../../webhook/options.ts";
 import { fileLines } from "./sidecar-log-lines.ts";
 
@@ -215,7 +215,7 @@ test("kubectl apply -k manifests/overlays/self-bootstrap: the webhook image star
   );
 });
 
-test("with every webhook container killed through the runtime, pods created meanwhile are admitted without sidecars, and the missed-pod report names them when the webhook is back", { skip }, async (t) => {
+test("with every webhook container killed through the runtime, pods created meanwhile are admitted without sidecars, and the missed-pod report names them when the webhook is back (Event, log line, gauge)", { skip }, async (t) => {
   if (!installed) return t.skip("needs the install of the previous test");
   assert.ok(node);
   const { client } = node;
@@ -274,6 +274,18 @@ test("with every webhook container killed through the runtime, pods created mean
       `a webhook log line names ${name}`,
     );
   }
+  // The third part of the report, the gauge, read as Prometheus would, through the API server's pod
+  // proxy (the pods' port is reachable only inside the node's network namespace).
+  const tls = { ca: node.cp.caPEM, cert: node.cp.adminCert.cert, key: node.cp.adminCert.key };
+  const gauges = await Promise.all(
+    (await webhookPods()).map(async (p) => {
+      const url = `${node!.cp.apiURL}/api/v1/namespaces/${SYSTEM}/pods/https:${p.metadata?.name ?? ""}:8443/proxy/metrics`;
+      const answer = await httpGet(url, tls);
+      assert.equal(answer.status, 200, `GET ${url}: ${answer.body.slice(0, 200)}`);
+      return metricValue(answer.body, MISSED_PODS_METRIC);
+    }),
+  );
+  assert.deepEqual(gauges, gauges.map(() => missed.length), `${MISSED_PODS_METRIC} on each webhook pod`);
   const probe = await untilInjecting(30_000);
   assert.ok(injected(probe), "pods created after it is back are injected again");
   process.stderr.write(
