@@ -353,7 +353,7 @@ export function render(x: RealNodeResults): string {
   out.push("");
   out.push("### Images (built here without a registry: localcluster/images.ts)");
   out.push("");
-  out.push("Unpacked: the layers as tar, what a node stores; compressed: gzip -6 of each layer, what a registry would store and a node pull.");
+  out.push("Unpacked: the layers as tar, what a node stores; compressed: each layer through Node's zlib at level 6, what a registry would store and a node pull. gzip(1) at the same level makes the sidecar's same layers 2% smaller (45.8 MB, the Images section above): the two deflate implementations differ, not the images.");
   out.push("");
   out.push("| image | layers | unpacked MB | compressed MB |");
   out.push("|---|---|---|---|");

@@ -118,7 +118,7 @@ for (const [name, nsLabels, podLabels, expected] of table) {
   });
 }
 
-test("the Deployment runs 2 restricted replicas with probes on /readyz and /healthz and only known settings", () => {
+test("the Deployment runs 2 restricted replicas with probes on /readyz and /healthz, a startup probe that gives a slow start 60 s or more, and only known settings", () => {
   const [d] = docs(join(ROOT, "base/deployment.yaml"));
   assert.equal(d!["spec"].replicas, 2);
   const pod = d!["spec"].template.spec;
@@ -128,6 +128,11 @@ test("the Deployment runs 2 restricted replicas with probes on /readyz and /heal
   assert.deepEqual(c!["securityContext"], { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } });
   assert.equal(c!["readinessProbe"].httpGet.path, "/readyz");
   assert.equal(c!["livenessProbe"].httpGet.path, "/healthz");
+  // A slow start (up to 29 s to listening, measured on the real node) must not meet liveness first.
+  const startup = c!["startupProbe"];
+  assert.equal(startup.httpGet.path, "/healthz");
+  assert.ok(startup.periodSeconds * startup.failureThreshold >= 60, "the startup probe allows at least 60 s");
+  assert.equal(c!["livenessProbe"].initialDelaySeconds, undefined, "liveness waits for the startup probe, not a guess");
   assert.ok(c!["resources"].requests.cpu && c!["resources"].limits.memory);
   const known = new Set(SETTINGS.map((s) => s.env));
   const envs = [c!, ...["self-bootstrap", "cert-manager"].map((o) => docs(join(ROOT, `overlays/${o}/deployment-patch.yaml`))[0]!["spec"].template.spec.containers[0])];

@@ -1,10 +1,10 @@
 // The real node's proofs at rate (issue 15, proofs 1, 4, 2's second half, 5 and 7), on one node for
 // the whole file: the docs' application pod writing 1,000 lines a second with rotation by rename, read
 // back through the API server and kubelet; the sidecar killed through the runtime and resuming from
-// its checkpoint; an app whose files are 0600; forward-mode pods (raw and JSON) shipping to a
-// VictoriaLogs that runs inside the node's network namespace; a node-level OpenTelemetry Collector
-// shipping what the sidecars print to that VictoriaLogs. Needs root and the packages .ci/run installs
-// (skipped with the reason without them, failed on CI).
+// its checkpoint; an app whose files are 0600; forward-mode pods (raw and JSON) and a forward-mode Job
+// shipping to a VictoriaLogs that runs inside the node's network namespace; a node-level OpenTelemetry
+// Collector shipping what the sidecars print to that VictoriaLogs. Needs root and the packages
+// .ci/run installs (skipped with the reason without them, failed on CI).
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { after, before, test } from "node:test";
@@ -272,6 +272,78 @@ for (const format of ["raw", "json"] as const) {
     process.stderr.write(`real node proofs: forward mode (${format}), ${LINES} lines a file stored once in VictoriaLogs ${(storedMs / 1000).toFixed(1)} s after pod create\n`);
   });
 }
+
+// What test/e2e/logs.test.ts proved with the local runner, on the node: a forward-mode pod whose app
+// writes its lines and exits. kubelet then stops the native sidecars with SIGTERM, and they must
+// ship what they had not sent yet and exit 0 within the grace period (a Job completes only then).
+test("a forward-mode Job: the app writes 2,000 lines to each file and exits; kubelet stops the sidecars (SIGTERM), which exit 0 with every line stored once in VictoriaLogs", { skip }, async () => {
+  const LINES = 2_000;
+  vl ??= await startVictoriaLogsOnNode(node!);
+  const backend = vl;
+  const { client } = node!;
+  const job = "forward-batch";
+  await client.create(
+    {
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name: job },
+      spec: {
+        backoffLimit: 0,
+        template: {
+          metadata: {
+            annotations: {
+              "tailcar.io/files": "/var/log/error.log,/var/log/access.log",
+              "tailcar.io/mode": "forward",
+              "tailcar.io/forward-sink": "loki",
+              "tailcar.io/forward-endpoint": `${backend.podURL}/insert`,
+            },
+          },
+          spec: {
+            restartPolicy: "Never",
+            containers: [
+              {
+                name: "app",
+                image: "busybox:1.28",
+                args: ["/bin/sh", "-c", `i=0; while [ $i -lt ${LINES} ]; do echo "$i: batch error" >> /var/log/error.log; echo "batch INFO $i GET /" >> /var/log/access.log; i=$((i+1)); done`],
+                volumeMounts: [{ name: "varlog", mountPath: "/var/log" }],
+              },
+            ],
+            volumes: [{ name: "varlog", emptyDir: {} }],
+          },
+        },
+      },
+    },
+    { namespace: NAMESPACE },
+  );
+  const started = Date.now();
+  const [pod] = await client.waitForPodsOf("Job", NAMESPACE, job);
+  const name = pod?.metadata?.name ?? "";
+  assert.deepEqual(pod?.spec?.initContainers?.map((c) => [c.name, c.restartPolicy]), [["error-log", "Always"], ["access-log", "Always"]], "two native sidecars");
+  await pollUntil(
+    `Job ${job} to complete`,
+    async () => {
+      const j = await client.batch.readNamespacedJob({ namespace: NAMESPACE, name: job });
+      const failed = j.status?.conditions?.find((c) => c.type === "Failed" && c.status === "True");
+      if (failed) throw new Error(`the Job failed: ${failed.reason}: ${failed.message}`);
+      return j.status?.conditions?.some((c) => c.type === "Complete" && c.status === "True") ? j : undefined;
+    },
+    { timeoutMs: 120_000, intervalMs: 500 },
+  );
+  const completeMs = Date.now() - started;
+  const done = await client.getPod(NAMESPACE, name);
+  for (const sidecar of ["error-log", "access-log"]) {
+    const terminated = done.status?.initContainerStatuses?.find((s) => s.name === sidecar)?.state?.terminated;
+    assert.equal(terminated?.exitCode, 0, `${sidecar} after SIGTERM: ${JSON.stringify(terminated)}`);
+  }
+  // Everything was sent before the sidecars exited: no waiting beyond the store's own second.
+  await sleep(2000);
+  for (const [container, pattern] of [["error-log", /^(\d+): batch error$/], ["access-log", /^batch INFO (\d+) GET \/$/]] as const) {
+    const rows = await query(backend.url, `pod:${name} container:${container} namespace:${NAMESPACE} | fields _msg`);
+    const numbers = numbered(rows.map((r) => r._msg ?? ""), pattern).sort((a, b) => a - b);
+    assert.deepEqual(sequenceReport(numbers, LINES), NO_LOSS, `${container}: ${rows.length} rows for ${LINES} lines`);
+  }
+  process.stderr.write(`real node proofs: forward-mode Job complete in ${(completeMs / 1000).toFixed(1)} s, sidecars exited 0, ${LINES} lines a file stored once\n`);
+});
 
 test("proof 5: a node-level OpenTelemetry Collector (the otel-collector example's configuration, reading the kubelet's pod logs directory) ships the docs' pod's lines to VictoriaLogs; every line once, attributed to the pod and to the container error-log (access-log)", { skip }, async () => {
   const LINES = 3_000;
