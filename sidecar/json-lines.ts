@@ -40,8 +40,8 @@ const KEEP_BYTES = 1024 * 1024;
 
 const EMPTY = Buffer.alloc(0);
 /**
- * 0 where a word's lowest byte is its first (little-endian: every platform Node supports but
- * s390x and ppc64 big-endian); elsewhere every byte of a flagged word is looked at, in order.
+ * 0 where a word's lowest bits are its first byte (little-endian: x64, arm64, ppc64le); on a
+ * big-endian machine (s390x) every byte of a flagged word is looked at, in order.
  */
 const WORD_ORDER = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0 : 0x80808080 | 0;
 
