@@ -5,7 +5,7 @@
 // line, and the line's own bytes another. Both copies stay inside that memory (copyWithin, and
 // set from a view made once), which costs a third of Buffer.copy's per call: at ~130 bytes a line
 // the calls, not the bytes, are the price. The scan for the bytes that end a line or need
-// escaping reads the input four bytes at a time. docs/decisions.md, "JSON records in one buffer".
+// escaping reads the input as 32-bit words, two at a time. docs/decisions.md, "JSON records in one buffer".
 import { isUtf8 } from "node:buffer";
 import type { RecordParts } from "./json-record.ts";
 
