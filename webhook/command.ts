@@ -9,7 +9,7 @@ import { createApp, Readiness, serve, type RunningServer } from "./server.ts";
 import { parseWebhookSettings, SettingsError, settingsHelp, type WebhookSettings } from "./settings.ts";
 import { resolveSidecarMode } from "./sidecar-mode.ts";
 import { readTlsPair, watchTlsFiles, type TlsPair } from "./tls-files.ts";
-import { redactCredentials } from "../sidecar/url-credentials.ts";
+import { redactCredentials } from "../settings/url-credentials.ts";
 
 const USAGE = `Usage: tailcar webhook (--tls-cert FILE --tls-key FILE | --self-bootstrap | --self-signed) [options]
 
@@ -131,7 +131,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     settings = parseWebhookSettings(argv);
   } catch (e) {
     if (!(e instanceof SettingsError)) throw e;
-    process.stderr.write(`tailcar webhook: ${e.message}\n`);
+    for (const line of e.message.split("\n")) process.stderr.write(`tailcar webhook: ${line}\n`);
     return 2;
   }
   const logger = createLogger();
