@@ -2,6 +2,9 @@
 // measured in the same run, over several rounds with the tailers' order rotated each round.
 // Usage: node bench/sidecar.ts [--quick] [--write]  (a full run writes BENCHMARKS.md and
 // bench/results/sidecar.json; a quick one only prints, unless --write). Progress goes to stderr.
+// TAILCAR_BENCH_COMPARE=DIR (a checkout of another revision, built) adds its --format json
+// sidecar to the throughput rounds, labelled TAILCAR_BENCH_COMPARE_LABEL: an encoder change
+// measured against the one before it in the same run.
 import { rmSync } from "node:fs";
 import { mkdtemp, rm, open } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -9,7 +12,7 @@ import { join } from "node:path";
 import { writeLinesFile } from "./gen.ts";
 import { throughput, memoryProbe, settledProbe, latency, killAll, type MemorySample, type ThroughputSample } from "./probes.ts";
 import { summarize, pairedRatios, percentile, type Summary } from "./stats.ts";
-import { coreutils, busybox, naiveReader, tailcar, sidecarBuilt, snapshotBuild, type Tailer } from "./tailers.ts";
+import { coreutils, busybox, naiveReader, tailcar, sidecarBuilt, snapshotBuild, compareBuildRoot, type Tailer } from "./tailers.ts";
 import { benchTransforms, type TransformResult } from "./transform.ts";
 import { renderSidecar, writeSection, writeJson } from "./report.ts";
 import { parseSidecarConfig } from "../sidecar/config.ts";
@@ -114,8 +117,10 @@ async function main(): Promise<void> {
     const main = tailcar(build, IMAGE_RAW_FLAGS);
     const variants = FLAG_VARIANTS.map((f) => tailcar(build, f));
     const jsonMode = build ? [tailcar(build, [], ["--format", "json"])] : [];
+    const compare = compareBuildRoot();
+    const compareJson = build && compare ? [tailcar(await snapshotBuild(dir, compare.root, "compare"), [], ["--format", "json"], ` (${compare.label})`)] : [];
     const reference = build && !quick ? [naiveReader()] : [];
-    const tailers: Tailer[] = [coreutils, ...(bb ? [bb] : []), ...reference, main, ...variants, ...jsonMode];
+    const tailers: Tailer[] = [coreutils, ...(bb ? [bb] : []), ...reference, main, ...variants, ...jsonMode, ...compareJson];
 
     progress(`generating ${FILE_BYTES / MiB} MiB of lines`);
     const file = join(dir, "big.log");
@@ -151,7 +156,8 @@ async function main(): Promise<void> {
     const idle: MemoryRow[] = [];
     const blocked: BlockedRow[] = [];
     // A smoke run skips busybox here: its memory and its 1 s poll are known, and time is short.
-    const slowOnes = tailers.filter((t) => t.format === undefined && !reference.includes(t) && !(quick && t === bb));
+    // JSON mode has the same idle memory target as raw; the comparison build is measured for throughput only.
+    const slowOnes = tailers.filter((t) => !reference.includes(t) && !compareJson.includes(t) && !(quick && t === bb));
     progress(`memory: ${MEM_ROUNDS} of each tailer idling together for ${SETTLE_SECONDS} s`);
     const settled = await settledProbe(slowOnes, MEM_ROUNDS, dir, SETTLE_SECONDS * 1000);
     for (const t of slowOnes) {

@@ -44,12 +44,22 @@ export function sidecarBuilt(): boolean {
  * A copy of dist/ (with package.json and a link to node_modules) under `dir`: the run measures
  * the build as it was when it started, even if dist/ is rebuilt meanwhile. Returns its main.js.
  */
-export async function snapshotBuild(dir: string): Promise<string> {
-  const root = join(dir, "build");
-  await cp(join(ROOT, "dist"), join(root, "dist"), { recursive: true });
-  await copyFile(join(ROOT, "package.json"), join(root, "package.json"));
+export async function snapshotBuild(dir: string, from = ROOT, name = "build"): Promise<string> {
+  const root = join(dir, name);
+  await cp(join(from, "dist"), join(root, "dist"), { recursive: true });
+  await copyFile(join(from, "package.json"), join(root, "package.json"));
   await symlink(join(ROOT, "node_modules"), join(root, "node_modules"), "dir");
   return join(root, "dist/cli/main.js");
+}
+
+/** A checkout of another revision with its dist/ built, to measure beside this one (TAILCAR_BENCH_COMPARE). */
+export function compareBuildRoot(env: NodeJS.ProcessEnv = process.env): { root: string; label: string } | undefined {
+  const root = env.TAILCAR_BENCH_COMPARE;
+  if (root === undefined || root === "") return undefined;
+  if (!existsSync(join(root, "dist/cli/main.js")) || !existsSync(join(root, "package.json"))) {
+    throw new Error(`TAILCAR_BENCH_COMPARE=${root}: no dist/cli/main.js and package.json there (a checkout built with npm run build)`);
+  }
+  return { root, label: env.TAILCAR_BENCH_COMPARE_LABEL || root };
 }
 
 /** The stand-in reader as a reference row: about the least a Node tailer can cost. */
@@ -58,7 +68,7 @@ export function naiveReader(): Tailer {
 }
 
 /** tailcar's sidecar (`mainJs`: the built CLI) run by this Node binary with `nodeFlags`, or the stand-in without a build. */
-export function tailcar(mainJs: string | undefined, nodeFlags: readonly string[] = [], extraArgs: readonly string[] = []): Tailer {
+export function tailcar(mainJs: string | undefined, nodeFlags: readonly string[] = [], extraArgs: readonly string[] = [], suffix = ""): Tailer {
   const label = nodeFlags.length > 0 ? ` ${nodeFlags.join(" ")}` : "";
   if (mainJs === undefined) {
     return { name: `naive reader (stand-in)${label}`, command: process.execPath, args: (f) => [...nodeFlags, NAIVE, f], isBaseline: false };
@@ -67,7 +77,7 @@ export function tailcar(mainJs: string | undefined, nodeFlags: readonly string[]
   const json = extraArgs.includes("json");
   return {
     ...(json ? { format: "json" as const } : {}),
-    name: `tailcar sidecar${extra}${label}`,
+    name: `tailcar sidecar${extra}${label}${suffix}`,
     command: process.execPath,
     args: (f) => [...nodeFlags, mainJs, "sidecar", "--file", f, ...extraArgs],
     isBaseline: false,

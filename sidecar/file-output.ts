@@ -107,6 +107,10 @@ export class FileOutput {
   reset(fh: OpenFile, identity: FileIdentity, offset: number): void {
     this.#acked = this.#knownSize = offset;
     this.#transform = this.#o.newTransform?.();
+    // emit and flushHeld hand each output to the sink and wait for its acknowledgement before
+    // they push again, and no sink keeps a batch's bytes after acknowledging it (raw batches are
+    // the reader's reused buffer already).
+    this.#transform?.reuseOutput?.();
     // Device, inode and birth time tell files apart; the fingerprint as first seen tells apart the
     // contents of one file before and after a truncation, so a network sink's ids never collide.
     const fp = identity.fingerprint.slice(0, 16);

@@ -64,6 +64,21 @@ function jsonString(s: string): string {
   return JSON.stringify(s);
 }
 
+/** A record's constant members: after the time up to the log's opening quote, and from its closing quote on. */
+export interface RecordParts {
+  readonly afterTime: string;
+  readonly tail: string;
+}
+
+export function recordParts(file: string, pod: PodMetadata): RecordParts {
+  let tail = '"';
+  if (pod.podName !== undefined) tail += `,"pod":${jsonString(pod.podName)}`;
+  if (pod.podNamespace !== undefined) tail += `,"namespace":${jsonString(pod.podNamespace)}`;
+  if (pod.nodeName !== undefined) tail += `,"node":${jsonString(pod.nodeName)}`;
+  if (pod.containerName !== undefined) tail += `,"container":${jsonString(pod.containerName)}`;
+  return { afterTime: `","file":${jsonString(file)},"log":"`, tail };
+}
+
 /**
  * Frames records as `{"time":…,"file":…,"log":"…"<pod fields>}\n`. The time is the moment the
  * bytes were read, set once per chunk with setTime: one Date per chunk, not per line.
@@ -75,13 +90,9 @@ export class RecordEncoder {
   private headMs = Number.NaN;
 
   constructor(file: string, pod: PodMetadata) {
-    this.fileField = `","file":${jsonString(file)},"log":"`;
-    let tail = '"';
-    if (pod.podName !== undefined) tail += `,"pod":${jsonString(pod.podName)}`;
-    if (pod.podNamespace !== undefined) tail += `,"namespace":${jsonString(pod.podNamespace)}`;
-    if (pod.nodeName !== undefined) tail += `,"node":${jsonString(pod.nodeName)}`;
-    if (pod.containerName !== undefined) tail += `,"container":${jsonString(pod.containerName)}`;
-    this.tail = Buffer.from(tail, "utf8");
+    const parts = recordParts(file, pod);
+    this.fileField = parts.afterTime;
+    this.tail = Buffer.from(parts.tail, "utf8");
   }
 
   setTime(ms: number): void {

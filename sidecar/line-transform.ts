@@ -13,4 +13,10 @@ export interface LineTransform {
   readonly pending: boolean;
   /** Each output line (record) stands for one input line, in order (json without multiline). */
   readonly recordPerLine?: boolean;
+  /**
+   * The caller is done with each output (has written or copied it) before its next push or flush:
+   * the transform may build every output in the same memory, which saves an allocation and a copy
+   * of each output (half the JSON encoder's CPU: docs/decisions.md, "JSON records in one buffer").
+   */
+  reuseOutput?(): void;
 }

@@ -3,7 +3,8 @@
 // offset just after them; the transform says which bytes to write and up to which offset the
 // input is fully covered by what it returned, so checkpoints never pass a held-back record.
 import type { SidecarConfig } from "./config.ts";
-import { RecordEncoder } from "./json-record.ts";
+import { JsonLinesEncoder } from "./json-lines.ts";
+import { RecordEncoder, recordParts } from "./json-record.ts";
 import { createGrouper } from "./multiline.ts";
 import { ByteBuilder } from "./transform-bytes.ts";
 import { MultilineTransform } from "./transform-multiline.ts";
@@ -53,23 +54,27 @@ export class RawTransform implements Transform {
 
 /** JSON, one record per line. */
 export class JsonTransform implements Transform {
-  private readonly encoder: RecordEncoder;
-  private readonly out = new ByteBuilder();
-  private readonly reuse: boolean;
+  readonly #encoder: JsonLinesEncoder;
+  #reuse: boolean;
   private end = 0;
   readonly pending = false;
   readonly recordPerLine = true;
 
   constructor(file: string, config: Pick<SidecarConfig, "pod">, options: TransformOptions = {}) {
-    this.encoder = new RecordEncoder(file, config.pod);
-    this.reuse = options.reuseOutput === true;
+    this.#encoder = new JsonLinesEncoder(recordParts(file, config.pod));
+    this.#reuse = options.reuseOutput === true;
+  }
+
+  /** From now on, as if made with reuseOutput (see LineTransform.reuseOutput). */
+  reuseOutput(): void {
+    this.#reuse = true;
   }
 
   push(lines: Buffer, endOffset: number): TransformOutput {
     this.end = endOffset;
-    this.encoder.setTime(Date.now());
-    this.encoder.appendLines(this.out, lines, 0, lines.length);
-    return { out: this.reuse ? this.out.view() : this.out.take(), safeOffset: endOffset };
+    this.#encoder.setTime(Date.now());
+    const out = this.#encoder.encode(lines, 0, lines.length);
+    return { out: this.#reuse ? out : Buffer.from(out), safeOffset: endOffset };
   }
 
   flush(): TransformOutput {
