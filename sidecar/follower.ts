@@ -5,8 +5,8 @@
 import { openFollowable, stat, type Followable, type OpenFile } from "./files.ts";
 import type { SidecarConfig } from "./config.ts";
 import { countLines } from "./framing.ts";
-import { LineReader } from "./line-reader.ts";
-import { compareIdentity, identify, tailHash, verifiedHead, type FileIdentity } from "./identity.ts";
+import { LineReader, VERIFIED_BEFORE_BYTES } from "./line-reader.ts";
+import { compareIdentity, identify, readAt, tailHash, verifiedHead, type FileIdentity } from "./identity.ts";
 import type { Checkpoint } from "./checkpoint.ts";
 import { CHECKPOINT_VERSION } from "./checkpoint.ts";
 import { isoTime, log, type Fields } from "./log.ts";
@@ -195,7 +195,7 @@ export class Follower {
         ...(rotated ? { rotatedTo: plan.rotatedPath } : {}),
       });
       if (refilled) this.#o.stats.truncations++;
-      const taken = await this.#take(plan.fh, refilled ? await identify(plan.fh) : cp.identity, plan.offset);
+      const taken = await this.#take(plan.fh, refilled ? await identify(plan.fh) : cp.identity, plan.offset, plan.before);
       // The rest of a record the reader has in part comes first, whoever reads the file on.
       await this.#out.payOwed();
       if (!taken.adopted) {
@@ -214,15 +214,16 @@ export class Follower {
     const born = cp.birthtimeNs && /^\d+$/.test(cp.birthtimeNs) ? BigInt(cp.birthtimeNs) : 0n;
     this.#waitingSinceNs = born > 0n ? born + 1n : BigInt(Date.parse(cp.savedAt) - 50) * 1_000_000n;
     this.#opens++; // the checkpoint is spent; from=end does not apply to a file we have not seen
-    return this.#openAtPath(firstAttempt, true);
+    return this.#openAtPath(firstAttempt, true, plan.atPath);
   }
 
-  async #openAtPath(firstAttempt: boolean, hadCheckpoint: boolean): Promise<boolean> {
+  /** `atPath`: the file the resume found at the path (not opened again: it may have been renamed since). */
+  async #openAtPath(firstAttempt: boolean, hadCheckpoint: boolean, atPath?: Followable): Promise<boolean> {
     // A file may have appeared at the path and been rotated away between two looks: its rotated
     // name is a sibling born while we waited, and it comes before whatever is at the path now.
     let opened: Followable | { refused: NotFollowedReason };
     try {
-      opened = await openFollowable(this.path);
+      opened = atPath ?? (await openFollowable(this.path));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       opened = { refused: code === "ENOENT" ? "missing" : (code ?? String(e)) };
@@ -277,9 +278,10 @@ export class Follower {
   /**
    * Adopts `fh` from `offset`, unless it is no regular file (a sibling that became something else
    * after its stat) or another path's follower owns it (then it is closed); a file another path
-   * read to its end is taken on where that read stopped.
+   * read to its end is taken on where that read stopped. `before`: the bytes just before `offset`
+   * as the caller checked them (a resume's, against the checkpoint); else they are read here.
    */
-  async #take(fh: OpenFile, identity: FileIdentity & { head?: Buffer }, offset: number): Promise<{ adopted: true; offset: number } | { adopted: false; followedAs?: string }> {
+  async #take(fh: OpenFile, identity: FileIdentity & { head?: Buffer }, offset: number, before?: Buffer): Promise<{ adopted: true; offset: number } | { adopted: false; followedAs?: string }> {
     const st = await fh.stat({ bigint: true });
     if (!st.isFile()) {
       await fh.close();
@@ -303,7 +305,11 @@ export class Follower {
       }
       if (finished && start !== offset) log("info", "file already read up to here: going on from there", { file: this.path, offset: start, readAs: finished.path });
       this.#key = key;
-      this.#adopt(fh, identity, start);
+      // The reader checks these bytes are still there before its first read: a file truncated and
+      // refilled past `start` before anything was appended would otherwise be read from the middle
+      // of its new content (and again from 0 once the fingerprint told).
+      const n = Math.min(start, VERIFIED_BEFORE_BYTES);
+      this.#adopt(fh, identity, start, start === offset && before !== undefined ? before : await readAt(fh, start - n, n));
       return { adopted: true, offset: start };
     }
   }
@@ -320,14 +326,14 @@ export class Follower {
     return true;
   }
 
-  #adopt(fh: OpenFile, identity: FileIdentity & { head?: Buffer }, offset: number): void {
+  #adopt(fh: OpenFile, identity: FileIdentity & { head?: Buffer }, offset: number, before?: Buffer): void {
     this.#opens++;
     this.#waitingSinceNs = undefined;
     this.#notFollowed = undefined;
     this.#o.stats.notFollowed = undefined;
     this.#fh = fh;
     this.#setIdentity(identity);
-    this.#reader.reset(offset);
+    this.#reader.reset(offset, before);
     this.#out.reset(fh, identity, offset);
     this.#partialSince = undefined;
     this.#rotatedAway = false;
