@@ -15,11 +15,11 @@ import type { FileStats } from "./stats.ts";
 import type { LineTransform } from "./line-transform.ts";
 import { FileOutput } from "./file-output.ts";
 import { findSkippedRotation } from "./skipped-rotations.ts";
+import { generationsAfter, judgeFile, planPath, waitingSince, type FinishedFile } from "./path-check.ts";
 import { keyOf, type FileOwners } from "./file-owners.ts";
 import { notice, observe, type NotFollowedReason, type Reported } from "./not-followed.ts";
 
-/** After a rotation to an empty new file, how long the old file must stay quiet before we let it go. */
-export const ROTATION_GRACE_MS = 2000;
+export { ROTATION_GRACE_MS } from "./path-check.ts";
 
 export interface FollowerOptions {
   readonly path: string;
@@ -48,8 +48,13 @@ export class Follower {
   #fh: OpenFile | undefined;
   /** #fh's key in the owners registry. */
   #key: string | undefined;
-  /** The checkpointed file, claimed before the first open so no other path takes it first. */
-  #reserved: string | undefined;
+  /**
+   * Until the first attempt to open the path: the checkpoint to resume from, and the checkpointed
+   * file's key, claimed so no other path takes it first. Both end with that attempt.
+   */
+  #beforeFirstLook: { readonly checkpoint: Checkpoint | undefined; reserved: string | undefined } | undefined;
+  /** The log said which file the path follows (a resume, or a first open): later opens are logged after a wait only. */
+  #announced = false;
   #identity: FileIdentity | undefined;
   /** The bytes #identity's fingerprint covers, once known: polls compare them instead of hashing. */
   #head: Buffer | undefined;
@@ -59,9 +64,6 @@ export class Follower {
   #lastDataAt = Date.now();
   #lastPathCheck = 0;
   #rotatedAway = false;
-  #opens = 0;
-  /** --from end applies only to a file that is there at the very first attempt: one that appears later is all new. */
-  #firstAttempt = true;
   /** Why no file is being read for the path, while that lasts. */
   #notFollowed: Reported | undefined;
   /** While no file is open: a rotated sibling born after this (ns) holds lines we have not read. */
@@ -81,9 +83,10 @@ export class Follower {
     // The checkpointed file may have been rotated to another followed name while we were down:
     // it is ours to finish from the checkpoint, not the other path's to read from 0.
     const cp = options.checkpoint;
+    this.#beforeFirstLook = { checkpoint: cp, reserved: undefined };
     if (cp?.birthtimeNs && /^\d+$/.test(cp.birthtimeNs) && /^\d+$/.test(cp.identity.dev) && /^\d+$/.test(cp.identity.ino)) {
       const key = keyOf({ dev: BigInt(cp.identity.dev), ino: BigInt(cp.identity.ino), birthtimeNs: BigInt(cp.birthtimeNs) });
-      if (options.owners.claim(key, this.path) === undefined) this.#reserved = key;
+      if (options.owners.claim(key, this.path) === undefined) this.#beforeFirstLook.reserved = key;
     }
   }
 
@@ -164,24 +167,24 @@ export class Follower {
   }
 
   async #openPath(): Promise<boolean> {
-    const firstAttempt = this.#firstAttempt;
-    this.#firstAttempt = false;
-    const cp = this.#opens === 0 ? this.#o.checkpoint : undefined;
+    const first = this.#beforeFirstLook;
+    this.#beforeFirstLook = undefined;
     try {
-      if (cp) return await this.#resume(cp, firstAttempt);
-      return await this.#openAtPath(firstAttempt, false);
+      if (first?.checkpoint) return await this.#resume(first.checkpoint);
+      // --from end applies only to a file that is there at the very first attempt: one that appears later is all new.
+      return await this.#openAtPath(first !== undefined, false);
     } finally {
       // The reservation ends with the first attempt: kept only if it became the file we read.
-      const reserved = this.#reserved;
-      this.#reserved = undefined;
+      const reserved = first?.reserved;
       if (reserved !== undefined && reserved !== this.#key) this.#o.owners.release(reserved, this.path);
     }
   }
 
-  async #resume(cp: Checkpoint, firstAttempt: boolean): Promise<boolean> {
+  async #resume(cp: Checkpoint): Promise<boolean> {
     // Loaded only when needed, as is copytruncate-copy.ts: every module loaded costs RSS at idle.
     const { planResume } = await import("./resume.ts");
     const plan = await planResume(this.path, cp);
+    this.#announced = true;
     if (plan.kind !== "fresh") {
       const rotated = plan.kind === "rotated";
       const refilled = rotated && plan.refilled;
@@ -199,7 +202,7 @@ export class Follower {
       // The rest of a record the reader has in part comes first, whoever reads the file on.
       await this.#out.payOwed();
       if (!taken.adopted) {
-        this.#opens++; // the checkpoint is spent: the file is read under another path
+        // The checkpoint is spent: the file is read under another path.
         if (taken.followedAs !== undefined) this.#waitFor("followed-elsewhere", { followedAs: taken.followedAs });
         return false;
       }
@@ -213,8 +216,8 @@ export class Follower {
     // be rotated-away generations we have not read.
     const born = cp.birthtimeNs && /^\d+$/.test(cp.birthtimeNs) ? BigInt(cp.birthtimeNs) : 0n;
     this.#waitingSinceNs = born > 0n ? born + 1n : BigInt(Date.parse(cp.savedAt) - 50) * 1_000_000n;
-    this.#opens++; // the checkpoint is spent; from=end does not apply to a file we have not seen
-    return this.#openAtPath(firstAttempt, true, plan.atPath);
+    // The checkpoint is spent; --from end does not apply to a file we have not seen.
+    return this.#openAtPath(true, true, plan.atPath);
   }
 
   /** `atPath`: the file the resume found at the path (not opened again: it may have been renamed since). */
@@ -251,7 +254,7 @@ export class Follower {
     const id = await identify(fh);
     const start = firstAttempt && !hadCheckpoint && this.#o.config.from === "end" ? id.size : 0;
     const waited = this.#notFollowed !== undefined;
-    const first = this.#opens === 0;
+    const first = !this.#announced;
     const taken = await this.#take(fh, id, start);
     if (!taken.adopted) {
       this.#waitingSinceNs ??= nowNs();
@@ -327,7 +330,7 @@ export class Follower {
   }
 
   #adopt(fh: OpenFile, identity: FileIdentity & { head?: Buffer }, offset: number, before?: Buffer): void {
-    this.#opens++;
+    this.#announced = true;
     this.#waitingSinceNs = undefined;
     this.#notFollowed = undefined;
     this.#o.stats.notFollowed = undefined;
@@ -386,51 +389,64 @@ export class Follower {
     await this.#out.flushHeld();
   }
 
+  /** The periodic look at our file and at the path (path-check.ts decides, this carries it out). */
   async #checkPath(draining: boolean): Promise<StepResult> {
     const fh = this.#fh!;
     this.#head ??= await verifiedHead(fh, this.#identity!);
     const match = await compareIdentity(fh, this.#identity!, this.#head);
     const { size } = await fh.stat();
-    if (match === "different" || size < this.#reader.pos) {
+    const verdict = judgeFile({ match, size, pos: this.#reader.pos });
+    if (verdict === "truncated") {
       await this.#truncated(size);
       return "progress";
     }
     if (match === "grown") this.#setIdentity(await identify(fh));
     this.#out.sawSize(size);
-    if (size > this.#reader.pos) return "progress"; // more to read: the watch hint was lost or late
-    const atPath = await stat(this.path, { bigint: true }).catch(() => undefined);
-    if (atPath && atPath.dev.toString() === this.#identity!.dev && atPath.ino.toString() === this.#identity!.ino) {
-      this.#rotatedAway = false;
-      return "idle";
-    }
-    this.#rotatedAway = true;
-    const ours = await fh.stat({ bigint: true });
-    if (!atPath) {
+    if (verdict === "unread") return "progress"; // the watch hint was lost or late
+    const st = await stat(this.path, { bigint: true }).catch(() => undefined);
+    const look = {
+      atPath: st && { dev: st.dev.toString(), ino: st.ino.toString(), size: st.size },
+      ours: this.#identity!,
+      quietMs: Date.now() - this.#lastDataAt,
+      draining,
+    };
+    let plan = planPath(look);
+    const ours = plan.kind === "same-file" ? undefined : await fh.stat({ bigint: true });
+    if (plan.kind === "look-for-newer") {
       // Deleted or renamed, nothing new at the path: keep reading ours, unless a newer file already
       // came and was rotated away in between.
-      const newer = await findSkippedRotation(this.path, this.#doneWith(ours), ours.birthtimeNs, undefined, ours.ino !== this.#resumedIno);
-      if (!newer) return "idle";
-      await newer.fh.close();
+      const newer = await this.#findNewer(ours!);
+      await newer?.fh.close();
+      plan = planPath({ ...look, newerRotated: newer !== undefined });
     }
-    // A writer puts its last bytes into the old file before its first into the new one, so once the
-    // new file has data, the old one read to its end (after that stat) is complete.
-    const quiet = Date.now() - this.#lastDataAt >= ROTATION_GRACE_MS;
-    if (atPath?.size === 0n && !quiet && !draining) return "idle";
+    this.#rotatedAway = plan.kind !== "same-file";
+    if (plan.kind !== "switch") return "idle";
+    await this.#switchFrom(ours!);
+    return "progress";
+  }
+
+  /** A rotated generation after `ours` that we never saw at the path, opened. */
+  #findNewer(ours: FinishedFile & { dev: bigint }): ReturnType<typeof findSkippedRotation> {
+    const g = generationsAfter(ours, this.#resumedIno);
+    return findSkippedRotation(this.path, this.#doneWith(ours), g.afterBirthNs, undefined, g.inclusive);
+  }
+
+  /** Reads our file (rotated away) to its end, lets it go, and follows the next generation: a skipped one first, else the path. */
+  async #switchFrom(ours: FinishedFile & { dev: bigint }): Promise<void> {
     while ((await this.#readChunk()) > 0);
     await this.#endOfFile();
     this.#o.stats.rotations++;
     log("info", "file rotated: old file read to its end, following the new one", { file: this.path, oldOffset: this.#reader.pos });
     await this.#letGo(true);
-    const skipped = await findSkippedRotation(this.path, this.#doneWith(ours), ours.birthtimeNs, undefined, ours.ino !== this.#resumedIno);
+    const skipped = await this.#findNewer(ours);
     if (skipped && (await this.#take(skipped.fh, await identify(skipped.fh), 0)).adopted) {
       // Read the generation we never saw at the path first; the next check moves on from it.
       log("warn", "a rotated file was never seen at the path (rotated twice between looks): reading it first", { file: this.path, skipped: skipped.path });
       this.#rotatedAway = true;
-      return "progress";
+      return;
     }
-    this.#waitingSinceNs = ours.birthtimeNs + (ours.ino === this.#resumedIno ? 1n : 0n);
+    this.#waitingSinceNs = waitingSince(ours, this.#resumedIno);
     if (!(await this.#openPath())) this.#rotatedAway = false;
-    return "progress";
   }
 
   /** copytruncate: read what we had not read yet from the copy, if there is one; returns its name. */
@@ -472,6 +488,5 @@ export class Follower {
     });
     const id = await identify(this.#fh!);
     this.#adopt(this.#fh!, id, 0);
-    this.#opens--; // same descriptor, not a new open
   }
 }

@@ -7,13 +7,13 @@
 // hands on, read even if it is renamed a moment later. Closing it and opening the path again lost
 // a file truncated, refilled and renamed during the resume (seen by neither look, and born before
 // the checkpointed file's birth + 1, where the search for skipped rotations starts).
-import { open, openFollowable, readdir, stat, type OpenFile } from "./files.ts";
+import { open, openFollowable, type OpenFile } from "./files.ts";
 import type { BigIntStats } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename } from "node:path";
 import type { Checkpoint } from "./checkpoint.ts";
 import { compareIdentity, readAt } from "./identity.ts";
 import { sha256Hex } from "./sha256.ts";
-import { isRotatedName } from "./skipped-rotations.ts";
+import { isOtherName, isRotatedName, scanSiblings, type Sibling } from "./rotated-siblings.ts";
 
 export type ResumePlan =
   /** The file at the path is the checkpointed one: continue at offset. `before`: its bytes just before offset, as checked. */
@@ -50,31 +50,26 @@ function isCheckpointedFile(st: BigIntStats, cp: Checkpoint): boolean {
   return st.dev.toString() === cp.identity.dev && st.ino.toString() === cp.identity.ino && (born === undefined || born === st.birthtimeNs);
 }
 
+/** Siblings that are the checkpointed file by device and inode (whatever they hold now). */
+export function withCheckpointedInode(siblings: readonly Sibling[], cp: Checkpoint): Sibling[] {
+  return siblings.filter((s) => s.st.ino.toString() === cp.identity.ino && s.st.dev.toString() === cp.identity.dev);
+}
+
 /**
  * Rotated files usually stay in the same directory (app.log.1): find one with the checkpoint's inode.
  * One whose bytes no longer match was truncated and refilled before it was rotated (copytruncate,
  * then a rename, while we were down): its content is all new, to be read from the start. Only a
- * rotated name of the path counts for that, not any file that may have reused the inode.
+ * rotated name of the path counts for that, not any file that may have reused the inode. The
+ * path's own name is not listed: planResume judged it already, by the descriptor it holds.
  */
 async function findRotated(path: string, cp: Checkpoint): Promise<{ fh: OpenFile; rotatedPath: string; refilled: boolean; before: Buffer } | undefined> {
-  const dir = dirname(path);
   const base = basename(path);
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return undefined;
-  }
-  for (const name of names) {
-    if (name === base) continue; // judged already, by the descriptor planResume holds
-    const candidate = join(dir, name);
-    const st = await stat(candidate, { bigint: true }).catch(() => undefined);
-    if (!st || !st.isFile() || st.ino.toString() !== cp.identity.ino || st.dev.toString() !== cp.identity.dev) continue;
-    const fh = await open(candidate, "r").catch(() => undefined);
+  for (const candidate of withCheckpointedInode(await scanSiblings(path, isOtherName), cp)) {
+    const fh = await open(candidate.path, "r").catch(() => undefined);
     if (fh === undefined) continue;
     const m = await matches(fh, cp);
-    if ("before" in m) return { fh, rotatedPath: candidate, refilled: false, before: m.before };
-    if (isRotatedName(base, name)) return { fh, rotatedPath: candidate, refilled: true, before: Buffer.alloc(0) };
+    if ("before" in m) return { fh, rotatedPath: candidate.path, refilled: false, before: m.before };
+    if (isRotatedName(base, candidate.name)) return { fh, rotatedPath: candidate.path, refilled: true, before: Buffer.alloc(0) };
     await fh.close();
   }
   return undefined;

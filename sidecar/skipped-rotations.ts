@@ -3,25 +3,43 @@
 // (app.log.1, app.log-2024…) born after the file we finished and before the one now at the path
 // are exactly those generations; birth times (statx) order them. File times come from a coarse
 // clock (a few ms), so the bounds are inclusive and files already read are excluded by inode.
-import { open, readdir, stat, type OpenFile } from "./files.ts";
-import { basename, dirname, join } from "node:path";
-
-const COMPRESSED = /\.(gz|bz2|xz|zst|lz4|zip)$/;
-
-/** A rotated generation of the file named `base` that still holds its text: app.log.1, app.log-2024…, not app.log.2.gz. */
-export function isRotatedName(base: string, name: string): boolean {
-  return name !== base && name.startsWith(base) && !COMPRESSED.test(name);
-}
+import { open, stat, type OpenFile } from "./files.ts";
+import { scanSiblings, type Sibling } from "./rotated-siblings.ts";
 
 export interface Skipped {
   readonly path: string;
   readonly fh: OpenFile;
 }
 
+export interface SkippedBounds {
+  /** Files ("dev:ino:birth") read already: a deleted file's inode number is soon given to a new file. */
+  readonly done: ReadonlySet<string>;
+  /** Birth (ns) of the file just finished, or of the wait's start. */
+  readonly afterBirthNs: bigint;
+  /** Also born in the same clock tick as afterBirthNs (safe only when `done` holds every file read before). */
+  readonly inclusive: boolean;
+  /** Birth (ns) of the file at the path now, or the time of the look when there is none. */
+  readonly beforeBirthNs: bigint;
+  /** The file at the path now, never a skipped generation of itself. */
+  readonly currentIno: bigint | undefined;
+}
+
+/** The oldest rotated sibling born within the bounds and not read yet; the lower inode first within one clock tick. */
+export function pickSkipped(siblings: readonly Sibling[], b: SkippedBounds): Sibling | undefined {
+  let best: Sibling | undefined;
+  for (const s of siblings) {
+    const { dev, ino, birthtimeNs: birth } = s.st;
+    if (b.done.has(`${dev}:${ino}:${birth}`) || ino === b.currentIno) continue;
+    if (!(b.inclusive ? birth >= b.afterBirthNs : birth > b.afterBirthNs) || birth > b.beforeBirthNs) continue;
+    // Same tick: the lower inode number was (usually) allocated first.
+    if (!best || birth < best.st.birthtimeNs || (birth === best.st.birthtimeNs && ino < best.st.ino)) best = s;
+  }
+  return best;
+}
+
 /**
  * The oldest rotated sibling of `followed` born between `afterBirthNs` (the file just finished)
- * and the birth of the file now at the path, other than the files in `done` ("dev:ino:birth",
- * since a deleted file's inode number is soon given to a new file);
+ * and the birth of the file now at the path, other than the files in `done`, opened;
  * undefined when none, or when the filesystem keeps no birth times.
  */
 export async function findSkippedRotation(
@@ -30,32 +48,13 @@ export async function findSkippedRotation(
   afterBirthNs: bigint,
   /** The file at the path, when the caller has it open already (else it is stat'ed here). */
   atPath?: { ino: bigint; birthtimeNs: bigint },
-  /** Also take files born in the same clock tick as afterBirthNs (safe only when `done` holds every file read before). */
   inclusive = true,
 ): Promise<Skipped | undefined> {
   if (afterBirthNs === 0n) return undefined;
   const current = atPath ?? (await stat(followed, { bigint: true }).catch(() => undefined));
-  const before = current?.birthtimeNs ?? BigInt(Date.now()) * 1_000_000n;
-  if (before === 0n) return undefined;
-  const dir = dirname(followed);
-  const base = basename(followed);
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return undefined;
-  }
-  let best: { path: string; birth: bigint; ino: bigint } | undefined;
-  for (const name of names) {
-    if (!isRotatedName(base, name)) continue;
-    const path = join(dir, name);
-    const st = await stat(path, { bigint: true }).catch(() => undefined);
-    if (!st || !st.isFile() || done.has(`${st.dev}:${st.ino}:${st.birthtimeNs}`) || st.ino === current?.ino) continue;
-    const birth = st.birthtimeNs;
-    if (!(inclusive ? birth >= afterBirthNs : birth > afterBirthNs) || birth > before) continue;
-    // Same tick: the lower inode number was (usually) allocated first.
-    if (!best || birth < best.birth || (birth === best.birth && st.ino < best.ino)) best = { path, birth, ino: st.ino };
-  }
+  const beforeBirthNs = current?.birthtimeNs ?? BigInt(Date.now()) * 1_000_000n;
+  if (beforeBirthNs === 0n) return undefined;
+  const best = pickSkipped(await scanSiblings(followed), { done, afterBirthNs, inclusive, beforeBirthNs, currentIno: current?.ino });
   if (!best) return undefined;
   const fh = await open(best.path, "r").catch(() => undefined);
   return fh ? { path: best.path, fh } : undefined;
