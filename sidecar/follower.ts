@@ -2,6 +2,12 @@
 // whole lines to the sink and waits for its acknowledgement before reading on (backpressure, and
 // the acknowledged offset is what a checkpoint records). Rotation keeps the old descriptor until
 // it is read to its end; truncation goes back to 0.
+//
+// A state machine: starting (before the first look at the path), waiting (no file to read) and
+// reading (one open file). The decisions are plain functions of what was observed, returning
+// plans: resume.ts (where to start after a restart), step-plan.ts (what a step does once the file
+// is read to its end), path-check.ts (the periodic look at the file and the path). This class
+// gathers the observations and carries the plans out.
 import { openFollowable, stat, type Followable, type OpenFile } from "./files.ts";
 import type { SidecarConfig } from "./config.ts";
 import { countLines } from "./framing.ts";
@@ -16,6 +22,7 @@ import type { LineTransform } from "./line-transform.ts";
 import { FileOutput } from "./file-output.ts";
 import { findSkippedRotation } from "./skipped-rotations.ts";
 import { generationsAfter, judgeFile, planPath, waitingSince, type FinishedFile } from "./path-check.ts";
+import { planIdle, startOffset } from "./step-plan.ts";
 import { keyOf, type FileOwners } from "./file-owners.ts";
 import { notice, observe, type NotFollowedReason, type Reported } from "./not-followed.ts";
 
@@ -35,9 +42,49 @@ export interface FollowerOptions {
 
 export type StepResult = "progress" | "idle";
 
+/** Before the first look at the path. */
+interface Starting {
+  readonly kind: "starting";
+  /** To resume from. */
+  readonly checkpoint: Checkpoint | undefined;
+  /** The checkpointed file's key, claimed so no other path takes it first; kept only if it becomes the file we read. */
+  readonly reserved: string | undefined;
+  /** A rotated sibling born after this (ns) holds lines we have not read (undefined: none can). */
+  readonly sinceNs: bigint | undefined;
+}
+
+/** No file to read for the path. */
+interface Waiting {
+  readonly kind: "waiting";
+  /** A rotated sibling born after this (ns) holds lines we have not read (undefined: none can). */
+  sinceNs: bigint | undefined;
+  /** Why, once said (not-followed.ts). */
+  notFollowed: Reported | undefined;
+}
+
+/** Reading one open file. */
+interface Reading {
+  readonly kind: "reading";
+  readonly fh: OpenFile;
+  /** The file's key in the owners registry. */
+  readonly key: string;
+  identity: FileIdentity;
+  /** The bytes the identity's fingerprint covers, once known: polls compare them instead of hashing. */
+  head: Buffer | undefined;
+  /** The path names another file (or none): look at it every step until ours is let go. */
+  rotatedAway: boolean;
+}
+
+type State = Starting | Waiting | Reading;
+
 /** Wall clock in ns, less a margin: file birth times come from a coarse clock that lags a few ms. */
 function nowNs(): bigint {
   return BigInt(Date.now() - 50) * 1_000_000n;
+}
+
+/** Only the four fields a checkpoint records (identify's result carries more). */
+function recorded(identity: FileIdentity): FileIdentity {
+  return { dev: identity.dev, ino: identity.ino, fingerprint: identity.fingerprint, fingerprintLength: identity.fingerprintLength };
 }
 
 export class Follower {
@@ -45,29 +92,14 @@ export class Follower {
   readonly #o: FollowerOptions;
   readonly #reader: LineReader;
   readonly #out: FileOutput;
-  #fh: OpenFile | undefined;
-  /** #fh's key in the owners registry. */
-  #key: string | undefined;
-  /**
-   * Until the first attempt to open the path: the checkpoint to resume from, and the checkpointed
-   * file's key, claimed so no other path takes it first. Both end with that attempt.
-   */
-  #beforeFirstLook: { readonly checkpoint: Checkpoint | undefined; reserved: string | undefined } | undefined;
+  #state: State;
   /** The log said which file the path follows (a resume, or a first open): later opens are logged after a wait only. */
   #announced = false;
-  #identity: FileIdentity | undefined;
-  /** The bytes #identity's fingerprint covers, once known: polls compare them instead of hashing. */
-  #head: Buffer | undefined;
   /** The last tail hash computed for a checkpoint: an idle file's checkpoint needs no new hash. */
   #lastTail: { fh: OpenFile; offset: number; tail: Checkpoint["tail"] } | undefined;
   #partialSince: number | undefined;
   #lastDataAt = Date.now();
   #lastPathCheck = 0;
-  #rotatedAway = false;
-  /** Why no file is being read for the path, while that lasts. */
-  #notFollowed: Reported | undefined;
-  /** While no file is open: a rotated sibling born after this (ns) holds lines we have not read. */
-  #waitingSinceNs: bigint | undefined = nowNs();
   /** Files (dev:ino:birth) this follower has read to their end, never to be taken for skipped rotations. */
   readonly #done = new Set<string>();
   /** The file resumed from a checkpoint: files born in its clock tick may be ones read before the restart. */
@@ -78,16 +110,16 @@ export class Follower {
     this.path = options.path;
     this.#reader = new LineReader(options.config.maxLineBytes);
     this.#out = new FileOutput(options);
-    // After a restart the checkpoint says where we were; siblings born before now were seen then.
-    if (options.checkpoint) this.#waitingSinceNs = undefined;
+    const cp = options.checkpoint;
     // The checkpointed file may have been rotated to another followed name while we were down:
     // it is ours to finish from the checkpoint, not the other path's to read from 0.
-    const cp = options.checkpoint;
-    this.#beforeFirstLook = { checkpoint: cp, reserved: undefined };
+    let reserved: string | undefined;
     if (cp?.birthtimeNs && /^\d+$/.test(cp.birthtimeNs) && /^\d+$/.test(cp.identity.dev) && /^\d+$/.test(cp.identity.ino)) {
       const key = keyOf({ dev: BigInt(cp.identity.dev), ino: BigInt(cp.identity.ino), birthtimeNs: BigInt(cp.birthtimeNs) });
-      if (options.owners.claim(key, this.path) === undefined) this.#beforeFirstLook.reserved = key;
+      if (options.owners.claim(key, this.path) === undefined) reserved = key;
     }
+    // After a restart the checkpoint says where we were; siblings born before now were seen then.
+    this.#state = { kind: "starting", checkpoint: cp, reserved, sinceNs: cp ? undefined : nowNs() };
   }
 
   /** When bytes were last read (or a file opened): how long the file has been quiet. */
@@ -107,24 +139,37 @@ export class Follower {
 
   /** One unit of work. draining: SIGTERM came; switch files without the rotation grace. */
   async step(draining: boolean, pathHint: boolean): Promise<StepResult> {
-    if (!this.#fh) return (await this.#openPath()) ? "progress" : "idle";
-    if ((await this.#readChunk()) !== 0) return "progress";
+    const s = this.#state;
+    if (s.kind !== "reading") return (await this.#openPath()) ? "progress" : "idle";
+    if ((await this.#readChunk(s.fh)) !== 0) return "progress";
     const now = Date.now();
     if (this.#partialSince === undefined && this.#reader.pending > 0) this.#partialSince = now;
-    if (this.#partialSince !== undefined && (draining || now - this.#partialSince >= this.#o.config.partialFlushMs)) {
-      await this.#flushPartial();
-      return "progress";
+    const c = this.#o.config;
+    const plan = planIdle({
+      now,
+      draining,
+      pathHint,
+      partialSince: this.#partialSince,
+      heldSince: this.#out.heldSince,
+      rotatedAway: s.rotatedAway,
+      lastPathCheck: this.#lastPathCheck,
+      partialFlushMs: c.partialFlushMs,
+      multilineTimeoutMs: c.multilineTimeoutMs,
+      pollIntervalMs: c.pollIntervalMs,
+    });
+    switch (plan) {
+      case "flush-partial":
+        await this.#flushPartial();
+        return "progress";
+      case "flush-held":
+        await this.#out.flushHeld();
+        return "progress";
+      case "check-path":
+        this.#lastPathCheck = now;
+        return this.#checkPath(s, draining);
+      case "idle":
+        return "idle";
     }
-    const held = this.#out.heldSince;
-    if (held !== undefined && (draining || now - held >= this.#o.config.multilineTimeoutMs)) {
-      await this.#out.flushHeld();
-      return "progress";
-    }
-    if (draining || pathHint || this.#rotatedAway || now - this.#lastPathCheck >= this.#o.config.pollIntervalMs) {
-      this.#lastPathCheck = now;
-      return this.#checkPath(draining);
-    }
-    return "idle";
   }
 
   /** Shutdown: write the unfinished line and anything a transform holds back. */
@@ -137,15 +182,17 @@ export class Follower {
     await this.#letGo(false);
   }
 
-  /** Closes the file; `finished`: it was read to its end, and another path may take it on from here. */
-  async #letGo(finished: boolean): Promise<void> {
-    const fh = this.#fh;
-    this.#fh = undefined;
-    if (this.#key !== undefined) {
-      this.#o.owners.release(this.#key, this.path, finished ? { identity: this.#identity!, offset: this.#reader.pos, path: this.path } : undefined);
-      this.#key = undefined;
+  /** Closes the file, if one is open, and waits; `finished`: it was read to its end, and another path may take it on from here. */
+  async #letGo(finished: boolean): Promise<Waiting> {
+    const s = this.#state;
+    if (s.kind === "waiting") return s;
+    const waiting: Waiting = { kind: "waiting", sinceNs: s.kind === "starting" ? s.sinceNs : undefined, notFollowed: undefined };
+    this.#state = waiting;
+    if (s.kind === "reading") {
+      this.#o.owners.release(s.key, this.path, finished ? { identity: s.identity, offset: this.#reader.pos, path: this.path } : undefined);
+      await s.fh.close().catch(() => undefined);
     }
-    await fh?.close().catch(() => undefined);
+    return waiting;
   }
 
   /**
@@ -153,11 +200,11 @@ export class Follower {
    * `exact`: the shutdown halted the sink; count a batch it took in part to the byte (file-output.ts).
    */
   async checkpoint(exact = false): Promise<Checkpoint | undefined> {
-    const fh = this.#fh;
-    const identity = this.#identity;
+    const s = this.#state;
     const point = this.#out.resumePoint(exact);
     const offset = point.offset;
-    if (!fh || !identity) return undefined;
+    if (s.kind !== "reading") return undefined;
+    const { fh, identity } = s;
     const memo = this.#lastTail;
     const tail = memo?.fh === fh && memo.offset === offset ? memo.tail : await tailHash(fh, offset);
     this.#lastTail = { fh, offset, tail };
@@ -166,18 +213,27 @@ export class Follower {
     return { version: CHECKPOINT_VERSION, path: this.path, identity, offset, ...(point.midLine ? { midLine: true } : {}), ...owed, tail, savedAt: isoTime(Date.now()), birthtimeNs: birthtimeNs.toString() };
   }
 
+  /** Looks for a file to read: resumes from the checkpoint at the first look, else opens the path. */
   async #openPath(): Promise<boolean> {
-    const first = this.#beforeFirstLook;
-    this.#beforeFirstLook = undefined;
+    const s = this.#state;
+    const first = s.kind === "starting" ? s : undefined;
+    if (first) this.#state = { kind: "waiting", sinceNs: first.sinceNs, notFollowed: undefined };
     try {
       if (first?.checkpoint) return await this.#resume(first.checkpoint);
-      // --from end applies only to a file that is there at the very first attempt: one that appears later is all new.
       return await this.#openAtPath(first !== undefined, false);
     } finally {
       // The reservation ends with the first attempt: kept only if it became the file we read.
       const reserved = first?.reserved;
-      if (reserved !== undefined && reserved !== this.#key) this.#o.owners.release(reserved, this.path);
+      const now = this.#state;
+      if (reserved !== undefined && (now.kind !== "reading" || now.key !== reserved)) this.#o.owners.release(reserved, this.path);
     }
+  }
+
+  /** The waiting state (the caller's look found no file to read). */
+  #waiting(): Waiting {
+    const s = this.#state;
+    if (s.kind !== "waiting") throw new Error(`follower of ${this.path}: expected to be waiting, is ${s.kind}`);
+    return s;
   }
 
   async #resume(cp: Checkpoint): Promise<boolean> {
@@ -206,7 +262,7 @@ export class Follower {
         if (taken.followedAs !== undefined) this.#waitFor("followed-elsewhere", { followedAs: taken.followedAs });
         return false;
       }
-      this.#rotatedAway = rotated;
+      taken.reading.rotatedAway = rotated;
       this.#resumedIno = BigInt(cp.identity.ino);
       return true;
     }
@@ -215,7 +271,7 @@ export class Follower {
     // Files born after the checkpointed one (or, without birth times, since the last save) may
     // be rotated-away generations we have not read.
     const born = cp.birthtimeNs && /^\d+$/.test(cp.birthtimeNs) ? BigInt(cp.birthtimeNs) : 0n;
-    this.#waitingSinceNs = born > 0n ? born + 1n : BigInt(Date.parse(cp.savedAt) - 50) * 1_000_000n;
+    this.#waiting().sinceNs = born > 0n ? born + 1n : BigInt(Date.parse(cp.savedAt) - 50) * 1_000_000n;
     // The checkpoint is spent; --from end does not apply to a file we have not seen.
     return this.#openAtPath(true, true, plan.atPath);
   }
@@ -233,7 +289,7 @@ export class Follower {
     }
     if ("refused" in opened) {
       if (await this.#adoptSkipped(undefined)) return true;
-      this.#waitingSinceNs ??= nowNs();
+      this.#waiting().sinceNs ??= nowNs();
       this.#waitFor(opened.refused);
       return false;
     }
@@ -247,17 +303,17 @@ export class Follower {
     const other = this.#o.owners.ownerOf(keyOf(st), this.path);
     if (other !== undefined) {
       await fh.close();
-      this.#waitingSinceNs ??= nowNs();
+      this.#waiting().sinceNs ??= nowNs();
       this.#waitFor("followed-elsewhere", { followedAs: other });
       return false;
     }
     const id = await identify(fh);
-    const start = firstAttempt && !hadCheckpoint && this.#o.config.from === "end" ? id.size : 0;
-    const waited = this.#notFollowed !== undefined;
+    const start = startOffset({ firstAttempt, hadCheckpoint, from: this.#o.config.from, size: id.size });
+    const waited = this.#waiting().notFollowed !== undefined;
     const first = !this.#announced;
     const taken = await this.#take(fh, id, start);
     if (!taken.adopted) {
-      this.#waitingSinceNs ??= nowNs();
+      this.#waiting().sinceNs ??= nowNs();
       if (taken.followedAs !== undefined) this.#waitFor("followed-elsewhere", { followedAs: taken.followedAs });
       return false;
     }
@@ -267,10 +323,11 @@ export class Follower {
 
   /** The path cannot be read now: say why (once, or at a bounded rate for an error) and show it in the metrics. */
   #waitFor(reason: NotFollowedReason, fields: Fields = {}): void {
+    const w = this.#waiting();
     const now = Date.now();
-    const prev = this.#notFollowed;
+    const prev = w.notFollowed;
     const { state, log: due } = observe(prev, reason, now);
-    this.#notFollowed = state;
+    w.notFollowed = state;
     this.#o.stats.notFollowed = reason;
     if (!due) return;
     const n = notice(reason);
@@ -284,7 +341,7 @@ export class Follower {
    * read to its end is taken on where that read stopped. `before`: the bytes just before `offset`
    * as the caller checked them (a resume's, against the checkpoint); else they are read here.
    */
-  async #take(fh: OpenFile, identity: FileIdentity & { head?: Buffer }, offset: number, before?: Buffer): Promise<{ adopted: true; offset: number } | { adopted: false; followedAs?: string }> {
+  async #take(fh: OpenFile, identity: FileIdentity & { head?: Buffer }, offset: number, before?: Buffer): Promise<{ adopted: true; offset: number; reading: Reading } | { adopted: false; followedAs?: string }> {
     const st = await fh.stat({ bigint: true });
     if (!st.isFile()) {
       await fh.close();
@@ -307,54 +364,47 @@ export class Follower {
         return { adopted: false, followedAs: other };
       }
       if (finished && start !== offset) log("info", "file already read up to here: going on from there", { file: this.path, offset: start, readAs: finished.path });
-      this.#key = key;
       // The reader checks these bytes are still there before its first read: a file truncated and
       // refilled past `start` before anything was appended would otherwise be read from the middle
       // of its new content (and again from 0 once the fingerprint told).
       const n = Math.min(start, VERIFIED_BEFORE_BYTES);
-      this.#adopt(fh, identity, start, start === offset && before !== undefined ? before : await readAt(fh, start - n, n));
-      return { adopted: true, offset: start };
+      const seen = start === offset && before !== undefined ? before : await readAt(fh, start - n, n).catch(() => undefined);
+      return { adopted: true, offset: start, reading: this.#adopt(fh, key, identity, start, seen) };
     }
   }
 
   /** A file at the path rotated away before we looked (a sibling born while we waited): follow it first. */
   async #adoptSkipped(atPath: { ino: bigint; birthtimeNs: bigint } | undefined): Promise<boolean> {
-    const since = this.#waitingSinceNs;
+    const since = this.#waiting().sinceNs;
     if (since === undefined) return false;
     const skipped = await findSkippedRotation(this.path, this.#done, since, atPath);
     if (!skipped) return false;
-    if (!(await this.#take(skipped.fh, await identify(skipped.fh), 0)).adopted) return false;
+    const taken = await this.#take(skipped.fh, await identify(skipped.fh), 0);
+    if (!taken.adopted) return false;
     log("warn", "a file was at the path and rotated away before we looked: reading it first", { file: this.path, rotated: skipped.path });
-    this.#rotatedAway = true;
+    taken.reading.rotatedAway = true;
     return true;
   }
 
-  #adopt(fh: OpenFile, identity: FileIdentity & { head?: Buffer }, offset: number, before?: Buffer): void {
+  /** Starts reading `fh` (claimed as `key`) at `offset`; `before`: the bytes just before it, for the reader to check. */
+  #adopt(fh: OpenFile, key: string, identity: FileIdentity & { head?: Buffer }, offset: number, before?: Buffer): Reading {
+    const reading: Reading = { kind: "reading", fh, key, identity: recorded(identity), head: identity.head, rotatedAway: false };
+    this.#state = reading;
     this.#announced = true;
-    this.#waitingSinceNs = undefined;
-    this.#notFollowed = undefined;
     this.#o.stats.notFollowed = undefined;
-    this.#fh = fh;
-    this.#setIdentity(identity);
     this.#reader.reset(offset, before);
     this.#out.reset(fh, identity, offset);
     this.#partialSince = undefined;
-    this.#rotatedAway = false;
     this.#lastDataAt = Date.now();
+    return reading;
   }
 
-  /** Only the four fields a checkpoint records (identify's result carries more). */
-  #setIdentity(identity: FileIdentity & { head?: Buffer }): void {
-    this.#identity = { dev: identity.dev, ino: identity.ino, fingerprint: identity.fingerprint, fingerprintLength: identity.fingerprintLength };
-    this.#head = identity.head;
-  }
-
-  /** Reads and writes one chunk: bytes read, 0 at the end of the file, -1 when it was truncated and refilled. */
-  async #readChunk(): Promise<number> {
-    const chunk = await this.#reader.read(this.#fh!);
+  /** Reads `fh` and writes one chunk: bytes read, 0 at the end of the file, -1 when it was truncated and refilled. */
+  async #readChunk(fh: OpenFile): Promise<number> {
+    const chunk = await this.#reader.read(fh);
     if (chunk === "eof") return 0;
     if (chunk === "changed") {
-      await this.#truncated((await this.#fh!.stat()).size);
+      await this.#truncated((await fh.stat()).size);
       return -1;
     }
     const stats = this.#o.stats;
@@ -362,7 +412,7 @@ export class Follower {
     // again (one fstat a backlog, not a chunk; a short read ends at the size), which the lag and
     // a truncation's loss are counted from.
     const pos = this.#reader.pos;
-    this.#out.sawSize(chunk.full && pos >= this.#out.knownSize ? (await this.#fh!.stat()).size : pos);
+    this.#out.sawSize(chunk.full && pos >= this.#out.knownSize ? (await fh.stat()).size : pos);
     this.#lastDataAt = Date.now();
     stats.bytesRead += chunk.bytesRead;
     if (chunk.lines.length > 0) {
@@ -390,23 +440,27 @@ export class Follower {
   }
 
   /** The periodic look at our file and at the path (path-check.ts decides, this carries it out). */
-  async #checkPath(draining: boolean): Promise<StepResult> {
-    const fh = this.#fh!;
-    this.#head ??= await verifiedHead(fh, this.#identity!);
-    const match = await compareIdentity(fh, this.#identity!, this.#head);
+  async #checkPath(s: Reading, draining: boolean): Promise<StepResult> {
+    const { fh } = s;
+    s.head ??= await verifiedHead(fh, s.identity);
+    const match = await compareIdentity(fh, s.identity, s.head);
     const { size } = await fh.stat();
     const verdict = judgeFile({ match, size, pos: this.#reader.pos });
     if (verdict === "truncated") {
       await this.#truncated(size);
       return "progress";
     }
-    if (match === "grown") this.#setIdentity(await identify(fh));
+    if (match === "grown") {
+      const grown = await identify(fh);
+      s.identity = recorded(grown);
+      s.head = grown.head;
+    }
     this.#out.sawSize(size);
     if (verdict === "unread") return "progress"; // the watch hint was lost or late
     const st = await stat(this.path, { bigint: true }).catch(() => undefined);
     const look = {
       atPath: st && { dev: st.dev.toString(), ino: st.ino.toString(), size: st.size },
-      ours: this.#identity!,
+      ours: s.identity,
       quietMs: Date.now() - this.#lastDataAt,
       draining,
     };
@@ -419,9 +473,9 @@ export class Follower {
       await newer?.fh.close();
       plan = planPath({ ...look, newerRotated: newer !== undefined });
     }
-    this.#rotatedAway = plan.kind !== "same-file";
+    s.rotatedAway = plan.kind !== "same-file";
     if (plan.kind !== "switch") return "idle";
-    await this.#switchFrom(ours!);
+    await this.#switchFrom(s, ours!);
     return "progress";
   }
 
@@ -432,34 +486,34 @@ export class Follower {
   }
 
   /** Reads our file (rotated away) to its end, lets it go, and follows the next generation: a skipped one first, else the path. */
-  async #switchFrom(ours: FinishedFile & { dev: bigint }): Promise<void> {
-    while ((await this.#readChunk()) > 0);
+  async #switchFrom(s: Reading, ours: FinishedFile & { dev: bigint }): Promise<void> {
+    while ((await this.#readChunk(s.fh)) > 0);
     await this.#endOfFile();
     this.#o.stats.rotations++;
     log("info", "file rotated: old file read to its end, following the new one", { file: this.path, oldOffset: this.#reader.pos });
-    await this.#letGo(true);
+    const waiting = await this.#letGo(true);
     const skipped = await this.#findNewer(ours);
-    if (skipped && (await this.#take(skipped.fh, await identify(skipped.fh), 0)).adopted) {
-      // Read the generation we never saw at the path first; the next check moves on from it.
-      log("warn", "a rotated file was never seen at the path (rotated twice between looks): reading it first", { file: this.path, skipped: skipped.path });
-      this.#rotatedAway = true;
-      return;
+    if (skipped) {
+      const taken = await this.#take(skipped.fh, await identify(skipped.fh), 0);
+      if (taken.adopted) {
+        // Read the generation we never saw at the path first; the next check moves on from it.
+        log("warn", "a rotated file was never seen at the path (rotated twice between looks): reading it first", { file: this.path, skipped: skipped.path });
+        taken.reading.rotatedAway = true;
+        return;
+      }
     }
-    this.#waitingSinceNs = waitingSince(ours, this.#resumedIno);
-    if (!(await this.#openPath())) this.#rotatedAway = false;
+    waiting.sinceNs = waitingSince(ours, this.#resumedIno);
+    await this.#openPath();
   }
 
   /** copytruncate: read what we had not read yet from the copy, if there is one; returns its name. */
-  async #finishFromCopy(): Promise<string | undefined> {
-    const truncated = this.#fh!;
+  async #finishFromCopy(s: Reading): Promise<string | undefined> {
     const { findCopy } = await import("./copytruncate-copy.ts");
-    const copy = await findCopy(this.path, this.#identity!, this.#reader.pos, this.#reader.lastBytes());
+    const copy = await findCopy(this.path, s.identity, this.#reader.pos, this.#reader.lastBytes());
     if (!copy) return undefined;
-    this.#fh = copy.fh;
     try {
-      while ((await this.#readChunk()) > 0);
+      while ((await this.#readChunk(copy.fh)) > 0);
     } finally {
-      this.#fh = truncated;
       await copy.fh.close();
     }
     return copy.path;
@@ -472,8 +526,11 @@ export class Follower {
     return this.#done;
   }
 
+  /** Our file holds other content now, or less: read what a copytruncate copy has, then the file again from 0. */
   async #truncated(size: number): Promise<void> {
-    const recovered = await this.#finishFromCopy();
+    const s = this.#state;
+    if (s.kind !== "reading") return;
+    const recovered = await this.#finishFromCopy(s);
     const unread = Math.max(0, this.#out.knownSize - this.#reader.pos);
     await this.#endOfFile();
     const stats = this.#o.stats;
@@ -486,7 +543,6 @@ export class Follower {
       unreadBytes: unread,
       ...(recovered ? { readFromCopy: recovered } : {}),
     });
-    const id = await identify(this.#fh!);
-    this.#adopt(this.#fh!, id, 0);
+    this.#adopt(s.fh, s.key, await identify(s.fh), 0);
   }
 }
