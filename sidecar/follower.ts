@@ -5,9 +5,9 @@
 //
 // A state machine: starting (before the first look at the path), waiting (no file to read) and
 // reading (one open file). The decisions are plain functions of what was observed, returning
-// plans: resume.ts (where to start after a restart), step-plan.ts (what a step does once the file
-// is read to its end), path-check.ts (the periodic look at the file and the path). This class
-// gathers the observations and carries the plans out.
+// plans: resume.ts (where to start after a restart) and follower-plans.ts (what a step does once
+// the file is read to its end; the periodic look at the file and the path). This class gathers the
+// observations and carries the plans out.
 import { openFollowable, stat, type Followable, type OpenFile } from "./files.ts";
 import type { SidecarConfig } from "./config.ts";
 import { countLines } from "./framing.ts";
@@ -20,13 +20,12 @@ import type { Sink } from "./sink.ts";
 import type { FileStats } from "./stats.ts";
 import type { LineTransform } from "./line-transform.ts";
 import { FileOutput } from "./file-output.ts";
-import { findSkippedRotation } from "./skipped-rotations.ts";
-import { generationsAfter, judgeFile, planPath, waitingSince, type FinishedFile } from "./path-check.ts";
-import { planIdle, startOffset } from "./step-plan.ts";
+import { findSkippedRotation } from "./rotated-siblings.ts";
+import { generationsAfter, judgeFile, planIdle, planPath, startOffset, waitingSince, type FinishedFile } from "./follower-plans.ts";
 import { keyOf, type FileOwners } from "./file-owners.ts";
-import { notice, observe, type NotFollowedReason, type Reported } from "./not-followed.ts";
+import type { NotFollowedReason, Reported } from "./not-followed.ts";
 
-export { ROTATION_GRACE_MS } from "./path-check.ts";
+export { ROTATION_GRACE_MS } from "./follower-plans.ts";
 
 export interface FollowerOptions {
   readonly path: string;
@@ -259,7 +258,7 @@ export class Follower {
       await this.#out.payOwed();
       if (!taken.adopted) {
         // The checkpoint is spent: the file is read under another path.
-        if (taken.followedAs !== undefined) this.#waitFor("followed-elsewhere", { followedAs: taken.followedAs });
+        if (taken.followedAs !== undefined) await this.#waitFor("followed-elsewhere", { followedAs: taken.followedAs });
         return false;
       }
       taken.reading.rotatedAway = rotated;
@@ -290,7 +289,7 @@ export class Follower {
     if ("refused" in opened) {
       if (await this.#adoptSkipped(undefined)) return true;
       this.#waiting().sinceNs ??= nowNs();
-      this.#waitFor(opened.refused);
+      await this.#waitFor(opened.refused);
       return false;
     }
     const { fh, st } = opened;
@@ -304,7 +303,7 @@ export class Follower {
     if (other !== undefined) {
       await fh.close();
       this.#waiting().sinceNs ??= nowNs();
-      this.#waitFor("followed-elsewhere", { followedAs: other });
+      await this.#waitFor("followed-elsewhere", { followedAs: other });
       return false;
     }
     const id = await identify(fh);
@@ -314,7 +313,7 @@ export class Follower {
     const taken = await this.#take(fh, id, start);
     if (!taken.adopted) {
       this.#waiting().sinceNs ??= nowNs();
-      if (taken.followedAs !== undefined) this.#waitFor("followed-elsewhere", { followedAs: taken.followedAs });
+      if (taken.followedAs !== undefined) await this.#waitFor("followed-elsewhere", { followedAs: taken.followedAs });
       return false;
     }
     if (waited || first) log("info", "following file", { file: this.path, offset: taken.offset });
@@ -322,7 +321,9 @@ export class Follower {
   }
 
   /** The path cannot be read now: say why (once, or at a bounded rate for an error) and show it in the metrics. */
-  #waitFor(reason: NotFollowedReason, fields: Fields = {}): void {
+  async #waitFor(reason: NotFollowedReason, fields: Fields = {}): Promise<void> {
+    // Loaded only when needed, as is resume.ts: a sidecar whose file is there never waits.
+    const { notice, observe } = await import("./not-followed.ts");
     const w = this.#waiting();
     const now = Date.now();
     const prev = w.notFollowed;
@@ -439,7 +440,7 @@ export class Follower {
     await this.#out.flushHeld();
   }
 
-  /** The periodic look at our file and at the path (path-check.ts decides, this carries it out). */
+  /** The periodic look at our file and at the path (follower-plans.ts decides, this carries it out). */
   async #checkPath(s: Reading, draining: boolean): Promise<StepResult> {
     const { fh } = s;
     s.head ??= await verifiedHead(fh, s.identity);

@@ -7,8 +7,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { copyCandidates } from "../../sidecar/copytruncate-copy.ts";
 import { withCheckpointedInode } from "../../sidecar/resume.ts";
-import { isOtherName, isRotatedName, scanSiblings, type Sibling } from "../../sidecar/rotated-siblings.ts";
-import { pickSkipped, type SkippedBounds } from "../../sidecar/skipped-rotations.ts";
+import { isOtherName, isRotatedName, pickSkipped, scanSiblings, type Sibling, type SkippedBounds } from "../../sidecar/rotated-siblings.ts";
 import type { Checkpoint } from "../../sidecar/checkpoint.ts";
 import { tempDir } from "./harness.ts";
 

@@ -1,7 +1,49 @@
-// The follower's periodic look at its file and at its path, as decisions: what it saw in, a plan
-// out. follower.ts gathers the observations (each only when the one before calls for it: a stat of
-// the path only once the file is read to its end) and carries the plans out.
+// A follower's decisions, as plain functions: what it observed in, a plan out. follower.ts
+// gathers the observations (each only when the one before calls for it: a stat of the path only
+// once the file is read to its end) and carries the plans out. One module for all of them: every
+// module a sidecar loads costs idle memory (docs/decisions.md).
+import type { StartPosition } from "./config.ts";
 import type { Match } from "./identity.ts";
+
+// A step once the file is read to its end: write an unfinished last line, write what a multiline
+// transform holds, look at the path, or wait. Only after the read: bytes to read always come first.
+
+export interface IdleLook {
+  readonly now: number;
+  /** SIGTERM came: everything is due now. */
+  readonly draining: boolean;
+  /** The directory watch saw the path created, renamed or deleted. */
+  readonly pathHint: boolean;
+  /** Since when the reader has held an unfinished last line, if it does. */
+  readonly partialSince: number | undefined;
+  /** Since when the transform has held lines back (multiline), if it does. */
+  readonly heldSince: number | undefined;
+  /** Our file is no longer at the path: look every step until it is let go. */
+  readonly rotatedAway: boolean;
+  readonly lastPathCheck: number;
+  readonly partialFlushMs: number;
+  readonly multilineTimeoutMs: number;
+  readonly pollIntervalMs: number;
+}
+
+export type IdlePlan = "flush-partial" | "flush-held" | "check-path" | "idle";
+
+export function planIdle(l: IdleLook): IdlePlan {
+  if (l.partialSince !== undefined && (l.draining || l.now - l.partialSince >= l.partialFlushMs)) return "flush-partial";
+  if (l.heldSince !== undefined && (l.draining || l.now - l.heldSince >= l.multilineTimeoutMs)) return "flush-held";
+  if (l.draining || l.pathHint || l.rotatedAway || l.now - l.lastPathCheck >= l.pollIntervalMs) return "check-path";
+  return "idle";
+}
+
+/**
+ * Where a newly opened file is read from: its end only for --from end at the very first attempt
+ * without a checkpoint (a file that appears later, or one a checkpoint did not match, is all new).
+ */
+export function startOffset(o: { readonly firstAttempt: boolean; readonly hadCheckpoint: boolean; readonly from: StartPosition; readonly size: number }): number {
+  return o.firstAttempt && !o.hadCheckpoint && o.from === "end" ? o.size : 0;
+}
+
+// The periodic look at the file and at the path.
 
 /** After a rotation to an empty new file, how long the old file must stay quiet before we let it go. */
 export const ROTATION_GRACE_MS = 2000;
