@@ -23,7 +23,8 @@ import { FileOutput } from "./file-output.ts";
 import { findSkippedRotation } from "./rotated-siblings.ts";
 import { generationsAfter, judgeFile, planIdle, planPath, startOffset, waitingSince, type FinishedFile } from "./follower-plans.ts";
 import { keyOf, type FileOwners } from "./file-owners.ts";
-import type { NotFollowedReason, Reported } from "./not-followed.ts";
+import type { Reading, State, Waiting } from "./follower-state.ts";
+import type { NotFollowedReason } from "./not-followed.ts";
 
 export { ROTATION_GRACE_MS } from "./follower-plans.ts";
 
@@ -40,41 +41,6 @@ export interface FollowerOptions {
 }
 
 export type StepResult = "progress" | "idle";
-
-/** Before the first look at the path. */
-interface Starting {
-  readonly kind: "starting";
-  /** To resume from. */
-  readonly checkpoint: Checkpoint | undefined;
-  /** The checkpointed file's key, claimed so no other path takes it first; kept only if it becomes the file we read. */
-  readonly reserved: string | undefined;
-  /** A rotated sibling born after this (ns) holds lines we have not read (undefined: none can). */
-  readonly sinceNs: bigint | undefined;
-}
-
-/** No file to read for the path. */
-interface Waiting {
-  readonly kind: "waiting";
-  /** A rotated sibling born after this (ns) holds lines we have not read (undefined: none can). */
-  sinceNs: bigint | undefined;
-  /** Why, once said (not-followed.ts). */
-  notFollowed: Reported | undefined;
-}
-
-/** Reading one open file. */
-interface Reading {
-  readonly kind: "reading";
-  readonly fh: OpenFile;
-  /** The file's key in the owners registry. */
-  readonly key: string;
-  identity: FileIdentity;
-  /** The bytes the identity's fingerprint covers, once known: polls compare them instead of hashing. */
-  head: Buffer | undefined;
-  /** The path names another file (or none): look at it every step until ours is let go. */
-  rotatedAway: boolean;
-}
-
-type State = Starting | Waiting | Reading;
 
 /** Wall clock in ns, less a margin: file birth times come from a coarse clock that lags a few ms. */
 function nowNs(): bigint {
