@@ -24,7 +24,7 @@ const MEM_ROUNDS = quick ? 1 : 3;
 const SETTLE_SECONDS = quick ? 10 : 60;
 const LATENCY = quick ? { rounds: 1, seconds: 2 } : { rounds: 3, seconds: 4 };
 const BLOCKED_GROWTH = 64 * MiB;
-/** The Node flags the image's `tailcar` entry (sidecar/tailcar-entry.sh) uses for raw format; json gets none. */
+/** The Node flags a raw-format sidecar chooses for itself (sidecar/node-flags.ts); json gets none. */
 const IMAGE_RAW_FLAGS: readonly string[] = ["--lite-mode"];
 /** Other flag sets, measured beside the image's for comparison (plain `node`, as from a shell). */
 const FLAG_VARIANTS: string[][] = quick ? [] : [[]];

@@ -5,6 +5,7 @@ import { cp, copyFile, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { RELAUNCHED_ENV } from "../sidecar/node-flags.ts";
 
 export interface Tailer {
   readonly name: string;
@@ -14,6 +15,8 @@ export interface Tailer {
   readonly isBaseline: boolean;
   /** The output format, when it is not the file's bytes as they are. */
   readonly format?: "json";
+  /** Added to the environment it runs in. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -57,7 +60,11 @@ export function naiveReader(): Tailer {
   return { name: "naive node reader (reference)", command: process.execPath, args: (f) => [NAIVE, f], isBaseline: true };
 }
 
-/** tailcar's sidecar (`mainJs`: the built CLI) run by this Node binary with `nodeFlags`, or the stand-in without a build. */
+/**
+ * tailcar's sidecar (`mainJs`: the built CLI) run by this Node binary with `nodeFlags`, or the
+ * stand-in without a build. The sidecar keeps those flags: it does not re-execute itself under the
+ * ones its settings would choose (sidecar/node-flags.ts), so a row measures the flags it names.
+ */
 export function tailcar(mainJs: string | undefined, nodeFlags: readonly string[] = [], extraArgs: readonly string[] = []): Tailer {
   const label = nodeFlags.length > 0 ? ` ${nodeFlags.join(" ")}` : "";
   if (mainJs === undefined) {
@@ -70,6 +77,7 @@ export function tailcar(mainJs: string | undefined, nodeFlags: readonly string[]
     name: `tailcar sidecar${extra}${label}`,
     command: process.execPath,
     args: (f) => [...nodeFlags, mainJs, "sidecar", "--file", f, ...extraArgs],
+    env: { [RELAUNCHED_ENV]: "1" },
     isBaseline: false,
   };
 }

@@ -4,9 +4,10 @@ import { ConfigError, SETTINGS, parseSidecarConfig, type SidecarConfig } from ".
 import type { LineTransform } from "./line-transform.ts";
 import { log } from "./log.ts";
 import type { SinkMetricsSource } from "./metrics.ts";
+import { RELAUNCHED_ENV, nodeFlagsFor, relaunchFlags } from "./node-flags.ts";
 import type { Sink } from "./sink.ts";
-import { FdSink } from "./fd-sink.ts";
-import { startTailer } from "./tailer.ts";
+// The tailer and the stdout sink are imported after relaunchForFlags: a process about to be
+// replaced should not load them first.
 
 export function helpText(): string {
   const width = Math.max(...SETTINGS.map((s) => s.flag.length)) + 2;
@@ -42,6 +43,7 @@ interface Output {
 
 async function createOutput(config: SidecarConfig): Promise<Output> {
   if (config.sink === "stdout") {
+    const { FdSink } = await import("./fd-sink.ts");
     const sink = new FdSink(1);
     return { sink, close: () => undefined, blocked: () => sink.pending > 0 };
   }
@@ -49,6 +51,21 @@ async function createOutput(config: SidecarConfig): Promise<Output> {
   const sink = createSink(config);
   if (!sink) throw new ConfigError(`--sink ${config.sink}: no such sink`);
   return { sink, close: () => sink.close(), blocked: () => false, metrics: { sink: config.sink, stats: sink.stats } };
+}
+
+/**
+ * Replaces this process with one running under the Node flags the settings call for (node-flags.ts),
+ * unless it already does; returns only when it stays. The same pid, so signals and the container's
+ * main process are unchanged; stdin, stdout and stderr are kept.
+ */
+function relaunchForFlags(config: SidecarConfig): void {
+  const flags = relaunchFlags(nodeFlagsFor(config), process.execArgv, process.env);
+  if (flags === undefined || process.execve === undefined) return; // no execve on Windows
+  try {
+    process.execve(process.execPath, [process.execPath, ...flags, ...process.argv.slice(1)], { ...process.env, [RELAUNCHED_ENV]: "1" });
+  } catch (e) {
+    log("warn", "could not re-execute with the Node flags for these settings: running with the ones it has", { flags: flags.join(" "), error: (e as Error).message });
+  }
 }
 
 export async function run(argv: readonly string[]): Promise<number> {
@@ -64,7 +81,9 @@ export async function run(argv: readonly string[]): Promise<number> {
     process.stderr.write(`tailcar sidecar: ${e.message}\n`);
     return 2;
   }
+  relaunchForFlags(config);
   const output = await createOutput(config);
+  const { startTailer } = await import("./tailer.ts");
   const tailer = await startTailer({
     config,
     sink: output.sink,

@@ -256,7 +256,7 @@ async function startVictoriaLogsOnNode(n: RealNode): Promise<{ process: ManagedP
 
 // Both formats: the image used to start raw-format sidecars with `node --lite-mode`, which leaves
 // out the WebAssembly that fetch (undici) needs, and a raw forward-mode sidecar only logged "fetch
-// failed: WebAssembly is not defined" (sidecar/tailcar-entry.sh now keeps the flag for stdout).
+// failed: WebAssembly is not defined" (the sidecar now keeps the flag for stdout: sidecar/node-flags.ts).
 /** One VictoriaLogs in the node's namespace for both formats' pods. */
 let vl: Awaited<ReturnType<typeof startVictoriaLogsOnNode>> | undefined;
 for (const format of ["raw", "json"] as const) {
