@@ -1,11 +1,11 @@
 // `tailcar sidecar`: follow files, write their lines to stdout (or a backend), checkpoint, and
 // shut down cleanly on SIGTERM. stdout carries only log data; diagnostics are JSON lines on stderr.
 import { ConfigError, SETTINGS, parseSidecarConfig, type SidecarConfig } from "./config.ts";
-import type { LineTransform } from "./line-transform.ts";
 import { log } from "./log.ts";
 import type { SinkMetricsSource } from "./metrics.ts";
 import { RELAUNCHED_ENV, nodeFlagsFor, relaunchFlags } from "./node-flags.ts";
 import type { Sink } from "./sink.ts";
+import type { Transform } from "./transform.ts";
 // The tailer and the stdout sink are imported after relaunchForFlags: a process about to be
 // replaced should not load them first.
 
@@ -26,7 +26,7 @@ export function helpText(): string {
   ].join("\n");
 }
 
-async function transformFactory(config: SidecarConfig): Promise<((file: string) => LineTransform) | undefined> {
+async function transformFactory(config: SidecarConfig): Promise<((file: string) => Transform) | undefined> {
   if (config.format === "raw") return undefined; // raw bytes go straight to the sink: no copy, no transform
   const { createTransform } = await import("./transform.ts");
   return (file) => createTransform(config, file);

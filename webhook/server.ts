@@ -22,9 +22,6 @@ export class Readiness {
   constructor(conditions: readonly string[] = []) {
     for (const c of conditions) this.#pending.add(c);
   }
-  wait(condition: string): void {
-    this.#pending.add(condition);
-  }
   done(condition: string): void {
     this.#pending.delete(condition);
   }

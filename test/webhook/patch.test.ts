@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { inject } from "../../webhook/inject.ts";
 import { DEFAULT_INJECT_OPTIONS } from "../../webhook/options.ts";
-import { applyPodPatch, podPatch } from "../../webhook/patch.ts";
+import { podPatch } from "../../webhook/patch.ts";
+import { applyPodPatch } from "./apply-patch.ts";
 import type { Pod } from "../../webhook/pod-types.ts";
 
 const base: Pod = {
