@@ -165,7 +165,7 @@ function recipes(): { app: ImageRecipe; pause: ImageRecipe; sidecar: ImageRecipe
   const npmVersion = (JSON.parse(readFileSync(join(npmDir, "package.json"), "utf8")) as { version: string }).version;
   const root = projectRoot();
   const sourceHash = createHash("sha256");
-  hashFiles(sourceHash, root, ["Dockerfile.sidecar", "package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "cli", "webhook", "sidecar"]);
+  hashFiles(sourceHash, root, ["Dockerfile.sidecar", "package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "cli", "webhook", "sidecar", "settings"]);
   const baseName = `localhost/tailcar/node-base:${nodeKey}`;
   const buildName = `localhost/tailcar/node-build:${keyOf([nodeKey, npmVersion])}`;
   const buildBase = fromScratch(baseName, (r) => {

@@ -2,11 +2,15 @@
 // variables (toEnv); the sidecar reads flags and environment (parseSidecarConfig). Keeping both
 // directions here means the contract between injector and tailer lives in one file.
 
-import { CredentialsError, redactCredentials, requestTarget } from "./url-credentials.ts";
+import { endpointProblem } from "../settings/endpoint.ts";
+import { POD_ENV } from "../settings/sidecar-rows.ts";
+import { redactUrlText } from "../settings/url-credentials.ts";
+import type { OutputFormat, SinkKind, StartPosition } from "../settings/vocabulary.ts";
 
-export type StartPosition = "start" | "end";
-export type OutputFormat = "raw" | "json";
-export type SinkKind = "stdout" | "elasticsearch" | "loki";
+// Moved to settings/ (the contract both halves import); re-exported while this parser moves onto the engine.
+export { endpointProblem } from "../settings/endpoint.ts";
+export { POD_ENV, toEnv, type SidecarSettings } from "../settings/sidecar-rows.ts";
+export type { OutputFormat, SinkKind, StartPosition } from "../settings/vocabulary.ts";
 
 export interface PodMetadata {
   readonly podName?: string;
@@ -72,14 +76,6 @@ export const SETTINGS = [
   { key: "endpoint", flag: "--endpoint", env: "TAILCAR_ENDPOINT", help: "backend base URL for the elasticsearch and loki sinks; user:password@ in it is sent as basic auth and redacted from output" },
 ] as const satisfies readonly { key: keyof SidecarConfig; flag: string; env: string; help: string }[];
 
-/** Downward-API variables the webhook sets so JSON records carry pod metadata. */
-export const POD_ENV = {
-  podName: "TAILCAR_POD_NAME",
-  podNamespace: "TAILCAR_POD_NAMESPACE",
-  nodeName: "TAILCAR_NODE_NAME",
-  containerName: "TAILCAR_CONTAINER_NAME",
-} as const satisfies Record<keyof PodMetadata, string>;
-
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
@@ -138,28 +134,6 @@ function collect(argv: readonly string[], env: Readonly<Record<string, string | 
   return { ...raw, ...fromFlags };
 }
 
-/**
- * Why `endpoint` cannot be a backend URL, in words that never hold its password; undefined if it
- * can. Credentials (user:password@) are fine: the sinks send them as basic auth.
- */
-export function endpointProblem(endpoint: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(endpoint);
-  } catch {
-    return `"${redactCredentials(endpoint)}" is not a URL`;
-  }
-  // Not the URL itself: "user:password@host" parses as the scheme "user:" with a path.
-  if (url.protocol !== "http:" && url.protocol !== "https:") return `must be an http or https URL, not one with the scheme "${url.protocol}"`;
-  try {
-    requestTarget(endpoint);
-  } catch (e) {
-    if (e instanceof CredentialsError) return e.message;
-    throw e;
-  }
-  return undefined;
-}
-
 /** Flags (argv without the subcommand) over environment over defaults. Throws ConfigError with the setting's name. */
 export function parseSidecarConfig(
   argv: readonly string[],
@@ -186,7 +160,7 @@ export function parseSidecarConfig(
   if (sink !== "stdout") {
     if (endpoint === undefined) throw new ConfigError(`--sink ${sink} needs --endpoint URL`);
     const problem = endpointProblem(endpoint);
-    if (problem !== undefined) throw new ConfigError(`--endpoint: ${problem}`);
+    if (problem !== undefined) throw new ConfigError(`--endpoint: ${JSON.stringify(redactUrlText(endpoint))} ${problem}`);
   }
   const metricsPort = one("metricsPort");
   let port: number | undefined;
@@ -221,26 +195,4 @@ export function parseSidecarConfig(
       containerName: env[POD_ENV.containerName] || undefined,
     },
   };
-}
-
-/** What the injector may set per sidecar; anything left out takes the sidecar's default. */
-export type SidecarSettings = Partial<Omit<SidecarConfig, "pod" | "files">> & { readonly files: readonly string[] };
-
-function formatMs(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
-}
-
-/** The environment variables that make parseSidecarConfig([] , env) return these settings. */
-export function toEnv(settings: SidecarSettings): { name: string; value: string }[] {
-  const out: { name: string; value: string }[] = [];
-  for (const s of SETTINGS) {
-    const v = settings[s.key];
-    if (v === undefined) continue;
-    let text: string;
-    if (Array.isArray(v)) text = v.join(",");
-    else if (typeof v === "number") text = s.key.endsWith("Ms") ? formatMs(v) : String(v);
-    else text = String(v);
-    out.push({ name: s.env, value: text });
-  }
-  return out;
 }

@@ -8,7 +8,7 @@ import {
   DELIVERY_MODES, FORWARD_SINKS, PULL_POLICIES,
   type DeliveryMode, type ForwardSink, type InjectOptions, type PullPolicy, type ResourceOptions,
 } from "./options.ts";
-import { parseQuantity, quantityProblem } from "./quantity.ts";
+import { parseQuantity, quantityProblem } from "../settings/quantity.ts";
 
 export const PREFIX = "tailcar.io/";
 export const STATUS_ANNOTATION = "tailcar.io/status";

@@ -9,7 +9,7 @@ import { createApp, Readiness, serve, type RunningServer } from "./server.ts";
 import { parseWebhookSettings, SettingsError, settingsHelp, type WebhookSettings } from "./settings.ts";
 import { resolveSidecarMode } from "./sidecar-mode.ts";
 import { readTlsPair, watchTlsFiles, type TlsPair } from "./tls-files.ts";
-import { redactCredentials } from "../sidecar/url-credentials.ts";
+import { redactCredentials } from "../settings/url-credentials.ts";
 
 const USAGE = `Usage: tailcar webhook (--tls-cert FILE --tls-key FILE | --self-bootstrap | --self-signed) [options]
 

@@ -1,7 +1,7 @@
 // The tailcar.io/files annotation: comma- or newline-separated entries `[name=]/absolute/path`.
 // Bad entries are dropped with a warning each; the rest are still injected.
 import { posix } from "node:path";
-import { redactCredentials } from "../sidecar/url-credentials.ts";
+import { redactCredentials } from "../settings/url-credentials.ts";
 import { isDns1123Label } from "./container-name.ts";
 import { MAX_SIDECARS_PER_POD_CEILING } from "./options.ts";
 

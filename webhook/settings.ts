@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { endpointProblem } from "../sidecar/config.ts";
-import { redactCredentials } from "../sidecar/url-credentials.ts";
+import { redactCredentials } from "../settings/url-credentials.ts";
 import { imageReferenceProblem } from "./image-reference.ts";
 import { DEFAULT_INJECT_OPTIONS, DELIVERY_MODES, MAX_SIDECARS_PER_POD_CEILING, FORWARD_SINKS, PULL_POLICIES, type InjectOptions } from "./options.ts";
 

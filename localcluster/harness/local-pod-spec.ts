@@ -1,7 +1,7 @@
 // Pure part of running a pod's container without a kubelet: resolve its environment the way the kubelet
 // does (literal values, downward API, $(VAR) expansion) and rewrite mount paths to local folders.
 import type { V1Container, V1EnvVar, V1Pod } from "@kubernetes/client-node";
-import { parseQuantity } from "../../webhook/quantity.ts";
+import { parseQuantity } from "../../settings/quantity.ts";
 
 export interface PathMapping {
   /** Path inside the container (a volumeMount's mountPath, plus subPath handled by the caller). */

@@ -5,7 +5,7 @@ import { VICTORIALOGS_HEADERS, bulkItem, parseBulkResponse } from "./elasticsear
 import { httpReason, httpVerdict, isDenied, post } from "./http-retry.ts";
 import type { Protocol, SendOutcome } from "./network-sink.ts";
 import type { LineSource, LogLine } from "./records.ts";
-import type { RequestTarget } from "../url-credentials.ts";
+import type { RequestTarget } from "../../settings/url-credentials.ts";
 
 const HEADERS = { "Content-Type": "application/x-ndjson", ...VICTORIALOGS_HEADERS };
 

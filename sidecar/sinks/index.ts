@@ -12,7 +12,7 @@ import { ElasticsearchProtocol } from "./elasticsearch.ts";
 import { LOKI_PUSH_PATH } from "./loki-encode.ts";
 import { LokiProtocol } from "./loki.ts";
 import { NetworkSink, type NetworkSinkOptions } from "./network-sink.ts";
-import { requestTarget } from "../url-credentials.ts";
+import { requestTarget } from "../../settings/url-credentials.ts";
 
 export { NetworkSink } from "./network-sink.ts";
 export type { ForwardBatch } from "./records.ts";

@@ -5,7 +5,7 @@ import { httpReason, httpVerdict, post } from "./http-retry.ts";
 import { pushBody } from "./loki-encode.ts";
 import type { Protocol, SendOutcome } from "./network-sink.ts";
 import type { LineSource, LogLine } from "./records.ts";
-import type { RequestTarget } from "../url-credentials.ts";
+import type { RequestTarget } from "../../settings/url-credentials.ts";
 
 const HEADERS = { "Content-Type": "application/json" };
 

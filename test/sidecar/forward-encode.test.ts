@@ -7,7 +7,7 @@ import { DEFAULT_RETRY, FailureReporter, backoffMs, httpVerdict } from "../../si
 import { apiUrl, elasticsearchIndex } from "../../sidecar/sinks/index.ts";
 import { lokiLabels, pushBody } from "../../sidecar/sinks/loki-encode.ts";
 import { NanoClock, isoNanos, splitLines, type LineSource } from "../../sidecar/sinks/records.ts";
-import { requestTarget } from "../../sidecar/url-credentials.ts";
+import { requestTarget } from "../../settings/url-credentials.ts";
 
 const source: LineSource = { file: "/var/log/app.log", fileKey: "2049:1234:1700000000000000000", pod: { podName: "app-1", podNamespace: "shop", containerName: "app-log" } };
 const T = 1_700_000_000_123_456_789n;

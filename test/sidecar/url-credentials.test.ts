@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ConfigError, parseSidecarConfig } from "../../sidecar/config.ts";
-import { CredentialsError, redactCredentials, requestTarget } from "../../sidecar/url-credentials.ts";
+import { CredentialsError, redactCredentials, requestTarget } from "../../settings/url-credentials.ts";
 
 test("redactCredentials hides the password of every URL in a text, and a user name that stands alone", () => {
   const cases: [string, string][] = [

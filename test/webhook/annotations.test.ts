@@ -4,7 +4,7 @@ import { closestKnownKey, parsePodConfig } from "../../webhook/annotations.ts";
 import { claimName, isDns1123Label, nameFromPath } from "../../webhook/container-name.ts";
 import { parseFileEntries } from "../../webhook/file-entries.ts";
 import { DEFAULT_INJECT_OPTIONS } from "../../webhook/options.ts";
-import { parseQuantity, quantityProblem } from "../../webhook/quantity.ts";
+import { parseQuantity, quantityProblem } from "../../settings/quantity.ts";
 
 test("tailcar.io/files entries: names, paths, separators", () => {
   const cases: [string, { name?: string; path: string }[]][] = [
@@ -139,7 +139,7 @@ test("bad setting values warn Istio-style and fall back to the default", () => {
 test("resource annotations: bad quantities fall back; a request above its limit is lowered to it", () => {
   const bad = parsePodConfig({ "tailcar.io/memory-limit": "64MB", "tailcar.io/cpu-request": "fast" }, DEFAULT_INJECT_OPTIONS);
   assert.equal(bad.warnings.length, 2);
-  assert.match(bad.warnings[0]!, /^invalid value "64MB" for annotation "tailcar\.io\/memory-limit": not a Kubernetes quantity/);
+  assert.match(bad.warnings[0]!, /^invalid value "64MB" for annotation "tailcar\.io\/memory-limit": is not a Kubernetes quantity/);
   assert.deepEqual(bad.config.resources, DEFAULT_INJECT_OPTIONS.resources);
   const over = parsePodConfig({ "tailcar.io/cpu-request": "2", "tailcar.io/cpu-limit": "500m" }, DEFAULT_INJECT_OPTIONS);
   assert.equal(over.warnings.length, 1);

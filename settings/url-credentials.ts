@@ -1,7 +1,7 @@
 // Credentials written into a URL (`https://user:password@host`): fetch refuses such URLs, so they
 // are taken out and sent as a basic-auth header; and every URL that may be printed (logs, errors,
 // metric labels, the webhook's start-up line and warnings) goes through redactCredentials first.
-// The webhook imports this file too: the sidecar and the injector hide secrets the same way.
+// Both halves import this file: the sidecar and the injector hide secrets the same way.
 
 export const REDACTED = "***";
 
@@ -97,4 +97,16 @@ export function requestTarget(url: string): RequestTarget {
   parsed.password = "";
   const token = Buffer.from(`${user}:${password}`, "utf8").toString("base64");
   return { url: parsed.toString(), shown, headers: { Authorization: `Basic ${token}` } };
+}
+
+/**
+ * A value meant as a URL, as a message may quote it: redactCredentials, and also the user
+ * information of a URL written without its scheme ("user:password@host", which a URL parser reads
+ * as the scheme "user:"), everything up to its last "@".
+ */
+export function redactUrlText(text: string): string {
+  const redacted = redactCredentials(text);
+  const at = redacted.lastIndexOf("@");
+  if (at < 0 || redacted.includes(`${REDACTED}@`) || redacted.slice(0, at).includes("://")) return redacted;
+  return `${REDACTED}${redacted.slice(at)}`;
 }

@@ -1,5 +1,6 @@
-// Kubernetes resource quantities ("100m", "64Mi", "1.5", "2e3"), validated here so a typo in an
-// annotation becomes a warning instead of a pod the API server rejects after mutation.
+// Kubernetes resource quantities ("100m", "64Mi", "1.5", "2e3"): the one check of every quantity
+// setting (webhook default and pod annotation alike), so a typo becomes a start-up error or a
+// warning instead of a pod the API server rejects after mutation. No sign, and more than zero.
 
 const QUANTITY = /^(\d+(?:\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
 
@@ -20,7 +21,7 @@ export function parseQuantity(text: string): number | undefined {
 /** Why the text is not a usable quantity, or undefined when it is. */
 export function quantityProblem(text: string): string | undefined {
   const value = parseQuantity(text);
-  if (value === undefined) return "not a Kubernetes quantity (examples: 10m, 0.5, 64Mi, 1Gi)";
+  if (value === undefined) return "is not a Kubernetes quantity (examples: 10m, 0.5, 64Mi, 1Gi)";
   if (value === 0) return "must be more than zero";
   return undefined;
 }

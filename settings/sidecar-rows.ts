@@ -1,0 +1,50 @@
+// The contract between injector and tailer: the sidecar's settings, read by `tailcar sidecar`
+// from its flags and environment, and written by the webhook into each sidecar's environment
+// (toEnv). Both halves import this file; neither imports the other.
+import { duration, list, multiline, oneOf, port, size, text, url } from "./kinds.ts";
+import { optional, setting, type Row, type ValuesOf } from "./row.ts";
+import { OUTPUT_FORMATS, SINK_KINDS, START_POSITIONS } from "./vocabulary.ts";
+
+const env = (name: string, flag: string) => ({ flag, env: `TAILCAR_${name}` });
+
+export const SIDECAR_ROWS = [
+  setting("files", list(text), [] as readonly string[], "file to follow; repeat the flag, or separate by commas/newlines in the variable", env("FILES", "--file")),
+  optional("checkpointDir", text, "directory for checkpoints (resume after restart); unset: no checkpoints", env("CHECKPOINT_DIR", "--checkpoint-dir")),
+  setting("from", oneOf(START_POSITIONS), "start", "where to begin a file seen for the first time (start: like tail -n+1)", env("FROM", "--from")),
+  setting("format", oneOf(OUTPUT_FORMATS), "raw", "raw copies bytes; json writes one object per line", env("FORMAT", "--format")),
+  setting("partialFlushMs", duration, 1000, "a last line without newline is written after this long", env("PARTIAL_FLUSH", "--partial-flush")),
+  setting("maxLineBytes", size, 1024 * 1024, "lines longer than this are split with a marker", env("MAX_LINE_BYTES", "--max-line-bytes")),
+  optional("multiline", multiline, "json format only: java, python or a regular expression that starts a record (default off)", env("MULTILINE", "--multiline")),
+  setting("multilineTimeoutMs", duration, 1000, "a pending multiline record is written after this long", env("MULTILINE_TIMEOUT", "--multiline-timeout")),
+  setting("drainTimeoutMs", duration, 5000, "on SIGTERM, keep reading to the end of the files for at most this long, checkpoint save included", env("DRAIN_TIMEOUT", "--drain-timeout")),
+  setting("checkpointIntervalMs", duration, 1000, "how often checkpoints are saved", env("CHECKPOINT_INTERVAL", "--checkpoint-interval")),
+  setting("pollIntervalMs", duration, 250, "stat poll interval, the truth behind fs.watch hints", env("POLL_INTERVAL", "--poll-interval")),
+  setting("quietPollIntervalMs", duration, 1000, "the same for a file quiet for 10 s while fs.watch watches it; never below --poll-interval", env("QUIET_POLL_INTERVAL", "--quiet-poll-interval")),
+  optional("metricsPort", port, "serve Prometheus metrics on this port (default off; 0 picks a free port)", env("METRICS_PORT", "--metrics-port")),
+  setting("sink", oneOf(SINK_KINDS), "stdout", "where lines go: stdout or a backend", env("SINK", "--sink")),
+  optional("endpoint", url(), "backend base URL for the elasticsearch and loki sinks; user:password@ in it is sent as basic auth and redacted from output", env("ENDPOINT", "--endpoint")),
+] as const satisfies readonly Row[];
+
+export type SidecarValues = ValuesOf<typeof SIDECAR_ROWS>;
+
+/** What the injector may set per sidecar; anything left out takes the sidecar's default. */
+export type SidecarSettings = Partial<SidecarValues> & { readonly files: readonly string[] };
+
+/** Downward-API variables the webhook sets so JSON records carry pod metadata. */
+export const POD_ENV = {
+  podName: "TAILCAR_POD_NAME",
+  podNamespace: "TAILCAR_POD_NAMESPACE",
+  nodeName: "TAILCAR_NODE_NAME",
+  containerName: "TAILCAR_CONTAINER_NAME",
+} as const;
+
+/** The environment variables that make the sidecar read exactly these settings, in row order. */
+export function toEnv(settings: SidecarSettings): { name: string; value: string }[] {
+  const out: { name: string; value: string }[] = [];
+  for (const row of SIDECAR_ROWS) {
+    const value = settings[row.key];
+    if (value === undefined) continue;
+    out.push({ name: row.env!, value: (row.kind.format as (v: unknown) => string)(value) });
+  }
+  return out;
+}
