@@ -1,6 +1,8 @@
 // `tailcar sidecar`: follow files, write their lines to stdout (or a backend), checkpoint, and
 // shut down cleanly on SIGTERM. stdout carries only log data; diagnostics are JSON lines on stderr.
-import { ConfigError, SETTINGS, parseSidecarConfig, type SidecarConfig } from "./config.ts";
+import { renderHelp } from "../settings/help.ts";
+import { SIDECAR_ROWS } from "../settings/sidecar-rows.ts";
+import { SettingsError, parseSidecarConfig, type SidecarConfig } from "./config.ts";
 import { log } from "./log.ts";
 import type { SinkMetricsSource } from "./metrics.ts";
 import { RELAUNCHED_ENV, nodeFlagsFor, relaunchFlags } from "./node-flags.ts";
@@ -10,8 +12,6 @@ import type { Transform } from "./transform.ts";
 // replaced should not load them first.
 
 export function helpText(): string {
-  const width = Math.max(...SETTINGS.map((s) => s.flag.length)) + 2;
-  const rows = SETTINGS.map((s) => `  ${s.flag.padEnd(width)}${s.help}\n  ${"".padEnd(width)}env ${s.env}`);
   return [
     "Usage: tailcar sidecar --file PATH [--file PATH ...] [options]",
     "",
@@ -20,8 +20,8 @@ export function helpText(): string {
     "Every option can also be set by its environment variable; flags win.",
     "",
     "Options:",
-    ...rows,
-    "  -h, --help" + "".padEnd(Math.max(0, width - 10)) + "show this help",
+    renderHelp(SIDECAR_ROWS, { env: true }),
+    `  ${"-h, --help".padEnd(38)} show this help`,
     "",
   ].join("\n");
 }
@@ -49,7 +49,7 @@ async function createOutput(config: SidecarConfig): Promise<Output> {
   }
   const { createSink } = await import("./sinks/index.ts");
   const sink = createSink(config);
-  if (!sink) throw new ConfigError(`--sink ${config.sink}: no such sink`);
+  if (!sink) throw new SettingsError(`--sink ${config.sink}: no such sink`);
   return { sink, close: () => sink.close(), blocked: () => false, metrics: { sink: config.sink, stats: sink.stats } };
 }
 
@@ -77,7 +77,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   try {
     config = parseSidecarConfig(argv, process.env);
   } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
+    if (!(e instanceof SettingsError)) throw e;
     process.stderr.write(`tailcar sidecar: ${e.message}\n`);
     return 2;
   }

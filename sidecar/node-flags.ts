@@ -5,7 +5,7 @@
 // leaves out WebAssembly, which Node's fetch needs: "fetch failed: WebAssembly is not defined").
 // V8 takes --lite-mode only at start, so a sidecar started without the flags it needs re-executes
 // itself once with them (command.ts); the image's entry script runs plain `node`.
-import type { OutputFormat, SinkKind } from "./config.ts";
+import type { OutputFormat, SinkKind } from "../settings/vocabulary.ts";
 
 /** The flags this module decides; any other flag the process was started with is kept as it is. */
 export const DECIDED_FLAGS: readonly string[] = ["--lite-mode"];
