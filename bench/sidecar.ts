@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { writeLinesFile } from "./gen.ts";
 import { throughput, memoryProbe, settledProbe, latency, killAll, type MemorySample, type ThroughputSample } from "./probes.ts";
 import { summarize, pairedRatios, percentile, type Summary } from "./stats.ts";
-import { coreutils, busybox, naiveReader, tailcar, sidecarBuilt, snapshotBuild, type Tailer } from "./tailers.ts";
+import { coreutils, busybox, naiveReader, tailcar, tailcarAsImage, sidecarBuilt, snapshotBuild, type Tailer } from "./tailers.ts";
 import { benchTransforms, type TransformResult } from "./transform.ts";
 import { renderSidecar, writeSection, writeJson } from "./report.ts";
 import { parseSidecarConfig } from "../sidecar/config.ts";
@@ -24,7 +24,7 @@ const MEM_ROUNDS = quick ? 1 : 3;
 const SETTLE_SECONDS = quick ? 10 : 60;
 const LATENCY = quick ? { rounds: 1, seconds: 2 } : { rounds: 3, seconds: 4 };
 const BLOCKED_GROWTH = 64 * MiB;
-/** The Node flags a raw-format sidecar chooses for itself (sidecar/node-flags.ts); json gets none. */
+/** The Node flags a raw-format sidecar chooses for itself (sidecar/node-flags.ts), for the stand-in reader; json gets none. */
 const IMAGE_RAW_FLAGS: readonly string[] = ["--lite-mode"];
 /** Other flag sets, measured beside the image's for comparison (plain `node`, as from a shell). */
 const FLAG_VARIANTS: string[][] = quick ? [] : [[]];
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
     if (!bb) progress("busybox not installed: skipping it (apt-get install -y busybox)");
     const build = sidecarBuilt() ? await snapshotBuild(dir) : undefined;
     if (!build) progress("dist/sidecar/command.js missing: measuring the naive stand-in reader instead (npm run build)");
-    const main = tailcar(build, IMAGE_RAW_FLAGS);
+    const main = build ? tailcarAsImage(build) : tailcar(undefined, IMAGE_RAW_FLAGS);
     const variants = FLAG_VARIANTS.map((f) => tailcar(build, f));
     const jsonMode = build ? [tailcar(build, [], ["--format", "json"])] : [];
     const reference = build && !quick ? [naiveReader()] : [];

@@ -61,6 +61,15 @@ export function naiveReader(): Tailer {
 }
 
 /**
+ * tailcar's sidecar as the image runs it: plain `node`, and the sidecar re-executes itself under the
+ * flags its settings choose (`--lite-mode` for raw format to stdout; sidecar/node-flags.ts), in the
+ * same process, with the settings it parsed handed over.
+ */
+export function tailcarAsImage(mainJs: string): Tailer {
+  return { name: "tailcar sidecar --lite-mode", command: process.execPath, args: (f) => [mainJs, "sidecar", "--file", f], isBaseline: false };
+}
+
+/**
  * tailcar's sidecar (`mainJs`: the built CLI) run by this Node binary with `nodeFlags`, or the
  * stand-in without a build. The sidecar keeps those flags: it does not re-execute itself under the
  * ones its settings would choose (sidecar/node-flags.ts), so a row measures the flags it names.

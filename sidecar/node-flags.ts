@@ -6,15 +6,24 @@
 // V8 takes --lite-mode only at start, so a sidecar started without the flags it needs re-executes
 // itself once with them (command.ts); the image's entry script runs plain `node`.
 import type { OutputFormat, SinkKind } from "../settings/vocabulary.ts";
+import type { SidecarConfig } from "./config.ts";
 
 /** The flags this module decides; any other flag the process was started with is kept as it is. */
 export const DECIDED_FLAGS: readonly string[] = ["--lite-mode"];
 
 /**
- * Set in the environment of the re-executed process: a sidecar that finds it runs under the flags it
- * has, so it re-executes at most once. Set by hand, it keeps the flags node was started with.
+ * Set in the environment of the re-executed process, to the settings its predecessor parsed (JSON):
+ * a sidecar that finds it runs under the flags it has, so it re-executes at most once, and takes
+ * those settings as they are. Set by hand to anything not starting with "{" (such as 1), it keeps
+ * the flags node was started with and the sidecar parses its settings as usual.
  */
 export const RELAUNCHED_ENV = "TAILCAR_NODE_FLAGS_CHOSEN";
+
+/** The settings handed over by the process this one replaced, or undefined. */
+export function handedSettings(env: Readonly<Record<string, string | undefined>>): SidecarConfig | undefined {
+  const text = env[RELAUNCHED_ENV];
+  return text?.startsWith("{") ? (JSON.parse(text) as SidecarConfig) : undefined;
+}
 
 export function nodeFlagsFor(settings: { readonly format: OutputFormat; readonly sink: SinkKind }): readonly string[] {
   return settings.format === "raw" && settings.sink === "stdout" ? ["--lite-mode"] : [];

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseSidecarConfig } from "../../sidecar/config.ts";
-import { RELAUNCHED_ENV, nodeFlagsFor, relaunchFlags } from "../../sidecar/node-flags.ts";
+import { handedSettings, RELAUNCHED_ENV, nodeFlagsFor, relaunchFlags } from "../../sidecar/node-flags.ts";
 import { CLI, tempDir, until } from "./harness.ts";
 
 test("--lite-mode for raw format to stdout only: JSON needs the optimizing compilers, forwarding needs WebAssembly for fetch", () => {
@@ -27,6 +27,13 @@ test("a relaunch adds or removes only the decided flags, keeps the others, and n
   assert.deepEqual(relaunchFlags([], ["--import", "x.mjs", "--lite-mode"], {}), ["--import", "x.mjs"]);
   assert.deepEqual(relaunchFlags(["--lite-mode"], ["--import", "x.mjs"], {}), ["--import", "x.mjs", "--lite-mode"]);
   assert.equal(relaunchFlags(["--lite-mode"], [], { [RELAUNCHED_ENV]: "1" }), undefined, "the marker stops a loop");
+});
+
+test("the replacement takes the settings its predecessor parsed; a marker that is not JSON hands nothing", () => {
+  const parsed = parseSidecarConfig(["--file", "/a.log", "--checkpoint-dir", "/cp"], { TAILCAR_POD_NAME: "web-1" });
+  assert.deepEqual(handedSettings({ [RELAUNCHED_ENV]: JSON.stringify(parsed) }), JSON.parse(JSON.stringify(parsed)));
+  assert.equal(handedSettings({ [RELAUNCHED_ENV]: "1" }), undefined);
+  assert.equal(handedSettings({}), undefined);
 });
 
 /** Starts `node <nodeFlags> CLI sidecar <args>`; once it follows its file, the Node flags its process (the pid spawned) runs under. */
