@@ -1,11 +1,11 @@
-// `npm run bench [-- --quick] [-- --write] [-- --only sidecar|webhook]`: runs each benchmark in a
+// `npm run bench [-- --quick] [-- --write] [-- --only sidecar|webhook|real-node]`: runs each benchmark in a
 // process of its own, one after the other (they would disturb each other's timings otherwise).
 // A full run writes BENCHMARKS.md and bench/results/; --quick is a smoke run that only prints.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-const BENCHES = ["sidecar", "webhook"] as const;
+const BENCHES = ["sidecar", "webhook", "real-node"] as const;
 const USAGE = `usage: npm run bench [-- --quick] [-- --write] [-- --only ${BENCHES.join("|")}]
   Runs each benchmark in a process of its own, one after the other; progress goes to stderr.
   A full run writes BENCHMARKS.md and bench/results/ (several minutes: the machine's noise is

@@ -66,6 +66,7 @@ export function naiveReader(): Tailer {
  * same process, with the settings it parsed handed over.
  */
 export function tailcarAsImage(mainJs: string): Tailer {
+  // The name of the row it stands for: the one tailcar(mainJs, ["--lite-mode"]) measures streaming.
   return { name: "tailcar sidecar --lite-mode", command: process.execPath, args: (f) => [mainJs, "sidecar", "--file", f], isBaseline: false };
 }
 

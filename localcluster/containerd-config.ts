@@ -2,6 +2,7 @@
 // is under the run's folder; the settings are the ones a spike on this machine kind found necessary
 // (../shared notes, summarised in docs/e2e.md "The real node").
 import { join } from "node:path";
+import { SERVICE_CLUSTER_IP_RANGE } from "./harness/flags.ts";
 import { POD_SUBNET } from "./netns.ts";
 
 export interface ContainerdPaths {
@@ -95,7 +96,9 @@ export function cniConfig(ipamDataDir: string): string {
           ipMasq: false,
           hairpinMode: true,
           // Leases under the run's folder, not /var/lib/cni/networks.
-          ipam: { type: "host-local", ranges: [[{ subnet: POD_SUBNET }]], dataDir: ipamDataDir },
+          // The one route out of the pod's own subnet: Service ClusterIPs via the bridge, where the
+          // node's namespace turns the `kubernetes` Service's into the API server (netns.ts).
+          ipam: { type: "host-local", ranges: [[{ subnet: POD_SUBNET }]], routes: [{ dst: SERVICE_CLUSTER_IP_RANGE }], dataDir: ipamDataDir },
         },
       ],
     },

@@ -15,6 +15,7 @@ import { pruneUnused, stampUsed } from "./harness/cache-prune.ts";
 import { withBuildLock } from "./harness/build-lock.ts";
 import { formatSeconds, type Log } from "./harness/go-build.ts";
 import { projectRoot } from "./harness/pins.ts";
+import { parse } from "yaml";
 import { withPrivateFolders } from "./kubelet-config.ts";
 
 export const APP_IMAGE = "docker.io/library/busybox:1.28";
@@ -157,7 +158,18 @@ function fromScratch(name: string, rootfs: (dir: string) => void, config: readon
   };
 }
 
-function recipes(): { app: ImageRecipe; pause: ImageRecipe; sidecar: ImageRecipe } {
+/**
+ * The webhook image under the name the shipped kustomization gives it (base/kustomization.yaml's
+ * `images`), so `kubectl apply -k` of an unchanged overlay finds it on the node (IfNotPresent).
+ */
+export function shippedWebhookImage(): string {
+  const text = readFileSync(join(projectRoot(), "manifests", "base", "kustomization.yaml"), "utf8");
+  const entry = (parse(text) as { images?: { name?: string; newName?: string; newTag?: string }[] }).images?.find((i) => i.name === "tailcar-webhook");
+  if (entry?.newName === undefined || entry.newTag === undefined) throw new Error("manifests/base/kustomization.yaml: no images entry for tailcar-webhook with newName and newTag");
+  return `${entry.newName}:${entry.newTag}`;
+}
+
+function recipes(): { app: ImageRecipe; pause: ImageRecipe; sidecar: ImageRecipe; webhook: ImageRecipe } {
   const busyboxKey = fileDigest(BUSYBOX);
   const node = nodeBinary();
   const nodeKey = keyOf([fileDigest(node), ...parseLdd(execFileSync("ldd", [node], { encoding: "utf8" })).map(fileDigest), busyboxKey]);
@@ -165,7 +177,11 @@ function recipes(): { app: ImageRecipe; pause: ImageRecipe; sidecar: ImageRecipe
   const npmVersion = (JSON.parse(readFileSync(join(npmDir, "package.json"), "utf8")) as { version: string }).version;
   const root = projectRoot();
   const sourceHash = createHash("sha256");
-  hashFiles(sourceHash, root, ["Dockerfile.sidecar", "package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "cli", "webhook", "sidecar", "settings"]);
+  const sources = ["package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "cli", "webhook", "sidecar", "settings"];
+  hashFiles(sourceHash, root, ["Dockerfile.sidecar", ...sources]);
+  const webhookHash = createHash("sha256");
+  hashFiles(webhookHash, root, ["Dockerfile.webhook", ...sources]);
+  const webhookName = shippedWebhookImage();
   const baseName = `localhost/tailcar/node-base:${nodeKey}`;
   const buildName = `localhost/tailcar/node-build:${keyOf([nodeKey, npmVersion])}`;
   const buildBase = fromScratch(baseName, (r) => {
@@ -183,6 +199,31 @@ function recipes(): { app: ImageRecipe; pause: ImageRecipe; sidecar: ImageRecipe
     // once `npm ci` has run on the host, and the Dockerfile installs only from lock files.
     "ENV npm_config_cache=/npm-cache npm_config_offline=true npm_config_update_notifier=false",
   ]);
+  /** A Dockerfile of ours on the locally assembled base images, offline (the npm cache as an overlay). */
+  const fromDockerfile = (dockerfile: string, name: string): ImageRecipe["build"] => async (buildah, work) => {
+    await buildBase(buildah, work);
+    await buildBuild(buildah, work);
+    const npmCache = execFileSync("npm", ["config", "get", "cache"], { encoding: "utf8" }).trim();
+    mkdirSync(npmCache, { recursive: true });
+    await buildah([
+      "bud",
+      "--network",
+      "none",
+      "--pull-never",
+      "--build-arg",
+      `BUILD_IMAGE=${buildName}`,
+      "--build-arg",
+      `BASE_IMAGE=${baseName}`,
+      // :O mounts the cache as an overlay: writes (and the Dockerfile's `npm cache clean`) are thrown away.
+      "-v",
+      `${npmCache}:/npm-cache:O`,
+      "-f",
+      join(root, dockerfile),
+      "-t",
+      name,
+      root,
+    ]);
+  };
   return {
     app: {
       name: APP_IMAGE,
@@ -200,30 +241,12 @@ function recipes(): { app: ImageRecipe; pause: ImageRecipe; sidecar: ImageRecipe
     sidecar: {
       name: SIDECAR_IMAGE,
       key: keyOf(["sidecar", nodeKey, npmVersion, sourceHash.digest("hex")]),
-      async build(buildah, work) {
-        await buildBase(buildah, work);
-        await buildBuild(buildah, work);
-        const npmCache = execFileSync("npm", ["config", "get", "cache"], { encoding: "utf8" }).trim();
-        mkdirSync(npmCache, { recursive: true });
-        await buildah([
-          "bud",
-          "--network",
-          "none",
-          "--pull-never",
-          "--build-arg",
-          `BUILD_IMAGE=${buildName}`,
-          "--build-arg",
-          `BASE_IMAGE=${baseName}`,
-          // :O mounts the cache as an overlay: writes (and the Dockerfile's `npm cache clean`) are thrown away.
-          "-v",
-          `${npmCache}:/npm-cache:O`,
-          "-f",
-          join(root, "Dockerfile.sidecar"),
-          "-t",
-          SIDECAR_IMAGE,
-          root,
-        ]);
-      },
+      build: fromDockerfile("Dockerfile.sidecar", SIDECAR_IMAGE),
+    },
+    webhook: {
+      name: webhookName,
+      key: keyOf(["webhook", webhookName, nodeKey, npmVersion, webhookHash.digest("hex")]),
+      build: fromDockerfile("Dockerfile.webhook", webhookName),
     },
   };
 }
@@ -276,6 +299,11 @@ async function buildOne(recipe: ImageRecipe, log: Log): Promise<BuiltImage> {
 export async function findOrBuildImages(log: Log = (l) => process.stderr.write(`${l}\n`)): Promise<NodeImages> {
   const all = recipes();
   return { app: await buildOne(all.app, log), pause: await buildOne(all.pause, log), sidecar: await buildOne(all.sidecar, log) };
+}
+
+/** The webhook image (Dockerfile.webhook), for the install proof: built on first use, like the others. */
+export async function findOrBuildWebhookImage(log: Log = (l) => process.stderr.write(`${l}\n`)): Promise<BuiltImage> {
+  return buildOne(recipes().webhook, log);
 }
 
 /** The image's size: its tarball (what an import reads) and, from the tarball's layers, unpacked. */

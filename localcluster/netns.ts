@@ -35,6 +35,16 @@ export function createNetns(name: string): void {
   }
 }
 
+/**
+ * Pods reach the API server as in a cluster, through the `kubernetes` Service (KUBERNETES_SERVICE_HOST,
+ * which kubelet gives every container), with no kube-proxy: one DNAT rule in the node's namespace
+ * sends serviceIP:443, which pods route to the bridge (containerd-config.ts), to the API server on the
+ * node address. The rule lives and dies with the namespace.
+ */
+export function routeServiceToApiserver(name: string, serviceIP: string, apiserverPort: number): void {
+  ip(["netns", "exec", name, "iptables", "-t", "nat", "-A", "PREROUTING", "-d", `${serviceIP}/32`, "-p", "tcp", "--dport", "443", "-j", "DNAT", "--to-destination", `${NODE_IP}:${apiserverPort}`]);
+}
+
 export function deleteNetns(name: string): void {
   try {
     ip(["netns", "delete", name]);

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import type { V1Node } from "@kubernetes/client-node";
 import { findOrBuildNode, type NodeBinaries } from "./harness/build.ts";
-import { issueClientCert, issueServingCert } from "./harness/certs.ts";
+import { issueClientCert, issueServingCert, KUBERNETES_SERVICE_IP } from "./harness/certs.ts";
 import { clientFor, type TestClient } from "./harness/client.ts";
 import { startControlPlane, type ControlPlane } from "./harness/control-plane.ts";
 import { formatSeconds, type Log } from "./harness/go-build.ts";
@@ -22,7 +22,7 @@ import { createCgroupRoot, processesUnder } from "./cgroups.ts";
 import { cniConfig, containerdConfigTOML, containerdPaths } from "./containerd-config.ts";
 import { findOrBuildImages, PAUSE_IMAGE, type NodeImages } from "./images.ts";
 import { KUBELET_SYSCTLS, withPrivateFolders, kubeletArgs, kubeletCommand, kubeletConfigYAML, kubeletPaths } from "./kubelet-config.ts";
-import { createNetns, inNetns, netnsPath, NODE_IP, startBridge, type NetnsBridge } from "./netns.ts";
+import { createNetns, inNetns, netnsPath, NODE_IP, routeServiceToApiserver, startBridge, type NetnsBridge } from "./netns.ts";
 import { NODE_DIR_PREFIX, reapOrphanedNodes, recordNode, removeNodeLeftovers, shimsOf, type NodeRecord } from "./node-reaper.ts";
 import { cniBinDir, realNodeUnavailable } from "./prerequisites.ts";
 
@@ -149,12 +149,17 @@ export async function startRealNode(options: RealNodeOptions = {}): Promise<Real
     const cpStarted = Date.now();
     cp = await startControlPlane({
       log,
-      // The node lifecycle controller lifts the not-ready taint kubelet registers with.
-      extraControllers: ["node-lifecycle-controller"],
+      // The node lifecycle controller lifts the not-ready taint kubelet registers with; the
+      // EndpointSlices of Services are what the API server calls webhook Services at (below).
+      extraControllers: ["node-lifecycle-controller", "endpointslice-controller"],
+      // Pods reach the API server on the node address (routeServiceToApiserver), and the API server
+      // calls a webhook Service at its pods' addresses from their EndpointSlices, without kube-proxy.
+      extraApiserverArgs: ["--bind-address=0.0.0.0", `--advertise-address=${NODE_IP}`, "--enable-aggregator-routing=true"],
       network: { wrap: inNs, expose: (ports) => bridgeRef.exposeFromNetns(ports) },
     });
     const controlPlaneMs = Date.now() - cpStarted;
     client = clientFor(cp);
+    routeServiceToApiserver(netns, KUBERNETES_SERVICE_IP, Number(new URL(cp.apiURL).port));
 
     // containerd
     for (const d of [paths.root, paths.state, paths.cniConfDir, join(dir, "cni-ipam")]) mkdirSync(d, { recursive: true });

@@ -14,6 +14,8 @@ const COMMANDS: readonly { command: string; from: string }[] = [
   { command: "buildah", from: "buildah" },
   { command: "busybox", from: "busybox-static" },
   { command: "ip", from: "iproute2" },
+  // The DNAT rule that stands in for kube-proxy for the `kubernetes` Service (netns.ts).
+  { command: "iptables", from: "iptables" },
   { command: "nsenter", from: "util-linux" },
   { command: "unshare", from: "util-linux" },
   { command: "findmnt", from: "util-linux" },

@@ -10,7 +10,7 @@ const HEADINGS: Record<Column, string> = {
 };
 
 const code = (text: string | undefined): string => (text === undefined || text === "" ? "—" : `\`${text.replaceAll("|", "\\|")}\``);
-const cell = (text: string): string => text.replaceAll("|", "\\|").replaceAll("\n", " ");
+const cell = (text: string): string => text.replaceAll("|", "\\|").replaceAll("\n", " ").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 
 function cellOf(row: AnyRow, column: Column): string {
   switch (column) {

@@ -23,7 +23,7 @@ export function endpointProblem(endpoint: string, schemes: readonly string[] = E
   try {
     requestTarget(endpoint);
   } catch (e) {
-    if (e instanceof CredentialsError) return e.message;
+    if (e instanceof CredentialsError) return `cannot be used: ${e.message}`;
     throw e;
   }
   return undefined;

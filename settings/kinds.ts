@@ -43,6 +43,18 @@ export const size: Kind<number> = {
   format: formatSize,
 };
 
+/** Bytes from 1 to `max`: a bound for a size a pod chooses and the sidecar holds in memory. */
+export function sizeUpTo(max: number): Kind<number> {
+  return {
+    ...size,
+    name: `size (\`65536\`, \`64Ki\`, \`1Mi\`), at most \`${formatSize(max)}\``,
+    parse: (t) => {
+      const n = size.parse(t);
+      return typeof n === "number" && n > max ? new Invalid(`is more than ${formatSize(max)}`) : n;
+    },
+  };
+}
+
 /** A Kubernetes resource quantity, kept as text (it goes into the pod as written). */
 export const quantity: Kind<string> = checkedText("Kubernetes quantity (`10m`, `64Mi`)", "QUANTITY", quantityProblem);
 

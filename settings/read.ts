@@ -125,15 +125,25 @@ export function valueOf(row: AnyRow, given: Given | undefined): unknown {
 
 /**
  * Every row's value: flags over environment over config file over defaults, row by row. Throws
- * SettingsError naming the flag, variable or file key of the first bad value, or an unknown flag
- * with the nearest known one.
+ * SettingsError naming the flag, variable or file key of each bad value (one a line), or an unknown
+ * flag with the nearest known one.
  */
 export function readSettings<const R extends readonly AnyRow[]>(rows: R, input: SettingsInput): ValuesOf<R> {
   const flags = fromFlags(rows, input.argv ?? [], input.command);
   const env = fromEnv(rows, input.env ?? {});
   const file = input.file ? fromFile(rows, input.file) : new Map<string, Given>();
   const values: Record<string, unknown> = {};
-  for (const row of rows) values[row.key] = valueOf(row, flags.get(row.key) ?? env.get(row.key) ?? file.get(row.key));
+  // Every bad value at once, one a line: a first run with several mistakes needs one retry, not several.
+  const problems: string[] = [];
+  for (const row of rows) {
+    try {
+      values[row.key] = valueOf(row, flags.get(row.key) ?? env.get(row.key) ?? file.get(row.key));
+    } catch (e) {
+      if (!(e instanceof SettingsError)) throw e;
+      problems.push(e.message);
+    }
+  }
+  if (problems.length > 0) throw new SettingsError(problems.join("\n"));
   return values as ValuesOf<R>;
 }
 

@@ -16,6 +16,8 @@ export interface Sources {
   readonly inject?: boolean;
   /** How --help and the docs show the default when the value's text does not say it well. */
   readonly defaultText?: string;
+  /** A valid value other than the default, for tests that give every setting (admit-vs-inject). */
+  readonly example?: string;
 }
 
 export interface Row<K extends string = string, T = unknown, Optional extends boolean = boolean> extends Sources {
@@ -27,10 +29,11 @@ export interface Row<K extends string = string, T = unknown, Optional extends bo
   readonly help: string;
 }
 
-// The engine takes rows of any value type; `any` here is what lets a row of Kind<number> and one of
-// Kind<string> sit in one list. Values come back typed through ValuesOf.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyRow = Row<string, any, boolean>;
+/**
+ * A row of any value type, as the engine takes them (Kind's methods are bivariant in their
+ * parameter, so a Row of Kind<number> is one). Values come back typed through ValuesOf.
+ */
+export type AnyRow = Row<string, unknown, boolean>;
 
 /** The values a list of rows reads to, keyed by row, each typed by its kind (optional rows may be undefined). */
 export type ValuesOf<R extends readonly AnyRow[]> = {

@@ -10,7 +10,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
-import { parseWebhookSettings, SETTINGS } from "../webhook/settings.ts";
+import { parseWebhookSettings } from "../webhook/settings.ts";
+import { WEBHOOK_ROWS } from "../webhook/webhook-rows.ts";
 import { resolveEnv } from "../localcluster/harness/local-pod-spec.ts";
 
 const ROOT = fileURLToPath(new URL("../manifests/", import.meta.url));
@@ -60,7 +61,7 @@ for (const overlay of ["", "base", "overlays/self-bootstrap", "overlays/cert-man
 
 const examples = readdirSync(join(ROOT, "examples"));
 test("every example has a README and a kustomization that builds, with an app whose pods ask for files", { skip: !kubectl && "kubectl is not installed" }, () => {
-  assert.deepEqual(examples.sort(), ["fluent-bit-opensearch", "forward-loki"]);
+  assert.deepEqual(examples.sort(), ["fluent-bit-opensearch", "forward-loki", "otel-collector"]);
   for (const e of examples) {
     assert.ok(existsSync(join(ROOT, "examples", e, "README.md")), `examples/${e} has a README.md`);
     const out = execFileSync("kubectl", ["kustomize", join(ROOT, "examples", e)], { encoding: "utf8", timeout: 30_000 });
@@ -118,7 +119,7 @@ for (const [name, nsLabels, podLabels, expected] of table) {
   });
 }
 
-test("the Deployment runs 2 restricted replicas with probes on /readyz and /healthz and only known settings", () => {
+test("the Deployment runs 2 restricted replicas with probes on /readyz and /healthz, a startup probe that gives a slow start 60 s or more, and only known settings", () => {
   const [d] = docs(join(ROOT, "base/deployment.yaml"));
   assert.equal(d!["spec"].replicas, 2);
   const pod = d!["spec"].template.spec;
@@ -128,8 +129,13 @@ test("the Deployment runs 2 restricted replicas with probes on /readyz and /heal
   assert.deepEqual(c!["securityContext"], { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } });
   assert.equal(c!["readinessProbe"].httpGet.path, "/readyz");
   assert.equal(c!["livenessProbe"].httpGet.path, "/healthz");
+  // A slow start (up to 29 s to listening, measured on the real node) must not meet liveness first.
+  const startup = c!["startupProbe"];
+  assert.equal(startup.httpGet.path, "/healthz");
+  assert.ok(startup.periodSeconds * startup.failureThreshold >= 60, "the startup probe allows at least 60 s");
+  assert.equal(c!["livenessProbe"].initialDelaySeconds, undefined, "liveness waits for the startup probe, not a guess");
   assert.ok(c!["resources"].requests.cpu && c!["resources"].limits.memory);
-  const known = new Set(SETTINGS.map((s) => s.env));
+  const known = new Set(WEBHOOK_ROWS.map((s) => s.env));
   const envs = [c!, ...["self-bootstrap", "cert-manager"].map((o) => docs(join(ROOT, `overlays/${o}/deployment-patch.yaml`))[0]!["spec"].template.spec.containers[0])];
   for (const e of envs.flatMap((x: Obj) => x["env"] as Obj[])) assert.ok(known.has(e["name"]), `unknown setting ${e["name"]}`);
 });

@@ -131,7 +131,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     settings = parseWebhookSettings(argv);
   } catch (e) {
     if (!(e instanceof SettingsError)) throw e;
-    process.stderr.write(`tailcar webhook: ${e.message}\n`);
+    for (const line of e.message.split("\n")) process.stderr.write(`tailcar webhook: ${line}\n`);
     return 2;
   }
   const logger = createLogger();

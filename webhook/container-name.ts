@@ -3,12 +3,7 @@
 // docs' streaming-sidecar example, and is the same every time the same pod is injected.
 import { posix } from "node:path";
 
-const MAX_LABEL = 63;
-const DNS1123_LABEL = /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$/;
-
-export function isDns1123Label(name: string): boolean {
-  return name.length <= MAX_LABEL && DNS1123_LABEL.test(name);
-}
+import { MAX_DNS1123_LABEL as MAX_LABEL } from "../settings/dns1123.ts";
 
 function shorten(name: string, length: number): string {
   return name.slice(0, length).replace(/-+$/, "");

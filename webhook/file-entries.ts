@@ -1,9 +1,10 @@
 // The tailcar.io/files annotation: comma- or newline-separated entries `[name=]/absolute/path`.
 // Bad entries are dropped with a warning each; the rest are still injected.
 import { posix } from "node:path";
-import { redactCredentials } from "../settings/url-credentials.ts";
-import { isDns1123Label } from "./container-name.ts";
-import { MAX_SIDECARS_PER_POD_CEILING } from "./options.ts";
+import { redactCredentials, redactUrlText } from "../settings/url-credentials.ts";
+import { isDns1123Label } from "../settings/dns1123.ts";
+import type { Kind } from "../settings/kind.ts";
+import { MAX_SIDECARS_PER_POD_CEILING } from "./injection-rows.ts";
 
 export const FILES_ANNOTATION = "tailcar.io/files";
 /** Where the checkpoint emptyDir is mounted in each sidecar; log files cannot live below it. */
@@ -40,8 +41,9 @@ const REDACTED_PREFIX = 1024;
  * kubectl. Only its start is searched: it is cut to MAX_QUOTED_LENGTH anyway, and a scan of a
  * 3 MiB value full of URLs took 0.8 s of the webhook's one thread.
  */
-export function invalidValue(key: string, value: string, reason: string): string {
-  const shown = value.length > REDACTED_PREFIX ? redactCredentials(value.slice(0, REDACTED_PREFIX), true) : redactCredentials(value);
+export function invalidValue(key: string, value: string, reason: string, isUrl = false): string {
+  const redact = (text: string): string => (isUrl ? redactUrlText(text) : redactCredentials(text));
+  const shown = value.length > REDACTED_PREFIX ? redactCredentials(value.slice(0, REDACTED_PREFIX), true) : redact(value);
   return `invalid value ${quoted(shown, value.length)} for annotation ${JSON.stringify(key)}: ${reason}`;
 }
 
@@ -94,3 +96,14 @@ export function parseFileEntries(value: string): { entries: FileEntry[]; warning
   if (looked > MAX_FILES) warnings.push(`annotation ${JSON.stringify(FILES_ANNOTATION)}: ${looked - MAX_FILES} more entries ignored; a pod may list at most ${MAX_FILES} files`);
   return { entries, warnings };
 }
+
+/**
+ * The kind of the tailcar.io/files setting: never invalid as a whole, since each bad entry is
+ * dropped with a warning of its own and the rest are still injected.
+ */
+export const fileEntries = {
+  name: "file entries, comma- or newline-separated `[name=]/absolute/path`",
+  metavar: "FILES",
+  parse: parseFileEntries,
+  format: (v: { entries: FileEntry[] }) => v.entries.map((e) => (e.name === undefined ? e.path : `${e.name}=${e.path}`)).join(","),
+} satisfies Kind<{ entries: FileEntry[]; warnings: string[] }>;

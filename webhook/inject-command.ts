@@ -5,11 +5,14 @@ import { createReadStream } from "node:fs";
 import { isDeepStrictEqual } from "node:util";
 import jsonpatch from "fast-json-patch";
 import { isCollection, parse, stringify, type Document } from "yaml";
-import {
-  DEFAULT_INJECT_OPTIONS, DELIVERY_MODES, MAX_SIDECARS_PER_POD_CEILING, PULL_POLICIES, SIDECAR_MODES, type InjectOptions,
-} from "./options.ts";
+import { bool, count, list, text } from "../settings/kinds.ts";
+import { renderHelp } from "../settings/help.ts";
+import { readSettings, SettingsError } from "../settings/read.ts";
+import { setting, type Row } from "../settings/row.ts";
 import { deepFreeze } from "./deep-freeze.ts";
-import { imageReferenceProblem } from "./image-reference.ts";
+import { INJECTION_ROWS } from "./injection-rows.ts";
+import { conflicts } from "./combinations.ts";
+import { DEFAULT_INJECT_OPTIONS, type InjectOptions } from "./options.ts";
 import { packageVersion } from "./package-version.ts";
 import { injectManifest } from "./workloads.ts";
 import { Utf8Text } from "./utf8-text.ts";
@@ -23,6 +26,17 @@ import { InputError, YamlDocumentStream, type StreamedDocument } from "./yaml-st
 export const DEFAULT_MAX_DOCUMENT_MIB = 4;
 const MIB = 1024 * 1024;
 
+/** `tailcar inject`'s rows: its own, and every injection setting the webhook takes, by the same flag. */
+export const INJECT_ROWS = [
+  setting("filename", list(text), [] as readonly string[], "manifest file, or - for stdin; repeatable", { flag: "--filename", short: "f" }),
+  // Their environment variables and config keys are the webhook's: inject reads only its flags.
+  ...INJECTION_ROWS,
+  setting("maxDocumentSize", count(1, 9999), DEFAULT_MAX_DOCUMENT_MIB, "refuse a document larger than N MiB", { flag: "--max-document-size" }),
+  setting("help", bool, false, "show this help", { flag: "--help", short: "h" }),
+] as const satisfies readonly Row[];
+
+const flagOf = (key: string): string => INJECT_ROWS.find((r) => r.key === key)!.flag!;
+
 const HELP = `Usage: tailcar inject -f FILE|- [-f FILE …] [options]
 
 Reads Kubernetes manifests (multi-document YAML), adds one streaming sidecar per file named in each
@@ -32,19 +46,9 @@ key order and quoting are kept; JSON input, and a document with a YAML alias on 
 come out as block YAML written anew.
 Warnings go to stderr, prefixed with the object they are about.
 
-Options:
-  -f, --filename FILE        manifest file, or - for stdin; repeatable
-      --image IMAGE          sidecar image (default ${DEFAULT_INJECT_OPTIONS.image})
-      --image-pull-policy P  Always|IfNotPresent|Never (default ${DEFAULT_INJECT_OPTIONS.imagePullPolicy})
-      --sidecar-mode MODE    native|classic (default native: init container with restartPolicy Always,
-                             needs Kubernetes 1.29+; classic: an ordinary container)
-      --mode MODE            stream|forward (default ${DEFAULT_INJECT_OPTIONS.mode})
-      --format FORMAT        raw|json (default ${DEFAULT_INJECT_OPTIONS.format})
-      --max-sidecars-per-pod N
-                             sidecars one pod may get, 1-${MAX_SIDECARS_PER_POD_CEILING} (default ${DEFAULT_INJECT_OPTIONS.maxSidecarsPerPod});
-                             the files past it are left out with a warning
-      --max-document-size N  refuse a document larger than N MiB (default ${DEFAULT_MAX_DOCUMENT_MIB})
-  -h, --help                 show this help
+Options (the injection settings are the webhook's, by the same flags and rules; pods' tailcar.io/
+annotations override the per-pod ones as they do in the cluster):
+${renderHelp(INJECT_ROWS)}
 
 Documents are read and written one at a time, so memory follows the largest document, not the
 input. Input that is not UTF-8 YAML text (binary), a document that is not a Kubernetes object (a
@@ -54,65 +58,22 @@ the documents before it have been written. An empty input gives no output and a 
 Example: kubectl get deploy web -o yaml | tailcar inject -f - | kubectl apply -f -
 `;
 
-class UsageError extends Error {}
-
-function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
-  if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw new UsageError(`${flag}: "${value}" is not one of ${allowed.join(", ")}`);
-}
-
-function image(value: string, flag: string): string {
-  const problem = imageReferenceProblem(value);
-  if (problem !== undefined) throw new UsageError(`${flag}: "${value}" ${problem}`);
-  return value;
-}
-
-function count(value: string, flag: string): number {
-  const n = Number(value);
-  if (/^\d+$/.test(value) && n >= 1 && n <= MAX_SIDECARS_PER_POD_CEILING) return n;
-  throw new UsageError(`${flag}: "${value}" is not a whole number from 1 to ${MAX_SIDECARS_PER_POD_CEILING}`);
-}
-
-function mebibytes(value: string, flag: string): number {
-  if (/^[1-9]\d{0,3}$/.test(value)) return Number(value);
-  throw new UsageError(`${flag}: "${value}" is not a whole number of MiB from 1 to 9999`);
-}
-
 export interface InjectArgs {
-  readonly files: string[];
+  readonly files: readonly string[];
   readonly options: InjectOptions;
   readonly maxDocumentMiB: number;
   readonly help: boolean;
 }
 
+/** Throws SettingsError naming the flag of a bad value, as the webhook does at start-up. */
 export function parseInjectArgs(argv: readonly string[]): InjectArgs {
-  const files: string[] = [];
-  let maxDocumentMiB = DEFAULT_MAX_DOCUMENT_MIB;
-  const options: InjectOptions = structuredClone(DEFAULT_INJECT_OPTIONS);
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === "-h" || arg === "--help") return { files, options, maxDocumentMiB, help: true };
-    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const value = (): string => {
-      const v = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-      if (v === undefined || v === "") throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case "-f": case "--filename": files.push(value()); break;
-      case "--image": options.image = image(value(), flag); break;
-      case "--image-pull-policy": options.imagePullPolicy = oneOf(value(), PULL_POLICIES, flag); break;
-      case "--sidecar-mode": options.sidecarMode = oneOf(value(), SIDECAR_MODES, flag); break;
-      case "--mode": options.mode = oneOf(value(), DELIVERY_MODES, flag); break;
-      case "--format": options.format = oneOf(value(), ["raw", "json"] as const, flag); break;
-      case "--max-sidecars-per-pod": options.maxSidecarsPerPod = count(value(), flag); break;
-      case "--max-document-size": maxDocumentMiB = mebibytes(value(), flag); break;
-      default: throw new UsageError(`unknown option "${arg}"`);
-    }
-  }
-  if (files.length === 0) throw new UsageError("no input: give -f FILE, or -f - to read stdin");
-  return { files, options: deepFreeze(options), maxDocumentMiB, help: false };
+  const { filename, maxDocumentSize, help, sidecarMode, ...injection } = readSettings(INJECT_ROWS, { argv, command: "tailcar inject" });
+  if (filename.length === 0 && !help) throw new SettingsError("no input: give -f FILE, or -f - to read stdin");
+  // The same rules between settings as the webhook's defaults at its start-up.
+  for (const conflict of conflicts(injection)) throw new SettingsError(`${conflict.keys.map(flagOf).join(", ")}: ${conflict.problem(flagOf)}`);
+  // No API server to ask the version of: auto means native (Kubernetes 1.29 and later).
+  const options: InjectOptions = { ...injection, sidecarMode: sidecarMode === "classic" ? "classic" : "native", excludedNamespaces: DEFAULT_INJECT_OPTIONS.excludedNamespaces };
+  return { files: filename, options: deepFreeze(options), maxDocumentMiB: maxDocumentSize, help };
 }
 
 // Sidecars are shared between pods with the same layout (memo.ts): written out in full each time,
@@ -270,8 +231,8 @@ export async function run(argv: readonly string[]): Promise<number> {
   try {
     parsed = parseInjectArgs(argv);
   } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`tailcar inject: ${e.message}\n\n${HELP}`);
+    if (!(e instanceof SettingsError)) throw e;
+    process.stderr.write(`${e.message.split("\n").map((line) => `tailcar inject: ${line}\n`).join("")}\n${HELP}`);
     return 2;
   }
   if (parsed.help) {

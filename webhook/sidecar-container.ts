@@ -1,7 +1,7 @@
 // One sidecar container for one file. The command is exactly `tailcar sidecar`; every setting is
-// in the environment (the schema of sidecar/config.ts), so what runs in the pod can be rerun
-// locally from the pod spec alone.
-import { POD_ENV, toEnv, type SidecarSettings } from "../sidecar/config.ts";
+// in the environment (the contract of settings/sidecar-rows.ts), so what runs in the pod can be
+// rerun locally from the pod spec alone.
+import { POD_ENV, toEnv, type SidecarSettings } from "../settings/sidecar-rows.ts";
 import type { PodConfig } from "./annotations.ts";
 import { CHECKPOINT_MOUNT_PATH } from "./file-entries.ts";
 import type { Container, EnvVar, VolumeMount } from "./pod-types.ts";
@@ -31,6 +31,7 @@ export function sidecarSettings(path: string, config: PodConfig, checkpointDir: 
     format: config.format,
     ...(config.from !== undefined && { from: config.from }),
     ...(config.multiline !== undefined && { multiline: config.multiline }),
+    ...(config.maxLineBytes !== undefined && { maxLineBytes: config.maxLineBytes }),
     ...(forward && { sink: config.forwardSink, endpoint: config.forwardEndpoint }),
   };
 }
@@ -40,7 +41,7 @@ function fieldEnv(name: string, fieldPath: string): EnvVar {
 }
 
 export function sidecarContainer(s: SidecarSpec): Container {
-  const { resources } = s.config;
+  const { config } = s;
   const env: EnvVar[] = [
     ...(s.extraEnv ?? []).filter((e) => !e.name.startsWith("TAILCAR_")),
     ...toEnv(sidecarSettings(s.path, s.config, CHECKPOINT_MOUNT_PATH)),
@@ -49,15 +50,15 @@ export function sidecarContainer(s: SidecarSpec): Container {
     fieldEnv(POD_ENV.nodeName, "spec.nodeName"),
     { name: POD_ENV.containerName, value: s.name },
   ];
-  const limits: Record<string, string> = { memory: resources.limits.memory };
-  if (resources.limits.cpu !== undefined) limits.cpu = resources.limits.cpu;
+  const limits: Record<string, string> = { memory: config.memoryLimit };
+  if (config.cpuLimit !== undefined) limits.cpu = config.cpuLimit;
   return {
     name: s.name,
     image: s.config.image,
     imagePullPolicy: s.config.imagePullPolicy,
     command: [...SIDECAR_COMMAND],
     env,
-    resources: { requests: { ...resources.requests }, limits },
+    resources: { requests: { cpu: config.cpuRequest, memory: config.memoryRequest }, limits },
     securityContext: sidecarSecurityContext(s),
     volumeMounts: [s.logMount, { name: s.checkpointVolume, mountPath: CHECKPOINT_MOUNT_PATH, subPath: s.name }],
     ...(s.native && { restartPolicy: "Always" }),

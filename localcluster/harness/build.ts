@@ -107,6 +107,14 @@ export async function findOrBuildNode(log: Log = defaultLog): Promise<NodeBinari
   return { ...found, ...versions } as NodeBinaries;
 }
 
+/** kubectl from the same pins and cache entry: the version the tests' API server speaks, kustomize included. */
+export async function findOrBuildKubectl(log: Log = defaultLog): Promise<string> {
+  const found = await findOrBuild(["kubectl"], {}, log);
+  const path = found.paths.kubectl;
+  if (path === undefined) throw new Error("kubectl: neither cached nor built");
+  return path;
+}
+
 async function findOrBuild(
   names: readonly BinaryName[],
   assets: Partial<Record<BinaryName, string>>,
@@ -163,6 +171,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       if (process.argv.includes("--node")) {
         const node = await findOrBuildNode();
         for (const name of NODE_BINARY_NAMES) process.stdout.write(`${name.padEnd(24)} ${node.paths[name]} (${node.sources[name]})\n`);
+        // kubectl too: the install proof applies the shipped overlay with it.
+        process.stdout.write(`${"kubectl".padEnd(24)} ${await findOrBuildKubectl()}\n`);
       }
       process.stdout.write(`kubernetes ${b.kubernetesVersion}, etcd ${b.etcdVersion}; ready in ${formatSeconds(Date.now() - started)}\n`);
     },

@@ -85,10 +85,15 @@ export async function issueClientCert(ca: KeyPairPEM, user: string, groups: read
   return { cert: pems.cert, key: pems.private };
 }
 
+/** The ClusterIP the API server gives the `kubernetes` Service: the first address of --service-cluster-ip-range (flags.ts). */
+export const KUBERNETES_SERVICE_IP = "10.0.0.1";
+
 export async function createControlPlanePKI(): Promise<ControlPlanePKI> {
   const ca = await createCA();
   const [apiserverServing, admin, controllerManager, kubeletClient] = await Promise.all([
-    issueServingCert(ca, { ips: ["127.0.0.1"], dns: ["localhost", "kubernetes", "kubernetes.default.svc"], commonName: "kube-apiserver" }),
+    // 10.0.0.1: the `kubernetes` Service's ClusterIP (first of --service-cluster-ip-range), what
+    // pods on the real node dial (localcluster/netns.ts routes it to the API server).
+    issueServingCert(ca, { ips: ["127.0.0.1", KUBERNETES_SERVICE_IP], dns: ["localhost", "kubernetes", "kubernetes.default.svc"], commonName: "kube-apiserver" }),
     issueClientCert(ca, "admin", ["system:masters"]),
     issueClientCert(ca, "system:kube-controller-manager", ["system:masters"]),
     issueClientCert(ca, "kube-apiserver-kubelet-client", ["system:masters"]),

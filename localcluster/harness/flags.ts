@@ -16,6 +16,9 @@ export interface ControlPlaneFiles {
   readonly controllerManagerKubeconfig: string;
 }
 
+/** Service ClusterIPs; the first one (10.0.0.1) is the `kubernetes` Service's. */
+export const SERVICE_CLUSTER_IP_RANGE = "10.0.0.0/24";
+
 export function etcdArgs(files: ControlPlaneFiles, clientPort: number, peerPort: number): string[] {
   const client = `http://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
@@ -52,8 +55,9 @@ export function apiserverArgs(files: ControlPlaneFiles, etcdURL: string, secureP
     `--kubelet-certificate-authority=${files.caCert}`,
     // A real node (localcluster/) is reached at its node IP: no DNS for node names here.
     "--kubelet-preferred-address-types=InternalIP",
-    // A configuration value only: nothing routes traffic to these addresses.
-    "--service-cluster-ip-range=10.0.0.0/24",
+    // Nothing routes traffic to these addresses, except on the real node the `kubernetes` Service's
+    // (localcluster/netns.ts, standing in for kube-proxy for that one Service).
+    `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
     "--authorization-mode=RBAC",
     `--service-account-issuer=https://127.0.0.1:${securePort}`,
     `--service-account-key-file=${files.saPublicKey}`,

@@ -19,7 +19,9 @@ export const CONTROL_PLANE_DIR = join(projectRoot(), "test", "e2e", "control-pla
 
 export type ControlPlaneBinaryName = "etcd" | "kube-apiserver" | "kube-controller-manager";
 export type NodeBinaryName = "kube-scheduler" | "kubelet";
-export type BinaryName = ControlPlaneBinaryName | NodeBinaryName;
+/** The client, for tests that apply the shipped manifests as a user does (`kubectl apply -k`). */
+export type ClientBinaryName = "kubectl";
+export type BinaryName = ControlPlaneBinaryName | NodeBinaryName | ClientBinaryName;
 
 /** What every control plane needs (and what KUBEBUILDER_ASSETS may provide). */
 export const BINARY_NAMES: readonly ControlPlaneBinaryName[] = ["etcd", "kube-apiserver", "kube-controller-manager"];
@@ -95,5 +97,6 @@ export function recipes(): Record<BinaryName, BinaryRecipe> {
     },
     "kube-scheduler": { name: "kube-scheduler", module: "kubernetes", pkg: "k8s.io/kubernetes/cmd/kube-scheduler", ldflags: kube },
     kubelet: { name: "kubelet", module: "kubernetes", pkg: "k8s.io/kubernetes/cmd/kubelet", ldflags: kube },
+    kubectl: { name: "kubectl", module: "kubernetes", pkg: "k8s.io/kubernetes/cmd/kubectl", ldflags: kube },
   };
 }

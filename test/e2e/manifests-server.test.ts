@@ -11,21 +11,35 @@ import type { KubernetesObject, V1Container, V1Deployment, V1Pod } from "@kubern
 import { stringify } from "yaml";
 import { parseSidecarConfig } from "../../sidecar/config.ts";
 import { parseObjects } from "../../localcluster/harness/index.ts";
+import { findOrBuildKubectl } from "../../localcluster/harness/build.ts";
+import { GoMissingError } from "../../localcluster/harness/go-build.ts";
 import { resolveEnv } from "../../localcluster/harness/local-pod-spec.ts";
 import { startWebhookCluster, type WebhookCluster } from "./webhook-cluster.ts";
 import { applicationPodYAML, REPO_ROOT } from "../../localcluster/webhook-process.ts";
 
 const START_MS = 10 * 60_000;
 const MANIFESTS = join(REPO_ROOT, "manifests");
-const EXAMPLES = ["examples/fluent-bit-opensearch", "examples/forward-loki"] as const;
+const EXAMPLES = ["examples/fluent-bit-opensearch", "examples/forward-loki", "examples/otel-collector"] as const;
 const RESTRICTED = { "tailcar.io/injection": "enabled", "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest" };
-const kubectl = spawnSync("kubectl", ["version", "--client"], { stdio: "ignore" }).status === 0;
+/**
+ * kubectl built from the cluster's own pins (its kustomize and its validation are that version's);
+ * without Go to build it, the one on PATH, if any (tests that need it skip otherwise).
+ */
+let kubectl = "";
+async function findKubectl(): Promise<string> {
+  try {
+    return await findOrBuildKubectl();
+  } catch (e) {
+    if (!(e instanceof GoMissingError)) throw e;
+    return spawnSync("kubectl", ["version", "--client"], { stdio: "ignore" }).status === 0 ? "kubectl" : "";
+  }
+}
 
 /** Kinds whose API comes with an operator this control plane does not run (their CRDs are not here). */
 const NEEDS_CRDS = new Set(["cert-manager.io/v1 Certificate", "cert-manager.io/v1 Issuer"]);
 
 function kustomize(dir: string): KubernetesObject[] {
-  return parseObjects(execFileSync("kubectl", ["kustomize", join(MANIFESTS, dir)], { encoding: "utf8", timeout: 30_000 }));
+  return parseObjects(execFileSync(kubectl, ["kustomize", join(MANIFESTS, dir)], { encoding: "utf8", timeout: 30_000 }));
 }
 
 const kindName = (o: KubernetesObject): string => `${o.kind!.toLowerCase()}/${o.metadata!.name}`;
@@ -48,6 +62,7 @@ describe("the shipped manifests on a real API server", { timeout: START_MS + 3 *
 
   before(async () => {
     const probe = parseObjects(applicationPodYAML())[0] as V1Pod;
+    kubectl = await findKubectl();
     cluster = await startWebhookCluster({ withControllerManager: false, namespaces: { shop: { "tailcar.io/injection": "enabled" }, strict: RESTRICTED }, probe: { namespace: "shop", pod: probe } });
   }, { timeout: START_MS });
 
@@ -56,7 +71,8 @@ describe("the shipped manifests on a real API server", { timeout: START_MS + 3 *
   });
 
   for (const dir of ["", "overlays/cert-manager", "overlays/apiserver-only", ...EXAMPLES]) {
-    test(`manifests/${dir}: kubectl apply --dry-run=server --validate=strict accepts every object`, { skip: !kubectl && "kubectl is not installed" }, async () => {
+    test(`manifests/${dir}: kubectl apply --dry-run=server --validate=strict accepts every object`, async (t) => {
+      if (!kubectl) return t.skip("no Go to build kubectl, and no kubectl on PATH");
       const objects = kustomize(dir);
       const skipped = objects.filter((o) => NEEDS_CRDS.has(`${o.apiVersion} ${o.kind}`));
       if (dir === "overlays/cert-manager") assert.equal(skipped.length, 2, "the Certificate and its Issuer are the only objects left out");
@@ -72,7 +88,7 @@ describe("the shipped manifests on a real API server", { timeout: START_MS + 3 *
       const rest = objects
         .filter((o) => !skipped.includes(o))
         .map((o) => (o.kind === "MutatingWebhookConfiguration" ? { ...o, metadata: { ...o.metadata, name: `${o.metadata!.name}-as-shipped` } } : o));
-      const run = spawnSync("kubectl", ["--kubeconfig", cluster!.cp.kubeconfigPath, "apply", "--dry-run=server", "--validate=strict", "-f", "-"], {
+      const run = spawnSync(kubectl, ["--kubeconfig", cluster!.cp.kubeconfigPath, "apply", "--dry-run=server", "--validate=strict", "-f", "-"], {
         input: rest.map((o) => stringify(o)).join("---\n"),
         encoding: "utf8",
         timeout: 60_000,
@@ -91,6 +107,7 @@ describe("the shipped manifests on a real API server", { timeout: START_MS + 3 *
   const injected = [
     { example: EXAMPLES[0], sidecars: { "error-log": "/var/log/shop/error.log", "access-log": "/var/log/shop/access.log" }, settings: { format: "json", multiline: "java", sink: "stdout" } },
     { example: EXAMPLES[1], sidecars: { "error-log": "/var/log/orders/error.log", "audit-log": "/var/log/orders/audit.log" }, settings: { format: "raw", sink: "loki", endpoint: "http://loki.logging.svc:3100" } },
+    { example: EXAMPLES[2], sidecars: { "error-log": "/var/log/payments/error.log", "access-log": "/var/log/payments/access.log" }, settings: { format: "raw", sink: "stdout" } },
   ] as const;
   for (const { example, sidecars, settings } of injected) {
     test(`${example}: its pods are injected with the sidecars its README describes and admitted under Pod Security restricted`, async () => {
@@ -112,13 +129,13 @@ describe("the shipped manifests on a real API server", { timeout: START_MS + 3 *
   const RBAC_KINDS = new Set(["Namespace", "ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"]);
   const WEBHOOK_SA = "system:serviceaccount:tailcar-system:tailcar-webhook";
   const canI = (...args: string[]): boolean => {
-    const run = spawnSync("kubectl", ["--kubeconfig", cluster!.cp.kubeconfigPath, "auth", "can-i", "--as", WEBHOOK_SA, ...args], { encoding: "utf8", timeout: 30_000 });
+    const run = spawnSync(kubectl, ["--kubeconfig", cluster!.cp.kubeconfigPath, "auth", "can-i", "--as", WEBHOOK_SA, ...args], { encoding: "utf8", timeout: 30_000 });
     assert.ok(run.stdout.trim() === "yes" || run.stdout.trim() === "no", `kubectl auth can-i ${args.join(" ")}: ${run.stdout}${run.stderr}`);
     return run.stdout.trim() === "yes";
   };
   const applyRbac = (dir: string): void => {
     const objects = kustomize(dir).filter((o) => RBAC_KINDS.has(o.kind!));
-    const run = spawnSync("kubectl", ["--kubeconfig", cluster!.cp.kubeconfigPath, "apply", "-f", "-"], { input: objects.map((o) => stringify(o)).join("---\n"), encoding: "utf8", timeout: 60_000 });
+    const run = spawnSync(kubectl, ["--kubeconfig", cluster!.cp.kubeconfigPath, "apply", "-f", "-"], { input: objects.map((o) => stringify(o)).join("---\n"), encoding: "utf8", timeout: 60_000 });
     assert.equal(run.status, 0, run.stderr);
   };
   const rbacCases = [
@@ -126,7 +143,8 @@ describe("the shipped manifests on a real API server", { timeout: START_MS + 3 *
     { dir: "", secretsWrite: true, configPatch: true },
   ] as const;
   for (const { dir, secretsWrite, configPatch } of rbacCases) {
-    test(`manifests/${dir}: as its ServiceAccount, the webhook may ${secretsWrite ? "" : "not "}write Secrets and ${configPatch ? "" : "not "}patch its webhook configuration; it may list pods and namespaces and create Events`, { skip: !kubectl && "kubectl is not installed" }, () => {
+    test(`manifests/${dir}: as its ServiceAccount, the webhook may ${secretsWrite ? "" : "not "}write Secrets and ${configPatch ? "" : "not "}patch its webhook configuration; it may list pods and namespaces and create Events`, (t) => {
+      if (!kubectl) return t.skip("no Go to build kubectl, and no kubectl on PATH");
       applyRbac(dir);
       assert.equal(canI("create", "secrets", "-n", "tailcar-system"), secretsWrite);
       assert.equal(canI("update", "secrets/tailcar-webhook-tls", "-n", "tailcar-system"), secretsWrite);

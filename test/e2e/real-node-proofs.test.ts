@@ -1,25 +1,24 @@
-// The real node's proofs at rate (issue 15, proofs 1, 4, 2's second half and 7), on one node for the
-// whole file: the docs' application pod writing 1,000 lines a second with rotation by rename, read
+// The real node's proofs at rate (issue 15, proofs 1, 4, 2's second half, 5 and 7), on one node for
+// the whole file: the docs' application pod writing 1,000 lines a second with rotation by rename, read
 // back through the API server and kubelet; the sidecar killed through the runtime and resuming from
-// its checkpoint; an app whose files are 0600; forward-mode pods (raw and JSON) shipping to a VictoriaLogs that runs
-// inside the node's network namespace. Needs root and the packages .ci/run installs (skipped with the
-// reason without them, failed on CI).
+// its checkpoint; an app whose files are 0600; forward-mode pods (raw and JSON) and a forward-mode Job
+// shipping to a VictoriaLogs that runs inside the node's network namespace; a node-level OpenTelemetry
+// Collector shipping what the sidecars print to that VictoriaLogs. Needs root and the packages
+// .ci/run installs (skipped with the reason without them, failed on CI).
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
-import { inNetns } from "../../localcluster/netns.ts";
 import { leftoversOf, type RealNode } from "../../localcluster/node.ts";
 import { skipReasonOrFail } from "../../localcluster/prerequisites.ts";
-import { freePort, query, victoriaLogsBinary } from "../backend/victorialogs.ts";
-import { parseObjects, pollUntil, sleep, startProcess, type ManagedProcess } from "../../localcluster/harness/index.ts";
-import { diagnostics, fileLines, numbered, sequenceReport } from "./sidecar-log-lines.ts";
+import { query } from "../backend/victorialogs.ts";
+import { parseObjects, pollUntil, sleep } from "../../localcluster/harness/index.ts";
+import { diagnostic, diagnostics, fileLines, numbered, sequenceReport } from "./sidecar-log-lines.ts";
 import { applicationPodYAML } from "../../localcluster/webhook-process.ts";
 import { startInjectingNode } from "./injecting-node.ts";
+import { startNodeCollector, type NodeCollector } from "./node-collector.ts";
+import { startVictoriaLogsOnNode, type NodeVictoriaLogs } from "./victorialogs-on-node.ts";
 
 const run = promisify(execFile);
 const skip = skipReasonOrFail();
@@ -29,15 +28,13 @@ const RESTRICTED = "proofs-restricted";
 const CHECKPOINT_INTERVAL_S = 1;
 /** Lines a second the app writes to each file. */
 const RATE = 1000;
-/** The bridge's own address, the pods' gateway (the first of the CNI range): a server in the node's namespace is reached there from pods. */
-const BRIDGE_IP = "198.51.100.1";
 
 const ERR = /^(\d+): \S.* error$/;
 const ACCESS = /^\S.* INFO (\d+) GET \/$/;
 
 let node: RealNode | undefined;
 let stopWebhook: (() => Promise<void>) | undefined;
-let victoria: { process: ManagedProcess; url: string; dir: string } | undefined;
+let collector: NodeCollector | undefined;
 
 before(async () => {
   if (skip) return;
@@ -45,8 +42,8 @@ before(async () => {
 });
 
 after(async () => {
-  await victoria?.process.stop(10_000);
-  if (victoria) rmSync(victoria.dir, { recursive: true, force: true });
+  await collector?.stop();
+  await vl?.stop();
   await stopWebhook?.();
   if (node) {
     await node.stop();
@@ -237,28 +234,11 @@ test("proof 2: an app writing its files mode 0600 as its own non-root user (no f
   process.stderr.write(`real node proofs: 0600 file under another user: ${JSON.stringify(error?.msg)}\n`);
 });
 
-/** VictoriaLogs inside the node's namespace, listening for pods on the bridge and for this process on 127.0.0.1 (through the node's bridge). */
-async function startVictoriaLogsOnNode(n: RealNode): Promise<{ process: ManagedProcess; url: string; podURL: string; dir: string }> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "tailcar-vl-node-"));
-  // 0.0.0.0 inside the namespace: its loopback, the node address and the pods' bridge, nothing else.
-  const cmd = inNetns(n.netns, victoriaLogsBinary(), [`-httpListenAddr=0.0.0.0:${port}`, `-storageDataPath=${join(dir, "data")}`, "-loggerLevel=ERROR", "-inmemoryDataFlushInterval=1s"]);
-  const proc = startProcess({ name: "victorialogs", command: cmd.command, args: cmd.args, logPath: join(dir, "victorialogs.log") });
-  victoria = { process: proc, url: `http://127.0.0.1:${port}`, dir };
-  await n.exposeFromNode(port);
-  await pollUntil("VictoriaLogs in the node's namespace to answer /health", async () => ((await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1000) })).ok ? true : undefined), {
-    timeoutMs: 20_000,
-    intervalMs: 100,
-    abortIf: () => (proc.hasExited() ? `VictoriaLogs exited: ${proc.logTail()}` : undefined),
-  });
-  return { process: proc, url: victoria.url, podURL: `http://${BRIDGE_IP}:${port}`, dir };
-}
-
 // Both formats: the image used to start raw-format sidecars with `node --lite-mode`, which leaves
 // out the WebAssembly that fetch (undici) needs, and a raw forward-mode sidecar only logged "fetch
-// failed: WebAssembly is not defined" (the sidecar now keeps the flag for stdout: sidecar/node-flags.ts).
-/** One VictoriaLogs in the node's namespace for both formats' pods. */
-let vl: Awaited<ReturnType<typeof startVictoriaLogsOnNode>> | undefined;
+// failed: WebAssembly is not defined" (the sidecar now keeps the flag for stdout only: sidecar/node-flags.ts).
+/** One VictoriaLogs in the node's namespace for both formats' pods and the node's collector. */
+let vl: NodeVictoriaLogs | undefined;
 for (const format of ["raw", "json"] as const) {
   const pod = `shipper-${format}`;
   test(`proof 7: a forward-mode pod (${format} format) on the node sends both files (1,000 lines a second, rotated) to VictoriaLogs; every line is stored once, labelled with its pod and container`, { skip }, async () => {
@@ -292,3 +272,116 @@ for (const format of ["raw", "json"] as const) {
     process.stderr.write(`real node proofs: forward mode (${format}), ${LINES} lines a file stored once in VictoriaLogs ${(storedMs / 1000).toFixed(1)} s after pod create\n`);
   });
 }
+
+// What test/e2e/logs.test.ts proved with the local runner, on the node: a forward-mode pod whose app
+// writes its lines and exits. kubelet then stops the native sidecars with SIGTERM, and they must
+// ship what they had not sent yet and exit 0 within the grace period (a Job completes only then).
+test("a forward-mode Job: the app writes 2,000 lines to each file and exits; kubelet stops the sidecars (SIGTERM), which exit 0 with every line stored once in VictoriaLogs", { skip }, async () => {
+  const LINES = 2_000;
+  vl ??= await startVictoriaLogsOnNode(node!);
+  const backend = vl;
+  const { client } = node!;
+  const job = "forward-batch";
+  await client.create(
+    {
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name: job },
+      spec: {
+        backoffLimit: 0,
+        template: {
+          metadata: {
+            annotations: {
+              "tailcar.io/files": "/var/log/error.log,/var/log/access.log",
+              "tailcar.io/mode": "forward",
+              "tailcar.io/forward-sink": "loki",
+              "tailcar.io/forward-endpoint": `${backend.podURL}/insert`,
+            },
+          },
+          spec: {
+            restartPolicy: "Never",
+            containers: [
+              {
+                name: "app",
+                image: "busybox:1.28",
+                args: ["/bin/sh", "-c", `i=0; while [ $i -lt ${LINES} ]; do echo "$i: batch error" >> /var/log/error.log; echo "batch INFO $i GET /" >> /var/log/access.log; i=$((i+1)); done`],
+                volumeMounts: [{ name: "varlog", mountPath: "/var/log" }],
+              },
+            ],
+            volumes: [{ name: "varlog", emptyDir: {} }],
+          },
+        },
+      },
+    },
+    { namespace: NAMESPACE },
+  );
+  const started = Date.now();
+  const [pod] = await client.waitForPodsOf("Job", NAMESPACE, job);
+  const name = pod?.metadata?.name ?? "";
+  assert.deepEqual(pod?.spec?.initContainers?.map((c) => [c.name, c.restartPolicy]), [["error-log", "Always"], ["access-log", "Always"]], "two native sidecars");
+  await pollUntil(
+    `Job ${job} to complete`,
+    async () => {
+      const j = await client.batch.readNamespacedJob({ namespace: NAMESPACE, name: job });
+      const failed = j.status?.conditions?.find((c) => c.type === "Failed" && c.status === "True");
+      if (failed) throw new Error(`the Job failed: ${failed.reason}: ${failed.message}`);
+      return j.status?.conditions?.some((c) => c.type === "Complete" && c.status === "True") ? j : undefined;
+    },
+    { timeoutMs: 120_000, intervalMs: 500 },
+  );
+  const completeMs = Date.now() - started;
+  const done = await client.getPod(NAMESPACE, name);
+  for (const sidecar of ["error-log", "access-log"]) {
+    const terminated = done.status?.initContainerStatuses?.find((s) => s.name === sidecar)?.state?.terminated;
+    assert.equal(terminated?.exitCode, 0, `${sidecar} after SIGTERM: ${JSON.stringify(terminated)}`);
+  }
+  // Everything was sent before the sidecars exited: no waiting beyond the store's own second.
+  await sleep(2000);
+  for (const [container, pattern] of [["error-log", /^(\d+): batch error$/], ["access-log", /^batch INFO (\d+) GET \/$/]] as const) {
+    const rows = await query(backend.url, `pod:${name} container:${container} namespace:${NAMESPACE} | fields _msg`);
+    const numbers = numbered(rows.map((r) => r._msg ?? ""), pattern).sort((a, b) => a - b);
+    assert.deepEqual(sequenceReport(numbers, LINES), NO_LOSS, `${container}: ${rows.length} rows for ${LINES} lines`);
+  }
+  process.stderr.write(`real node proofs: forward-mode Job complete in ${(completeMs / 1000).toFixed(1)} s, sidecars exited 0, ${LINES} lines a file stored once\n`);
+});
+
+test("proof 5: a node-level OpenTelemetry Collector (the otel-collector example's configuration, reading the kubelet's pod logs directory) ships the docs' pod's lines to VictoriaLogs; every line once, attributed to the pod and to the container error-log (access-log)", { skip }, async () => {
+  const LINES = 3_000;
+  const POD = "collected";
+  vl ??= await startVictoriaLogsOnNode(node!);
+  const backend = vl;
+  // Inside the node's namespace, where the collector runs, VictoriaLogs listens on its loopback too.
+  collector ??= await startNodeCollector(node!, `${backend.nodeURL}/insert/opentelemetry/v1/logs`);
+  await node!.client.create(applicationPod(POD, LINES, 2_000), { namespace: NAMESPACE });
+  const created = Date.now();
+  const rowsOf = async (container: string) =>
+    query(backend.url, `"k8s.pod.name":=${POD} "k8s.container.name":=${container} | fields _msg, "k8s.namespace.name", "k8s.node.name", "k8s.pod.uid", "log.iostream"`);
+  // The sidecar's own JSON diagnostics are container output too, and reach the collector with the file's lines.
+  const fileMessages = (rows: Record<string, string>[]) => rows.map((r) => r._msg ?? "").filter((m) => diagnostic(m) === undefined);
+  const seen = async (container: string, pattern: RegExp) => numbered(fileMessages(await rowsOf(container)), pattern).length;
+  await pollUntil(`VictoriaLogs to hold ${LINES} lines of each sidecar through the collector`, async () => ((await seen("error-log", ERR)) >= LINES && (await seen("access-log", ACCESS)) >= LINES ? true : undefined), {
+    timeoutMs: 90_000,
+    intervalMs: 1000,
+  }).catch(async (e: unknown) => {
+    const counts = await query(backend.url, `"k8s.pod.name":=${POD} | stats by ("k8s.container.name") count() as n`);
+    throw new Error(`${e instanceof Error ? e.message : String(e)}; stored: ${JSON.stringify(counts)}; collector said: ${collector?.process.logTail(20)}`);
+  });
+  const storedMs = Date.now() - created;
+  await sleep(3000); // a late duplicate (a file read twice after a rotation, a retried batch) would show
+  const pod = await node!.client.getPod(NAMESPACE, POD);
+  for (const [container, pattern] of [["error-log", ERR], ["access-log", ACCESS]] as const) {
+    const rows = await rowsOf(container);
+    const numbers = numbered(fileMessages(rows), pattern).sort((a, b) => a - b);
+    assert.deepEqual(sequenceReport(numbers, LINES), NO_LOSS, `${container}: ${numbers.length} file lines in ${rows.length} rows for ${LINES} lines`);
+    const line = rows.find((r) => pattern.test(r._msg ?? ""));
+    assert.deepEqual(
+      { namespace: line?.["k8s.namespace.name"], node: line?.["k8s.node.name"], uid: line?.["k8s.pod.uid"], stream: line?.["log.iostream"] },
+      { namespace: NAMESPACE, node: node!.nodeName, uid: pod.metadata?.uid, stream: "stdout" },
+      `${container}: the record's attributes`,
+    );
+  }
+  // The app's files reach the node's log directory only through the sidecars: its own output is its report.
+  const appLines = (await query(backend.url, `"k8s.pod.name":=${POD} "k8s.container.name":=app | fields _msg`)).map((r) => r._msg ?? "");
+  assert.deepEqual(appLines.filter((l) => ERR.test(l) || ACCESS.test(l)), [], "no file line under the app container");
+  process.stderr.write(`real node proofs: node collector (OpenTelemetry filelog -> OTLP), ${LINES} lines a file stored once in VictoriaLogs ${(storedMs / 1000).toFixed(1)} s after pod create\n`);
+});

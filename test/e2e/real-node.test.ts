@@ -142,6 +142,7 @@ test("a Job with a native sidecar completes once its app exits, and the sidecar'
   assert.deepEqual(numbers, Array.from({ length: JOB_LINES }, (_, i) => i), "every line once, in order, the last ones included");
   const done = await client.getPod(NAMESPACE, pod.metadata.name);
   const sidecarStatus = done.status?.initContainerStatuses?.find((s) => s.name === sidecar);
+  assert.equal(sidecarStatus?.state?.terminated?.exitCode, 0, `the sidecar exits 0 on kubelet's SIGTERM: ${JSON.stringify(sidecarStatus?.state)}`);
   process.stderr.write(`real node: Job complete in ${Date.now() - started} ms; sidecar ended with ${JSON.stringify(sidecarStatus?.state?.terminated?.exitCode)}\n`);
 });
 

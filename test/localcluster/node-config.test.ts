@@ -25,13 +25,15 @@ test("containerd writes only under the run's folder, restricts oom_score_adj and
   assert.match(toml, /SystemdCgroup = false/);
 });
 
-test("pods get a bridge with documentation-range addresses, no default gateway and no masquerade", () => {
+test("pods get a bridge with documentation-range addresses, no default gateway and no masquerade; their one other route is to Service ClusterIPs", () => {
   const conf = JSON.parse(cniConfig("/tmp/run-x/ipam")) as { plugins: Record<string, unknown>[] };
   const bridge = conf.plugins[0] ?? {};
   assert.equal(bridge["isDefaultGateway"], false);
   assert.equal(bridge["ipMasq"], false);
   assert.deepEqual((bridge["ipam"] as { ranges: unknown }).ranges, [[{ subnet: "198.51.100.0/24" }]]);
   assert.equal((bridge["ipam"] as { dataDir: string }).dataDir, "/tmp/run-x/ipam");
+  // Only the Service range, where the node's namespace turns the `kubernetes` Service into the API server.
+  assert.deepEqual((bridge["ipam"] as { routes: unknown }).routes, [{ dst: "10.0.0.0/24" }]);
 });
 
 test("kubelet's mount namespace binds a file over each sysctl it writes, after making the mounts private, then execs kubelet", () => {

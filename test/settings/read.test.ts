@@ -2,7 +2,8 @@
 // name the source, and "did you mean" for a typo'd flag or key.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { bool, count, duration, list, oneOf, quantity, url } from "../../settings/kinds.ts";
+import { bool, count, duration, list, oneOf, quantity, sizeUpTo, url } from "../../settings/kinds.ts";
+import { Invalid } from "../../settings/kind.ts";
 import { readSettings, SettingsError } from "../../settings/read.ts";
 import { named, optional, setting } from "../../settings/row.ts";
 import { SIDECAR_ROWS, toEnv } from "../../settings/sidecar-rows.ts";
@@ -76,4 +77,14 @@ test("the sidecar reads back exactly what toEnv writes for it", () => {
   const back = readSettings(SIDECAR_ROWS, { env, command: "tailcar sidecar" });
   for (const [key, value] of Object.entries(written)) assert.deepEqual(back[key as keyof typeof back], value, key);
   assert.equal(back.pollIntervalMs, 250);
+});
+
+test("a bounded size reads suffixes and refuses more than its bound and less than a byte", () => {
+  const kind = sizeUpTo(16 * 1024 * 1024);
+  assert.equal(kind.parse("4Mi"), 4 * 1024 * 1024);
+  assert.equal(kind.parse("16Mi"), 16 * 1024 * 1024);
+  assert.equal((kind.parse("17Mi") as Invalid).problem, "is more than 16Mi");
+  assert.ok(kind.parse("0") instanceof Invalid);
+  assert.ok(kind.parse("1MB") instanceof Invalid);
+  assert.equal(kind.format(4 * 1024 * 1024), "4Mi");
 });

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { closestKnownKey, parsePodConfig } from "../../webhook/annotations.ts";
-import { claimName, isDns1123Label, nameFromPath } from "../../webhook/container-name.ts";
+import { claimName, nameFromPath } from "../../webhook/container-name.ts";
+import { isDns1123Label } from "../../settings/dns1123.ts";
 import { parseFileEntries } from "../../webhook/file-entries.ts";
+import { POD_ROWS } from "../../webhook/injection-rows.ts";
 import { DEFAULT_INJECT_OPTIONS } from "../../webhook/options.ts";
 import { parseQuantity, quantityProblem } from "../../settings/quantity.ts";
 
@@ -99,24 +101,26 @@ test("setting annotations map onto the pod config; defaults come from the option
     "other.io/ignored": "x",
   }, DEFAULT_INJECT_OPTIONS);
   assert.deepEqual(warnings, []);
+  // Every per-pod setting not given keeps the cluster's value (a new row needs no edit here).
+  const clusterValues = Object.fromEntries(POD_ROWS.map((r) => [r.key, DEFAULT_INJECT_OPTIONS[r.key]]));
   assert.deepEqual(config, {
+    ...clusterValues,
     files: [{ path: "/var/log/a.log" }],
     image: "my/image:1",
-    imagePullPolicy: DEFAULT_INJECT_OPTIONS.imagePullPolicy,
     mode: "forward",
     format: "json",
     forwardSink: "elasticsearch",
     forwardEndpoint: "https://es.example:9200",
     multiline: "^\\d{4}-",
     from: "end",
-    resources: { requests: DEFAULT_INJECT_OPTIONS.resources.requests, limits: { ...DEFAULT_INJECT_OPTIONS.resources.limits, cpu: "1" } },
+    cpuLimit: "1",
   });
 });
 
 test("bad setting values warn Istio-style and fall back to the default", () => {
   const cases: [Record<string, string>, RegExp, Partial<Record<string, unknown>>][] = [
-    [{ "tailcar.io/mode": "push" }, /^invalid value "push" for annotation "tailcar\.io\/mode": must be one of stream, forward/, { mode: "stream" }],
-    [{ "tailcar.io/format": "xml" }, /"tailcar\.io\/format": must be one of raw, json/, { format: "raw" }],
+    [{ "tailcar.io/mode": "push" }, /^invalid value "push" for annotation "tailcar\.io\/mode": is not one of stream, forward/, { mode: "stream" }],
+    [{ "tailcar.io/format": "xml" }, /"tailcar\.io\/format": is not one of raw, json/, { format: "raw" }],
     [{ "tailcar.io/from": "middle" }, /"tailcar\.io\/from"/, { from: undefined }],
     [{ "tailcar.io/image": "a b" }, /"tailcar\.io\/image": is not an image reference/, { image: DEFAULT_INJECT_OPTIONS.image }],
     [{ "tailcar.io/image": "repo:" }, /"tailcar\.io\/image": is not an image reference/, { image: DEFAULT_INJECT_OPTIONS.image }],
@@ -140,11 +144,11 @@ test("resource annotations: bad quantities fall back; a request above its limit 
   const bad = parsePodConfig({ "tailcar.io/memory-limit": "64MB", "tailcar.io/cpu-request": "fast" }, DEFAULT_INJECT_OPTIONS);
   assert.equal(bad.warnings.length, 2);
   assert.match(bad.warnings[0]!, /^invalid value "64MB" for annotation "tailcar\.io\/memory-limit": is not a Kubernetes quantity/);
-  assert.deepEqual(bad.config.resources, DEFAULT_INJECT_OPTIONS.resources);
+  assert.deepEqual([bad.config.cpuRequest, bad.config.memoryLimit], [DEFAULT_INJECT_OPTIONS.cpuRequest, DEFAULT_INJECT_OPTIONS.memoryLimit]);
   const over = parsePodConfig({ "tailcar.io/cpu-request": "2", "tailcar.io/cpu-limit": "500m" }, DEFAULT_INJECT_OPTIONS);
   assert.equal(over.warnings.length, 1);
   assert.match(over.warnings[0]!, /"tailcar\.io\/cpu-request": the cpu request 2 is more than the limit 500m/);
-  assert.equal(over.config.resources.requests.cpu, "500m");
+  assert.equal(over.config.cpuRequest, "500m");
 });
 
 test("cluster options are not changed by a pod's annotations", () => {
@@ -165,8 +169,8 @@ test("unknown tailcar.io keys warn, suggesting the closest known key when it loo
 
 test("docs/annotations.md documents every annotation key", async () => {
   const { readFileSync } = await import("node:fs");
-  const { ANNOTATIONS } = await import("../../webhook/annotations.ts");
+  const { KNOWN_KEYS } = await import("../../webhook/annotations.ts");
   const doc = readFileSync(new URL("../../docs/annotations.md", import.meta.url), "utf8");
-  const missing = ANNOTATIONS.map((a) => a.key).filter((key) => !doc.includes(`\`${key}\``));
+  const missing = KNOWN_KEYS.filter((key) => !doc.includes(`\`${key}\``));
   assert.deepEqual(missing, []);
 });

@@ -80,8 +80,10 @@ test("the webhook's start-up line, admission log and warnings show endpoint cred
 test("a --forward-endpoint the sidecar would refuse is refused by the webhook, without printing its password", { skip, timeout: 30_000 }, () => {
   const cases: [string, RegExp][] = [
     [`http://ops:${DEFAULT_SECRET}@loki:99999`, /--forward-endpoint: "http:\/\/ops:\*\*\*@loki:99999" is not a URL/],
-    [`ftp://ops:${DEFAULT_SECRET}@loki`, /--forward-endpoint: must be an http or https URL, not one with the scheme "ftp:"/],
-    [`http://ops:${DEFAULT_SECRET}%zz@loki:3100`, /--forward-endpoint: the password in the endpoint URL is not valid percent-encoding/],
+    [`ftp://ops:${DEFAULT_SECRET}@loki`, /--forward-endpoint: "ftp:\/\/ops:\*\*\*@loki" must be an http or https URL, not one with the scheme "ftp:"/],
+    [`http://ops:${DEFAULT_SECRET}%zz@loki:3100`, /--forward-endpoint: "http:\/\/ops:\*\*\*@loki:3100" cannot be used: the password in the endpoint URL is not valid percent-encoding/],
+    // Written without its scheme, "user:password@host" parses as the scheme "ops:": still hidden.
+    [`ops:${DEFAULT_SECRET}@loki:3100`, /--forward-endpoint: "\*\*\*@loki:3100" must be an http or https URL/],
   ];
   for (const [endpoint, message] of cases) {
     const res = spawnSync(process.execPath, [CLI, "webhook", "--self-signed", "--forward-endpoint", endpoint], { encoding: "utf8", timeout: 10_000 });

@@ -204,3 +204,16 @@ test("a shared mount with subPathExpr brings the variables it uses into the side
   assert.deepEqual(sidecar.env![0], { name: "POD", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } });
   assert.equal(sidecar.env!.find((e) => e.name === "UNRELATED"), undefined);
 });
+
+test("tailcar.io/max-line-bytes (or the webhook's --max-line-bytes) reaches the sidecar; above 4Mi it warns and the sidecar keeps its 1Mi", () => {
+  const sidecarEnv = (p: Pod): Record<string, string> =>
+    Object.fromEntries((p.spec!.initContainers![0]!.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
+  const raised = inject(pod({ "tailcar.io/files": "/var/log/a.log", "tailcar.io/max-line-bytes": "2Mi" }), DEFAULT_INJECT_OPTIONS, { version: VERSION });
+  assert.deepEqual(raised.warnings, []);
+  assert.equal(parseSidecarConfig([], sidecarEnv(raised.pod)).maxLineBytes, 2 * 1024 * 1024);
+  const cluster = inject(pod({ "tailcar.io/files": "/var/log/a.log" }), options({ maxLineBytes: 3 * 1024 * 1024 }), { version: VERSION });
+  assert.equal(parseSidecarConfig([], sidecarEnv(cluster.pod)).maxLineBytes, 3 * 1024 * 1024);
+  const tooLong = inject(pod({ "tailcar.io/files": "/var/log/a.log", "tailcar.io/max-line-bytes": "16Mi" }), DEFAULT_INJECT_OPTIONS, { version: VERSION });
+  assert.deepEqual(tooLong.warnings, ['invalid value "16Mi" for annotation "tailcar.io/max-line-bytes": is more than 4Mi; using the default']);
+  assert.equal(sidecarEnv(tooLong.pod)["TAILCAR_MAX_LINE_BYTES"], undefined);
+});

@@ -1,0 +1,46 @@
+// Rules between settings (one value is fine, two together are not), the same for the webhook's
+// defaults, checked at start-up, and for a pod's settings after its annotations, checked per pod.
+import { parseQuantity } from "../settings/quantity.ts";
+import type { PodValues } from "./injection-rows.ts";
+
+export interface Conflict {
+  /** The settings involved, the one to blame first. */
+  readonly keys: readonly (keyof PodValues)[];
+  /** What is wrong, naming settings with `name` (a flag at start-up, an annotation for a pod). */
+  readonly problem: (name: (key: keyof PodValues) => string) => string;
+  /** What a pod gets instead, and the words for it. */
+  readonly fix: (values: PodValues) => void;
+  readonly fixed: string;
+}
+
+export function conflicts(v: PodValues): Conflict[] {
+  const found: Conflict[] = [];
+  if (v.mode === "forward" && (v.forwardSink === undefined || v.forwardEndpoint === undefined)) {
+    found.push({
+      keys: ["mode", "forwardSink", "forwardEndpoint"],
+      problem: (name) => `mode forward needs a backend (${name("forwardSink")} and ${name("forwardEndpoint")})`,
+      fix: (c) => void (c.mode = "stream"),
+      fixed: "streaming to stdout instead",
+    });
+  }
+  if (v.multiline !== undefined && v.format !== "json") {
+    found.push({
+      keys: ["multiline", "format"],
+      problem: (name) => `multiline needs ${name("format")}: json`,
+      fix: (c) => void delete c.multiline,
+      fixed: "ignored",
+    });
+  }
+  for (const [resource, requestKey, limitKey] of [["cpu", "cpuRequest", "cpuLimit"], ["memory", "memoryRequest", "memoryLimit"]] as const) {
+    const request = v[requestKey];
+    const limit = v[limitKey];
+    if (limit === undefined || parseQuantity(request)! <= parseQuantity(limit)!) continue;
+    found.push({
+      keys: [requestKey, limitKey],
+      problem: () => `the ${resource} request ${request} is more than the limit ${limit}`,
+      fix: (c) => void (c[requestKey] = limit),
+      fixed: "the request is set to the limit",
+    });
+  }
+  return found;
+}
