@@ -4,9 +4,6 @@
 import { readSettings, SettingsError } from "../settings/read.ts";
 import { POD_ENV, SIDECAR_ROWS, type SidecarValues } from "../settings/sidecar-rows.ts";
 
-// The webhook imported these from here before they moved to settings/; kept until it imports them there.
-export { endpointProblem } from "../settings/endpoint.ts";
-export { POD_ENV, toEnv, type SidecarSettings } from "../settings/sidecar-rows.ts";
 export type { OutputFormat, SinkKind, StartPosition } from "../settings/vocabulary.ts";
 export { SettingsError };
 
