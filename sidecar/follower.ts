@@ -18,7 +18,7 @@ import { CHECKPOINT_VERSION } from "./checkpoint.ts";
 import { isoTime, log, type Fields } from "./log.ts";
 import type { Sink } from "./sink.ts";
 import type { FileStats } from "./stats.ts";
-import type { LineTransform } from "./line-transform.ts";
+import type { Transform } from "./transform.ts";
 import { FileOutput } from "./file-output.ts";
 import { findSkippedRotation } from "./rotated-siblings.ts";
 import { generationsAfter, judgeFile, planIdle, planPath, startOffset, waitingSince, type FinishedFile } from "./follower-plans.ts";
@@ -34,7 +34,7 @@ export interface FollowerOptions {
   readonly sink: Sink;
   readonly stats: FileStats;
   readonly checkpoint: Checkpoint | undefined;
-  readonly newTransform: (() => LineTransform) | undefined;
+  readonly newTransform: (() => Transform) | undefined;
   readonly countLines: boolean;
   /** Who reads which file, shared by the followers of one sidecar (file-owners.ts). */
   readonly owners: FileOwners;

@@ -236,7 +236,7 @@ test("proof 2: an app writing its files mode 0600 as its own non-root user (no f
 
 // Both formats: the image used to start raw-format sidecars with `node --lite-mode`, which leaves
 // out the WebAssembly that fetch (undici) needs, and a raw forward-mode sidecar only logged "fetch
-// failed: WebAssembly is not defined" (sidecar/tailcar-entry.sh now keeps the flag for stdout).
+// failed: WebAssembly is not defined" (the sidecar now keeps the flag for stdout only: sidecar/node-flags.ts).
 /** One VictoriaLogs in the node's namespace for both formats' pods and the node's collector. */
 let vl: NodeVictoriaLogs | undefined;
 for (const format of ["raw", "json"] as const) {
