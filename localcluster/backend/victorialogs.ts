@@ -2,27 +2,19 @@
 // localcluster/backend/victorialogs/build.sh (cached in the user's cache directory), started on
 // 127.0.0.1 with a free port and a temporary data directory, stopped for sure.
 
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { builtBinary } from "./go-binary.ts";
 
 const BUILD_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), "victorialogs", "build.sh");
 
-let binary: string | undefined;
-
 /** The server binary: $TAILCAR_VICTORIALOGS if set, else built (first time) by build.sh. */
 export function victoriaLogsBinary(): string {
-  if (binary !== undefined) return binary;
-  const given = process.env.TAILCAR_VICTORIALOGS;
-  if (given) return (binary = given);
-  // stderr inherited: the first build takes minutes, and its progress should show.
-  const res = spawnSync("sh", [BUILD_SCRIPT], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 20 * 60_000 });
-  const path = res.stdout?.trim().split("\n").at(-1);
-  if (res.status !== 0 || !path) throw new Error(`building VictoriaLogs failed (exit ${res.status}): run ${BUILD_SCRIPT} to see why`);
-  return (binary = path);
+  return builtBinary(BUILD_SCRIPT, "TAILCAR_VICTORIALOGS", "VictoriaLogs", 20 * 60_000);
 }
 
 export function freePort(): Promise<number> {
