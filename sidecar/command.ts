@@ -3,7 +3,7 @@
 import type { SidecarConfig } from "./config.ts";
 import { log } from "./log.ts";
 import type { SinkMetricsSource } from "./metrics.ts";
-import { handedSettings, RELAUNCHED_ENV, nodeFlagsFor, relaunchFlags } from "./node-flags.ts";
+import { handedSettings, handOver, RELAUNCHED_ENV, nodeFlagsFor, relaunchFlags } from "./node-flags.ts";
 import type { Sink } from "./sink.ts";
 import type { Transform } from "./transform.ts";
 // Imported when needed, not here: the settings engine (config.ts), which a re-executed sidecar does
@@ -63,7 +63,7 @@ function relaunchForFlags(config: SidecarConfig): void {
   const flags = relaunchFlags(nodeFlagsFor(config), process.execArgv, process.env);
   if (flags === undefined || process.execve === undefined) return; // no execve on Windows
   try {
-    process.execve(process.execPath, [process.execPath, ...flags, ...process.argv.slice(1)], { ...process.env, [RELAUNCHED_ENV]: JSON.stringify(config) });
+    process.execve(process.execPath, [process.execPath, ...flags, ...process.argv.slice(1)], { ...process.env, [RELAUNCHED_ENV]: handOver(config, process.pid) });
   } catch (e) {
     log("warn", "could not re-execute with the Node flags for these settings: running with the ones it has", { flags: flags.join(" "), error: (e as Error).message });
   }
@@ -76,7 +76,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   }
   let config: SidecarConfig;
   try {
-    config = handedSettings(process.env) ?? (await import("./config.ts")).parseSidecarConfig(argv, process.env);
+    config = handedSettings(process.env, process.pid) ?? (await import("./config.ts")).parseSidecarConfig(argv, process.env);
   } catch (e) {
     if (!(e instanceof Error) || e.name !== "SettingsError") throw e;
     process.stderr.write(`tailcar sidecar: ${e.message}\n`);

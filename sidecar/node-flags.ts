@@ -12,17 +12,30 @@ import type { SidecarConfig } from "./config.ts";
 export const DECIDED_FLAGS: readonly string[] = ["--lite-mode"];
 
 /**
- * Set in the environment of the re-executed process, to the settings its predecessor parsed (JSON):
- * a sidecar that finds it runs under the flags it has, so it re-executes at most once, and takes
- * those settings as they are. Set by hand to anything not starting with "{" (such as 1), it keeps
- * the flags node was started with and the sidecar parses its settings as usual.
+ * Set in the environment of the re-executed process, to the settings its predecessor parsed and
+ * its pid (JSON; execve keeps the pid): a sidecar that finds it runs under the flags it has, so it
+ * re-executes at most once, and takes those settings as they are. Settings are taken only when the
+ * marker parses and names the process's own pid, so a value copied or typed into a pod spec (which
+ * would skip validation) is ignored, not trusted or crashed on. Set by hand to anything else (such as 1), it keeps the flags node was started with and
+ * the sidecar parses its settings as usual.
  */
 export const RELAUNCHED_ENV = "TAILCAR_NODE_FLAGS_CHOSEN";
 
-/** The settings handed over by the process this one replaced, or undefined. */
-export function handedSettings(env: Readonly<Record<string, string | undefined>>): SidecarConfig | undefined {
+/** The marker's value for the process about to replace itself. */
+export function handOver(settings: SidecarConfig, pid: number): string {
+  return JSON.stringify({ pid, settings });
+}
+
+/** The settings handed over by the process this one replaced (same pid), or undefined. */
+export function handedSettings(env: Readonly<Record<string, string | undefined>>, pid: number): SidecarConfig | undefined {
   const text = env[RELAUNCHED_ENV];
-  return text?.startsWith("{") ? (JSON.parse(text) as SidecarConfig) : undefined;
+  if (!text?.startsWith("{")) return undefined;
+  try {
+    const marker = JSON.parse(text) as { pid?: unknown; settings?: SidecarConfig };
+    return marker.pid === pid ? marker.settings : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function nodeFlagsFor(settings: { readonly format: OutputFormat; readonly sink: SinkKind }): readonly string[] {

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseSidecarConfig } from "../../sidecar/config.ts";
-import { handedSettings, RELAUNCHED_ENV, nodeFlagsFor, relaunchFlags } from "../../sidecar/node-flags.ts";
+import { handedSettings, handOver, RELAUNCHED_ENV, nodeFlagsFor, relaunchFlags } from "../../sidecar/node-flags.ts";
 import { CLI, tempDir, until } from "./harness.ts";
 
 test("--lite-mode for raw format to stdout only: JSON needs the optimizing compilers, forwarding needs WebAssembly for fetch", () => {
@@ -29,11 +29,15 @@ test("a relaunch adds or removes only the decided flags, keeps the others, and n
   assert.equal(relaunchFlags(["--lite-mode"], [], { [RELAUNCHED_ENV]: "1" }), undefined, "the marker stops a loop");
 });
 
-test("the replacement takes the settings its predecessor parsed; a marker that is not JSON hands nothing", () => {
+test("the replacement (same pid) takes the settings its predecessor parsed; a marker of another pid, not JSON or broken JSON hands nothing", () => {
   const parsed = parseSidecarConfig(["--file", "/a.log", "--checkpoint-dir", "/cp"], { TAILCAR_POD_NAME: "web-1" });
-  assert.deepEqual(handedSettings({ [RELAUNCHED_ENV]: JSON.stringify(parsed) }), JSON.parse(JSON.stringify(parsed)));
-  assert.equal(handedSettings({ [RELAUNCHED_ENV]: "1" }), undefined);
-  assert.equal(handedSettings({}), undefined);
+  const marker = handOver(parsed, 4242);
+  assert.deepEqual(handedSettings({ [RELAUNCHED_ENV]: marker }, 4242), JSON.parse(JSON.stringify(parsed)));
+  assert.equal(handedSettings({ [RELAUNCHED_ENV]: marker }, 4243), undefined, "settings copied into another process's environment are not trusted");
+  assert.equal(handedSettings({ [RELAUNCHED_ENV]: JSON.stringify(parsed) }, 4242), undefined, "bare settings without the pid");
+  assert.equal(handedSettings({ [RELAUNCHED_ENV]: "{not json" }, 4242), undefined, "broken JSON is ignored, not thrown");
+  assert.equal(handedSettings({ [RELAUNCHED_ENV]: "1" }, 4242), undefined);
+  assert.equal(handedSettings({}, 4242), undefined);
 });
 
 /** Starts `node <nodeFlags> CLI sidecar <args>`; once it follows its file, the Node flags its process (the pid spawned) runs under. */
