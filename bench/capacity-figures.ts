@@ -13,6 +13,7 @@ export const ROWS = {
   tailcar: { realNode: "tailcar sidecar (injected)", process: "tailcar sidecar" },
   busybox: { realNode: "busybox `tail -n+1 -F` sidecar (the docs' pattern, baseline)", process: "busybox tail" },
   webhook: "tailcar /mutate",
+  noop: "no-op express handler (baseline)",
 } as const;
 
 export interface Sources {
@@ -46,6 +47,8 @@ function sidecarFigures(name: string, realNode: RealNodeResults, process: Sideca
 export function figuresFromResults(sidecar: SidecarResults, realNode: RealNodeResults, webhook: WebhookResults): Figures {
   const mutate = row(webhook.rows, ROWS.webhook, "bench/results/webhook.json");
   if (mutate.openP99Ms === undefined) throw new Error(`bench/results/webhook.json: the row ${JSON.stringify(ROWS.webhook)} has no open-loop p99`);
+  // The baseline's p99s in the same run say how much of a p99 is the machine's.
+  const noop = webhook.rows.find((r) => r.name === ROWS.noop);
   const agent = realNode.nodeAgent;
   return {
     sidecars: [
@@ -63,7 +66,13 @@ export function figuresFromResults(sidecar: SidecarResults, realNode: RealNodeRe
         rssMiB: agent.idleRssMiB.median,
       },
     }),
-    webhook: { cpuUsPerAdmission: mutate.cpuUsPerReq.median, measuredRate: webhook.rate, p99Ms: mutate.openP99Ms.median },
+    webhook: {
+      cpuUsPerAdmission: mutate.cpuUsPerReq.median,
+      openLoops: [
+        { rate: webhook.rate, p99Ms: mutate.openP99Ms.median, ...(noop?.openP99Ms && { noopP99Ms: noop.openP99Ms.median }) },
+        ...(webhook.lowRate !== undefined && mutate.lowOpenP99Ms !== undefined ? [{ rate: webhook.lowRate, p99Ms: mutate.lowOpenP99Ms.median, ...(noop?.lowOpenP99Ms && { noopP99Ms: noop.lowOpenP99Ms.median }) }] : []),
+      ],
+    },
     lineBytes: sidecar.fileBytes / sidecar.fileLines,
   };
 }

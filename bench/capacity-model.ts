@@ -23,9 +23,8 @@ export interface SidecarFigures {
 export interface WebhookFigures {
   /** Server CPU a /mutate admission costs, µs (median over rounds). */
   readonly cpuUsPerAdmission: number;
-  /** The open loop's measured rate, admissions/s, and its p99 there, ms. */
-  readonly measuredRate: number;
-  readonly p99Ms: number;
+  /** One replica's p99 (ms) at each open-loop rate measured (admissions/s). */
+  readonly openLoops: readonly { readonly rate: number; readonly p99Ms: number; /** The no-op handler's in the same run. */ readonly noopP99Ms?: number }[];
 }
 
 export interface Figures {
@@ -125,7 +124,7 @@ export function interpolate(points: readonly RatePoint[], rate: number): (RatePo
 }
 
 function check(a: Assumptions, f: Figures): void {
-  const positive: [string, number][] = [["pods", a.pods], ["filesPerPod", a.filesPerPod], ["podsPerNode", a.podsPerNode], ["podCreationsPerS", a.podCreationsPerS], ["admissionP99BoundMs", a.admissionP99BoundMs], ["lineBytes", f.lineBytes], ["webhook.cpuUsPerAdmission", f.webhook.cpuUsPerAdmission], ["webhook.measuredRate", f.webhook.measuredRate]];
+  const positive: [string, number][] = [["pods", a.pods], ["filesPerPod", a.filesPerPod], ["podsPerNode", a.podsPerNode], ["podCreationsPerS", a.podCreationsPerS], ["admissionP99BoundMs", a.admissionP99BoundMs], ["lineBytes", f.lineBytes], ["webhook.cpuUsPerAdmission", f.webhook.cpuUsPerAdmission], ...f.webhook.openLoops.map((o): [string, number] => ["webhook open-loop rate", o.rate])];
   for (const [name, v] of positive) if (!(Number.isFinite(v) && v > 0)) throw new Error(`capacity model: ${name} must be a positive number, not ${v}`);
   for (const s of [...f.sidecars, ...(f.nodeAgent ? [f.nodeAgent] : [])]) {
     if (s.points.length === 0) throw new Error(`capacity model: ${s.name} has no measured rate`);
@@ -181,15 +180,19 @@ export function capacityModel(f: Figures, a: Assumptions): CapacityModel {
 }
 
 /**
- * One replica is one Node process. The measurement establishes that a replica answers
- * `measuredRate` admissions/s with the p99 it measured; replicas are sized so that none takes more
- * than that, and only when that p99 is within the bound. CPU is the measured cost per admission.
+ * One replica is one Node process. A measurement establishes that a replica answers its rate with
+ * the p99 it measured; replicas are sized so that none takes more than the highest measured rate
+ * whose p99 was within the bound, and none are claimed when no measured rate was. CPU is the
+ * measured cost per admission.
  */
 export function webhookRow(w: WebhookFigures, a: Assumptions): WebhookRow {
   const cpuCores = (a.podCreationsPerS * w.cpuUsPerAdmission) / 1e6;
-  if (w.p99Ms >= a.admissionP99BoundMs) {
-    return { creationsPerS: a.podCreationsPerS, cpuCores, why: `the p99 measured at ${w.measuredRate}/s, ${w.p99Ms.toFixed(2)} ms, is not under ${a.admissionP99BoundMs} ms: no replica count follows from it` };
+  const measured = w.openLoops.map((o) => `${o.p99Ms.toFixed(2)} ms at ${o.rate}/s${o.noopP99Ms === undefined ? "" : `, the no-op handler's ${o.noopP99Ms.toFixed(2)} ms`}`).join("; ");
+  const within = w.openLoops.filter((o) => o.p99Ms < a.admissionP99BoundMs).sort((x, y) => y.rate - x.rate)[0];
+  if (within === undefined) {
+    return { creationsPerS: a.podCreationsPerS, cpuCores, why: `no measured rate had a p99 under ${a.admissionP99BoundMs} ms (${measured || "none measured"}), so no replica count follows from the measurements` };
   }
-  const replicas = Math.ceil(a.podCreationsPerS / w.measuredRate);
-  return { creationsPerS: a.podCreationsPerS, cpuCores, replicas, why: `each replica at most ${(a.podCreationsPerS / replicas).toFixed(0)} admissions/s, within the ${w.measuredRate}/s measured with a p99 of ${w.p99Ms.toFixed(2)} ms (< ${a.admissionP99BoundMs} ms); it uses ${((a.podCreationsPerS / replicas) * w.cpuUsPerAdmission / 1e4).toFixed(1)} % of a core` };
+  const replicas = Math.ceil(a.podCreationsPerS / within.rate);
+  const each = a.podCreationsPerS / replicas;
+  return { creationsPerS: a.podCreationsPerS, cpuCores, replicas, why: `each at most ${each.toFixed(0)} admissions/s, within the ${within.rate}/s at which one replica's p99 was ${within.p99Ms.toFixed(2)} ms (measured: ${measured}); each uses ${((each * w.cpuUsPerAdmission) / 1e4).toFixed(1)} % of a core` };
 }

@@ -32,7 +32,7 @@ export function renderCapacity(m: CapacityModel, f: Figures, a: Assumptions, p: 
   out.push("");
   out.push(`### Sidecar fleet: CPU and working set by rate`);
   out.push("");
-  out.push(`Totals over all ${n0(m.containers)} sidecar containers${f.nodeAgent ? ` and, for the node agent, over its ${n0(m.nodes)} instances` : ""}. Working set: the containers' cgroup working set (what the kubelet reports and evicts on)${f.nodeAgent ? "; for the node agent, its process's RSS (it ran as a process on the node), looked up at its node's lines/s (files × pods a node × the rate), measured idle and at " + f.nodeAgent.points.map((x) => x.linesPerS).filter((x) => x > 0).map(n0).join(", ") + " lines/s a node; reading the runtime's log files, as it does beside sidecars too" : ""}.`);
+  out.push(`Totals over all ${n0(m.containers)} sidecar containers${f.nodeAgent ? ` and, for the node agent, over its ${n0(m.nodes)} instances` : ""}. Working set: the containers' cgroup working set (what the kubelet reports and evicts on)${f.nodeAgent ? "; for the node agent, its process's RSS (it ran as a process on the node), looked up at its node's lines/s (files × pods a node × the rate), measured idle and at " + f.nodeAgent.points.map((x) => x.linesPerS).filter((x) => x > 0).map(n0).join(", ") + " lines/s a node, reading the runtime's log files as it does beside sidecars too. It was measured on a node running the bench's two pods: its filelog receiver polls every file it watches (every 200 ms), so with 100 pods' files its idle cost may be higher; that is not measured" : ""}.`);
   out.push("");
   out.push("| lines/s per file | tailer | CPU, cores | working set, GiB | source |");
   out.push("|---|---|---|---|---|");
@@ -67,8 +67,8 @@ export function renderCapacity(m: CapacityModel, f: Figures, a: Assumptions, p: 
   out.push("### Webhook replicas");
   out.push("");
   const w = m.webhook;
-  const replicas = w.replicas === undefined ? "not established" : String(w.replicas);
-  out.push(`${n0(w.creationsPerS)} pod creations/s at p99 < ${a.admissionP99BoundMs} ms: **${replicas}** replica${w.replicas === 1 ? "" : "s"} for the load (${w.why}). CPU: ${n0(w.creationsPerS)} × ${f.webhook.cpuUsPerAdmission.toFixed(0)} µs = ${f2(w.cpuCores)} cores in all. A replica is one Node process, so one core at most; its p99 beyond the measured rate is not measured. manifests/base/deployment.yaml runs 2 replicas for availability, not for load.`);
+  const replicas = w.replicas === undefined ? "**not established by the measurements**" : `**${w.replicas}** replica${w.replicas === 1 ? "" : "s"} for the load`;
+  out.push(`${n0(w.creationsPerS)} pod creations/s at p99 < ${a.admissionP99BoundMs} ms: ${replicas} (${w.why}). CPU: ${n0(w.creationsPerS)} × ${f.webhook.cpuUsPerAdmission.toFixed(0)} µs = ${f2(w.cpuCores)} cores in all. A replica is one Node process, so one core at most; its p99 at rates not measured is not known. On the shared 2-vCPU machine a p99 is set by stalls that hit every process (docs/decisions.md, "The open-loop p99 on a 2-vCPU machine"): the no-op handler's p99 in the same run says how much of it is the machine's. manifests/base/deployment.yaml runs 2 replicas for availability, not for load.`);
   return out.join("\n");
 }
 

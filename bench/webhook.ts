@@ -27,6 +27,8 @@ import type { ServerKind, ServerSpec } from "./webhook-server.ts";
 const SELF = fileURLToPath(import.meta.url);
 const LOAD = fileURLToPath(new URL("webhook-load.ts", import.meta.url));
 const OPEN_LOOP_RATE = 500;
+/** A second open loop, at docs/capacity.md's pod creations a second, for the no-op and /mutate with one pod. */
+const LOW_OPEN_LOOP_RATE = 100;
 const OPEN_LOOP_WARMUP_SECONDS = 1;
 
 const SERVER = fileURLToPath(new URL("webhook-server.ts", import.meta.url));
@@ -209,6 +211,8 @@ export interface WebhookRow {
   /** Undefined for the reference server that is measured at full load only. */
   readonly openP50Ms?: Summary;
   readonly openP99Ms?: Summary;
+  /** p99 at the low open-loop rate; absent for the rows not measured there and from older results. */
+  readonly lowOpenP99Ms?: Summary;
   readonly openMaxMs?: Summary;
   readonly errors: number;
 }
@@ -225,6 +229,8 @@ export interface WebhookResults {
   readonly seconds: number;
   readonly concurrency: number;
   readonly rate: number;
+  /** Absent from results written before the low-rate loop was measured. */
+  readonly lowRate?: number;
   readonly openWarmupSeconds: number;
   readonly rows: readonly WebhookRow[];
   /** tailcar's throughput ÷ the no-op's, paired per round: reported, no longer a target. */
@@ -264,7 +270,7 @@ export async function benchWebhook(quick: boolean): Promise<WebhookResults> {
     { name: `tailcar /mutate, ${varied.length} annotation sets in turn`, kind: "tailcar", openLoop: true, bodies: varied },
   ];
   const servers: { name: string; openLoop: boolean; bodies?: readonly string[]; running: ServerProcess }[] = [];
-  const samples = kinds.map(() => ({ rps: [] as number[], p50: [] as number[], p99: [] as number[], oP50: [] as number[], oP99: [] as number[], oMax: [] as number[], cpuUs: [] as number[], errors: 0 }));
+  const samples = kinds.map(() => ({ rps: [] as number[], p50: [] as number[], p99: [] as number[], oP50: [] as number[], oP99: [] as number[], oMax: [] as number[], lowP99: [] as number[], cpuUs: [] as number[], errors: 0 }));
   try {
     for (const k of kinds) servers.push({ name: k.name, openLoop: k.openLoop, ...(k.bodies && { bodies: k.bodies }), running: await startServer({ kind: k.kind, tls }) });
     // Warm-up: JIT, TLS sessions.
@@ -283,7 +289,12 @@ export async function benchWebhook(quick: boolean): Promise<WebhookResults> {
         // The closed loop has no warm-up of its own, so that the CPU measured around it covers only
         // the requests it counts (plus its 16 handshakes); the open loop's does not measure CPU.
         const open = s.openLoop ? await runLoad({ port: s.running.port, ca: bundle.caCert, body, ...(s.bodies && { bodies: s.bodies }), seconds, rate: OPEN_LOOP_RATE, warmupSeconds: OPEN_LOOP_WARMUP_SECONDS }) : undefined;
+        const low = s.openLoop && s.bodies === undefined ? await runLoad({ port: s.running.port, ca: bundle.caCert, body, seconds, rate: LOW_OPEN_LOOP_RATE, warmupSeconds: OPEN_LOOP_WARMUP_SECONDS }) : undefined;
         const x = samples[i]!;
+        if (low) {
+          x.lowP99.push(low.p99Ms);
+          x.errors += low.errors;
+        }
         x.rps.push(closed.completed / closed.seconds);
         x.cpuUs.push((cpuS * 1e6) / (closed.completed + closed.errors));
         x.p50.push(closed.p50Ms);
@@ -310,6 +321,7 @@ export async function benchWebhook(quick: boolean): Promise<WebhookResults> {
       p50Ms: summarize(x.p50),
       p99Ms: summarize(x.p99),
       ...(x.oP50.length > 0 ? { openP50Ms: summarize(x.oP50), openP99Ms: summarize(x.oP99), openMaxMs: summarize(x.oMax) } : {}),
+      ...(x.lowP99.length > 0 ? { lowOpenP99Ms: summarize(x.lowP99) } : {}),
       errors: x.errors,
     };
   });
@@ -324,6 +336,7 @@ export async function benchWebhook(quick: boolean): Promise<WebhookResults> {
     seconds,
     concurrency,
     rate: OPEN_LOOP_RATE,
+    lowRate: LOW_OPEN_LOOP_RATE,
     openWarmupSeconds: OPEN_LOOP_WARMUP_SECONDS,
     rows,
     throughputRatio: summarize(pairedRatios(samples[1]!.rps, samples[0]!.rps)),
@@ -342,13 +355,13 @@ export function renderWebhook(x: WebhookResults): string {
   return [
     `## Webhook${x.quick ? " (quick smoke run: not representative)" : ""}`,
     "",
-    `${x.date.slice(0, 10)}, ${x.cores} cores (${x.cpuModel}), Node ${x.node}${x.loadAvg ? `, 1-minute load average ${x.loadAvg.start.toFixed(1)} at the start and ${x.loadAvg.end.toFixed(1)} at the end` : ""}. POST /mutate with the Kubernetes docs' \`application\` pod (two files, one shared volume) over HTTPS with keep-alive; the load generator is a separate process. Baseline: a no-op express handler with the same TLS and server settings that parses the body with express.json and answers \`allowed: true\`, measured in the same run, each server in a process of its own (tailcar reads a plain UTF-8 body itself and leaves the rest to express.json: docs/decisions.md); ${x.rounds} rounds of ${x.seconds} s per server and mode, the servers' order reversed every other round. The open loop at ${x.rate} req/s runs ${x.openWarmupSeconds} s unrecorded first (each run is a new client process: TLS handshakes, cold JIT), then records ${x.seconds} s. Server CPU per request is the server process's user+system time (/proc) over the full-load run divided by the requests answered: other load on the machine disturbs it far less than throughput.`,
+    `${x.date.slice(0, 10)}, ${x.cores} cores (${x.cpuModel}), Node ${x.node}${x.loadAvg ? `, 1-minute load average ${x.loadAvg.start.toFixed(1)} at the start and ${x.loadAvg.end.toFixed(1)} at the end` : ""}. POST /mutate with the Kubernetes docs' \`application\` pod (two files, one shared volume) over HTTPS with keep-alive; the load generator is a separate process. Baseline: a no-op express handler with the same TLS and server settings that parses the body with express.json and answers \`allowed: true\`, measured in the same run, each server in a process of its own (tailcar reads a plain UTF-8 body itself and leaves the rest to express.json: docs/decisions.md); ${x.rounds} rounds of ${x.seconds} s per server and mode, the servers' order reversed every other round. The open loop at ${x.rate} req/s runs ${x.openWarmupSeconds} s unrecorded first (each run is a new client process: TLS handshakes, cold JIT), then records ${x.seconds} s${x.lowRate ? `; the no-op and tailcar's one-pod row also run one at ${x.lowRate}/s, the pod creations a second of docs/capacity.md` : ""}. Server CPU per request is the server process's user+system time (/proc) over the full-load run divided by the requests answered: other load on the machine disturbs it far less than throughput.`,
     "",
-    `| server | req/s (${x.concurrency} in flight) | server CPU µs/request | p50 ms | p99 ms | p50 ms at ${x.rate}/s | p99 ms at ${x.rate}/s | max ms at ${x.rate}/s | errors |`,
-    "|---|---|---|---|---|---|---|---|---|",
+    `| server | req/s (${x.concurrency} in flight) | server CPU µs/request | p50 ms | p99 ms | p50 ms at ${x.rate}/s | p99 ms at ${x.rate}/s | max ms at ${x.rate}/s |${x.lowRate ? ` p99 ms at ${x.lowRate}/s |` : ""} errors |`,
+    `|---|---|---|---|---|---|---|---|${x.lowRate ? "---|" : ""}---|`,
     ...x.rows.map((row) => {
       const open = (v: Summary | undefined): string => (v === undefined ? "—" : r(v));
-      return `| ${row.name} | ${r(row.reqPerS, 0)} | ${r(row.cpuUsPerReq, 0)} | ${r(row.p50Ms)} | ${r(row.p99Ms)} | ${open(row.openP50Ms)} | ${open(row.openP99Ms)} | ${open(row.openMaxMs)} | ${row.errors} |`;
+      return `| ${row.name} | ${r(row.reqPerS, 0)} | ${r(row.cpuUsPerReq, 0)} | ${r(row.p50Ms)} | ${r(row.p99Ms)} | ${open(row.openP50Ms)} | ${open(row.openP99Ms)} | ${open(row.openMaxMs)} |${x.lowRate ? ` ${open(row.lowOpenP99Ms)} |` : ""} ${row.errors} |`;
     }),
     "",
     "| target | measured | met |",

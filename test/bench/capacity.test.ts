@@ -9,7 +9,7 @@ const F: Figures = {
     { name: "tailcar", points: [{ linesPerS: 0, cpuMsPerS: 1, workingSetMiB: 11 }, { linesPerS: 1000, cpuMsPerS: 85, workingSetMiB: 15 }], anonymousMiB: 10, rssMiB: 50 },
     { name: "busybox", points: [{ linesPerS: 1000, cpuMsPerS: 0.3, workingSetMiB: 0.5 }, { linesPerS: 0, cpuMsPerS: 0.1, workingSetMiB: 0.3 }], anonymousMiB: 0.1, rssMiB: 1.4 },
   ],
-  webhook: { cpuUsPerAdmission: 200, measuredRate: 500, p99Ms: 4 },
+  webhook: { cpuUsPerAdmission: 200, openLoops: [{ rate: 500, p99Ms: 4 }] },
   lineBytes: 120,
 };
 
@@ -74,17 +74,21 @@ test("capacityModel: a node agent's point is looked up at the node's lines/s, on
   assert.equal(m.fleet.find((r) => r.linesPerS === 100 && r.tailer === "agent")!.cost, undefined);
 });
 
-test("webhookRow: replicas from the measured rate when its p99 is within the bound, none claimed otherwise", () => {
-  const table: [rate: number, p99: number, creations: number, replicas: number | undefined][] = [
-    [500, 4, 100, 1],
-    [500, 9.99, 1200, 3],
-    [500, 10, 100, undefined],
-    [50, 2, 100, 2],
+test("webhookRow: replicas from the highest measured rate whose p99 is within the bound, none claimed otherwise", () => {
+  const table: [loops: { rate: number; p99Ms: number }[], creations: number, replicas: number | undefined][] = [
+    [[{ rate: 500, p99Ms: 4 }], 100, 1],
+    [[{ rate: 500, p99Ms: 9.99 }], 1200, 3],
+    [[{ rate: 500, p99Ms: 10 }], 100, undefined],
+    [[{ rate: 500, p99Ms: 11.5 }, { rate: 100, p99Ms: 3 }], 100, 1],
+    [[{ rate: 500, p99Ms: 11.5 }, { rate: 100, p99Ms: 3 }], 250, 3],
+    [[{ rate: 50, p99Ms: 2 }], 100, 2],
+    [[], 100, undefined],
   ];
-  for (const [measuredRate, p99Ms, creations, replicas] of table) {
-    const row = webhookRow({ cpuUsPerAdmission: 200, measuredRate, p99Ms }, { ...A, podCreationsPerS: creations });
-    assert.equal(row.replicas, replicas, `${creations}/s against ${measuredRate}/s at p99 ${p99Ms} ms`);
+  for (const [openLoops, creations, replicas] of table) {
+    const row = webhookRow({ cpuUsPerAdmission: 200, openLoops }, { ...A, podCreationsPerS: creations });
+    assert.equal(row.replicas, replicas, `${creations}/s against ${JSON.stringify(openLoops)}`);
     assert.ok(Math.abs(row.cpuCores - creations * 200e-6) < 1e-12);
+    if (replicas === undefined) assert.match(row.why, /no replica count follows/);
   }
 });
 
