@@ -122,6 +122,7 @@ export async function throughput(t: Tailer, file: string, size: number, dir: str
     if ((await nextLine()) !== "ready") throw new Error(`consumer of ${t.name}: no "ready" line`);
     const t0 = process.hrtime.bigint();
     const tailer = start("sh", ["-c", 'exec "$@" > "$TAILCAR_BENCH_FIFO"', "sh", t.command, ...t.args(file)], ["ignore", "ignore", "pipe"], {
+      ...t.env,
       TAILCAR_BENCH_FIFO: fifo,
     });
     const errors = stderrTail(tailer);
@@ -175,7 +176,7 @@ export interface MemorySample {
 /** Idle memory, then memory growth under a blocked stdout, in one run of the tailer. */
 export async function memoryProbe(t: Tailer, dir: string, growth: Buffer): Promise<MemorySample> {
   const small = await makeSmallFile(dir, `memory-${Date.now()}.log`);
-  const c = start(t.command, t.args(small.path), ["ignore", "pipe", "pipe"]);
+  const c = start(t.command, t.args(small.path), ["ignore", "pipe", "pipe"], t.env);
   try {
     await received(c, small.size, `${t.name} (memory)`, stderrTail(c));
     c.stdout!.resume();
@@ -223,7 +224,7 @@ export async function settledProbe(tailers: readonly Tailer[], instances: number
     for (const t of tailers) {
       for (let i = 0; i < instances; i++) {
         const small = await makeSmallFile(dir, `settled-${running.length}-${Date.now()}.log`);
-        const c = start(t.command, t.args(small.path), ["ignore", "pipe", "pipe"]);
+        const c = start(t.command, t.args(small.path), ["ignore", "pipe", "pipe"], t.env);
         await received(c, small.size, `${t.name} (settled)`, stderrTail(c));
         c.stdout!.resume();
         running.push({ t, c, fromMs: performance.now(), fromCpuS: await cpuSeconds(c.pid!) });
@@ -262,7 +263,7 @@ export async function latency(t: Tailer, dir: string, rate: number, seconds: num
   execFileSync("mkfifo", [fifo]);
   const out = new Socket({ fd: openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK), readable: true, writable: false });
   const tailerEnd = openSync(fifo, constants.O_WRONLY);
-  const c = start(t.command, t.args(path), ["ignore", tailerEnd, "pipe"]);
+  const c = start(t.command, t.args(path), ["ignore", tailerEnd, "pipe"], t.env);
   closeSync(tailerEnd);
   const latenciesMs: number[] = [];
   let carry = "";

@@ -5,6 +5,7 @@ import { cp, copyFile, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { RELAUNCHED_ENV } from "../sidecar/node-flags.ts";
 
 export interface Tailer {
   readonly name: string;
@@ -14,6 +15,8 @@ export interface Tailer {
   readonly isBaseline: boolean;
   /** The output format, when it is not the file's bytes as they are. */
   readonly format?: "json";
+  /** Added to the environment it runs in. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -67,7 +70,21 @@ export function naiveReader(): Tailer {
   return { name: "naive node reader (reference)", command: process.execPath, args: (f) => [NAIVE, f], isBaseline: true };
 }
 
-/** tailcar's sidecar (`mainJs`: the built CLI) run by this Node binary with `nodeFlags`, or the stand-in without a build. */
+/**
+ * tailcar's sidecar as the image runs it: plain `node`, and the sidecar re-executes itself under the
+ * flags its settings choose (`--lite-mode` for raw format to stdout; sidecar/node-flags.ts), in the
+ * same process, with the settings it parsed handed over.
+ */
+export function tailcarAsImage(mainJs: string): Tailer {
+  // The name of the row it stands for: the one tailcar(mainJs, ["--lite-mode"]) measures streaming.
+  return { name: "tailcar sidecar --lite-mode", command: process.execPath, args: (f) => [mainJs, "sidecar", "--file", f], isBaseline: false };
+}
+
+/**
+ * tailcar's sidecar (`mainJs`: the built CLI) run by this Node binary with `nodeFlags`, or the
+ * stand-in without a build. The sidecar keeps those flags: it does not re-execute itself under the
+ * ones its settings would choose (sidecar/node-flags.ts), so a row measures the flags it names.
+ */
 export function tailcar(mainJs: string | undefined, nodeFlags: readonly string[] = [], extraArgs: readonly string[] = [], suffix = ""): Tailer {
   const label = nodeFlags.length > 0 ? ` ${nodeFlags.join(" ")}` : "";
   if (mainJs === undefined) {
@@ -80,6 +97,7 @@ export function tailcar(mainJs: string | undefined, nodeFlags: readonly string[]
     name: `tailcar sidecar${extra}${label}${suffix}`,
     command: process.execPath,
     args: (f) => [...nodeFlags, mainJs, "sidecar", "--file", f, ...extraArgs],
+    env: { [RELAUNCHED_ENV]: "1" },
     isBaseline: false,
   };
 }

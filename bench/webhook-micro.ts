@@ -13,6 +13,10 @@ import { admissionResponse, admissionReviewJson, type AdmissionReviewResponse } 
 import { summarize } from "./stats.ts";
 import { toolArgs } from "./tool-args.ts";
 import { applicationReview } from "./webhook.ts";
+import { packageVersion } from "../webhook/package-version.ts";
+
+/** The injector's version, for the tailcar.io/status annotation. */
+const VERSION = packageVersion();
 
 const args = toolArgs("webhook-micro", "usage: node bench/webhook-micro.ts [--rounds N] [--calls N]", { rounds: "number", calls: "number" });
 const rounds = args.number("rounds", 9);
@@ -21,7 +25,7 @@ const body = applicationReview();
 const options = DEFAULT_INJECT_OPTIONS;
 const fresh = (): { request: { object: Pod } } => JSON.parse(body) as { request: { object: Pod } };
 const sample = fresh().request.object;
-const injected = inject(sample, options);
+const injected = inject(sample, options, { version: VERSION });
 const patch = podPatch(sample, injected.pod);
 const patchText = JSON.stringify(patch);
 const review = admissionResponse("bench", patch, injected.warnings);
@@ -30,10 +34,10 @@ let sink = 0;
 // Each stage's figure is its own cost: the JSON.parse of a fresh review is subtracted where used.
 const stages: Record<string, { run: () => void; minus?: string }> = {
   "JSON.parse of the review": { run: () => void (sink += fresh() === undefined ? 0 : 1) },
-  "admit (everything below)": { run: () => void (sink += admit(fresh(), options).status), minus: "JSON.parse of the review" },
-  "inject": { run: () => void (sink += inject(fresh().request.object, options).injected.length), minus: "JSON.parse of the review" },
-  "podPatch": { run: () => { const pod = fresh().request.object; sink += podPatch(pod, inject(pod, options).pod).length; }, minus: "inject+parse" },
-  "inject+parse": { run: () => void (sink += inject(fresh().request.object, options).injected.length) },
+  "admit (everything below)": { run: () => void (sink += admit(fresh(), options, VERSION).status), minus: "JSON.parse of the review" },
+  "inject": { run: () => void (sink += inject(fresh().request.object, options, { version: VERSION }).injected.length), minus: "JSON.parse of the review" },
+  "podPatch": { run: () => { const pod = fresh().request.object; sink += podPatch(pod, inject(pod, options, { version: VERSION }).pod).length; }, minus: "inject+parse" },
+  "inject+parse": { run: () => void (sink += inject(fresh().request.object, options, { version: VERSION }).injected.length) },
   "patchJson(patch)": { run: () => void (sink += patchJson(patch).length) },
   "JSON.stringify(patch)": { run: () => void (sink += JSON.stringify(patch).length) },
   "btoa of the patch JSON": { run: () => void (sink += btoa(patchText).length) },

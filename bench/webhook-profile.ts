@@ -18,6 +18,10 @@ import { summarize } from "./stats.ts";
 import { toolArgs } from "./tool-args.ts";
 import { applicationReview, fixedAnswerApp, runLoad, tailcarShapedApp } from "./webhook.ts";
 import { appFor, SERVER_KINDS } from "./webhook-server.ts";
+import { packageVersion } from "../webhook/package-version.ts";
+
+/** The injector's version, for the tailcar.io/status annotation. */
+const VERSION = packageVersion();
 
 const USAGE = "usage: node [--cpu-prof] bench/webhook-profile.ts [KIND...] [noop-raw] [reference-json] [reference-spin] [reference-use] [--seconds N] [--rounds N]";
 const args = toolArgs("webhook-profile", USAGE, { seconds: "number", rounds: "number" });
@@ -28,7 +32,7 @@ const names = wanted.length > 0 ? wanted : ["noop", "tailcar"];
 const bundle = await generateCertBundle({ dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] });
 const readiness = new Readiness();
 const body = applicationReview();
-const answer = admit(JSON.parse(body), DEFAULT_INJECT_OPTIONS).body;
+const answer = admit(JSON.parse(body), DEFAULT_INJECT_OPTIONS, VERSION).body;
 const answerText = JSON.stringify(answer);
 // Variants of its own, on top of the benchmark's server kinds (bench/webhook-server.ts).
 const ownApps = {

@@ -13,6 +13,10 @@ import { DEFAULT_INJECT_OPTIONS } from "../webhook/options.ts";
 import { createApp, Readiness, serve } from "../webhook/server.ts";
 import { admissionReviewJson } from "../webhook/review.ts";
 import { computedAnswerApp, noopApp, tailcarAnswerText, tailcarShapedApp } from "./webhook.ts";
+import { packageVersion } from "../webhook/package-version.ts";
+
+/** The injector's version, for the tailcar.io/status annotation. */
+const VERSION = packageVersion();
 
 export const SERVER_KINDS = ["noop", "tailcar", "reference", "reference-admit", "admit-send", "tailcar-nolog", "tailcar-fmtonly", "tailcar-nometrics"] as const;
 /**
@@ -78,13 +82,13 @@ export function appFor(kind: ServerKind, readiness: Readiness): ReturnType<typeo
     case "admit-send":
       // /mutate's answer computed and written, without the log line, metrics or start stamp.
       return computedAnswerApp((review) => {
-        const outcome = admit(review, DEFAULT_INJECT_OPTIONS);
+        const outcome = admit(review, DEFAULT_INJECT_OPTIONS, VERSION);
         return "response" in outcome.body ? admissionReviewJson(outcome.body) : JSON.stringify(outcome.body);
       });
     case "reference":
       return tailcarShapedApp(tailcarAnswerText());
     case "reference-admit":
-      return tailcarShapedApp(tailcarAnswerText(), (review) => void admit(review, DEFAULT_INJECT_OPTIONS));
+      return tailcarShapedApp(tailcarAnswerText(), (review) => void admit(review, DEFAULT_INJECT_OPTIONS, VERSION));
     default:
       throw new Error(`unknown server kind ${JSON.stringify(kind)}`);
   }

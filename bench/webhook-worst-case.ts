@@ -13,6 +13,10 @@ import { summarize } from "./stats.ts";
 import { toolArgs } from "./tool-args.ts";
 import { applicationReview } from "./webhook.ts";
 import { pathologicalReviews } from "./webhook-pathological.ts";
+import { packageVersion } from "../webhook/package-version.ts";
+
+/** The injector's version, for the tailcar.io/status annotation. */
+const VERSION = packageVersion();
 
 const args = toolArgs("webhook-worst-case", "usage: node bench/webhook-worst-case.ts [--rounds N] [--only NAME]", { rounds: "number", only: "string" });
 const rounds = args.number("rounds", 5);
@@ -25,7 +29,7 @@ const logger = createLogger((line) => void (logBytes = line.length));
 /** What json-body.ts and server.ts's /mutate handler do with a body, minus the socket. */
 function review(text: string, bytes: Buffer): { answerBytes: number } {
   if (bytes.length >= SCAN_FROM_BYTES && nestsDeeperThan([bytes])) return { answerBytes: 0 };
-  const outcome = admit(JSON.parse(text), options);
+  const outcome = admit(JSON.parse(text), options, VERSION);
   logger.log("info", "admission", {
     ...outcome.fields,
     result: outcome.result,

@@ -23,6 +23,10 @@ import { formatRange, pairedRatios, summarize, type Summary } from "./stats.ts";
 import { addedCpuUs, judgeWebhook } from "./webhook-targets.ts";
 import type { LoadResult, LoadSpec } from "./webhook-load.ts";
 import type { ServerKind, ServerSpec } from "./webhook-server.ts";
+import { packageVersion } from "../webhook/package-version.ts";
+
+/** The injector's version, for the tailcar.io/status annotation. */
+const VERSION = packageVersion();
 
 const SELF = fileURLToPath(import.meta.url);
 const LOAD = fileURLToPath(new URL("webhook-load.ts", import.meta.url));
@@ -157,7 +161,7 @@ export function variedReviews(n: number): string[] {
 }
 
 export function tailcarAnswerText(): string {
-  return JSON.stringify(admit(JSON.parse(applicationReview()), DEFAULT_INJECT_OPTIONS).body);
+  return JSON.stringify(admit(JSON.parse(applicationReview()), DEFAULT_INJECT_OPTIONS, VERSION).body);
 }
 
 /** Same TLS and server settings as the real handler, express's JSON body parser; answers with a fixed body. */

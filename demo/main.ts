@@ -7,6 +7,11 @@ import type { V1Pod } from "@kubernetes/client-node";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { findOrBuildControlPlane, findOrBuildNode } from "../localcluster/harness/build.ts";
+import { renderHelp } from "../settings/help.ts";
+import { Invalid, type Kind } from "../settings/kind.ts";
+import { bool } from "../settings/kinds.ts";
+import { readSettings } from "../settings/read.ts";
+import { optional, setting } from "../settings/row.ts";
 import { clientFor, type TestClient } from "../localcluster/harness/client.ts";
 import { startControlPlane, type ControlPlane } from "../localcluster/harness/control-plane.ts";
 import { pollUntil } from "../localcluster/harness/poll.ts";
@@ -23,6 +28,23 @@ import { followPodLog, type FollowedLog } from "./follow-log.ts";
 import { createProgress, type Progress } from "./progress.ts";
 import { chooseRunner, RUNNER_ENV, type RunnerChoice } from "./runner-choice.ts";
 import { stopSignal, type StopSignal } from "./stop-signal.ts";
+
+/** Seconds, more than 0, fractions allowed. */
+const seconds: Kind<number> = {
+  name: "seconds (more than 0)",
+  metavar: "SECONDS",
+  parse: (t) => {
+    const n = Number(t);
+    return t !== "" && Number.isFinite(n) && n > 0 ? n : new Invalid("is not a positive number of seconds");
+  },
+  format: String,
+};
+
+/** The demo's settings, read by the settings engine; --help's options are written from them. */
+export const DEMO_ROWS = [
+  optional("durationSeconds", seconds, "stop by itself after streaming logs for this long", { flag: "--duration" }),
+  setting("help", bool, false, "show this help", { flag: "--help", short: "h", defaultText: "" }),
+] as const;
 
 const USAGE = `Usage: npm start [-- --duration SECONDS]
        node dist/demo/main.js [--duration SECONDS]
@@ -50,8 +72,7 @@ Progress goes to stderr, the log stream to stdout. Ctrl-C (or --duration) stops 
 removes every temporary file, network namespace, mount and cgroup; nothing is left running.
 
 Options:
-  --duration SECONDS   stop by itself after streaming logs for this long
-  -h, --help           show this help
+${renderHelp(DEMO_ROWS)}
 `;
 
 export interface DemoArgs {
@@ -59,19 +80,9 @@ export interface DemoArgs {
   readonly durationSeconds?: number;
 }
 
+/** Throws SettingsError naming the flag (or the unknown option, with the nearest known one). */
 export function parseDemoArgs(argv: readonly string[]): DemoArgs {
-  let durationSeconds: number | undefined;
-  let help = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? "";
-    if (arg === "-h" || arg === "--help") help = true;
-    else if (arg === "--duration" || arg.startsWith("--duration=")) {
-      const value = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : argv[++i];
-      const n = Number(value);
-      if (value === undefined || value === "" || !Number.isFinite(n) || n <= 0) throw new Error(`--duration: "${value ?? ""}" is not a positive number of seconds`);
-      durationSeconds = n;
-    } else throw new Error(`unknown option "${arg}" (see --help)`);
-  }
+  const { help, durationSeconds } = readSettings(DEMO_ROWS, { argv, command: "npm start --" });
   return durationSeconds === undefined ? { help } : { help, durationSeconds };
 }
 

@@ -1,6 +1,8 @@
 // The engine: reads a command's rows from flags > environment > config file > defaults, checks
 // every value with its kind's one rule, and says which flag, variable or key a bad value came from.
-import { parseArgs } from "node:util";
+// Not `import { parseArgs } from "node:util"`: node:util's ES module facade evaluates every export,
+// which loads the stream modules and net, RSS every sidecar pod would pay (docs/decisions.md).
+const { parseArgs } = process.getBuiltinModule("node:util");
 import { Invalid } from "./kind.ts";
 import type { AnyRow, ValuesOf } from "./row.ts";
 import { nearestName } from "./suggest.ts";

@@ -1,16 +1,17 @@
 // `tailcar sidecar`: follow files, write their lines to stdout (or a backend), checkpoint, and
 // shut down cleanly on SIGTERM. stdout carries only log data; diagnostics are JSON lines on stderr.
-import { ConfigError, SETTINGS, parseSidecarConfig, type SidecarConfig } from "./config.ts";
-import type { LineTransform } from "./line-transform.ts";
+import type { SidecarConfig } from "./config.ts";
 import { log } from "./log.ts";
 import type { SinkMetricsSource } from "./metrics.ts";
+import { handedSettings, RELAUNCHED_ENV, nodeFlagsFor, relaunchFlags } from "./node-flags.ts";
 import type { Sink } from "./sink.ts";
-import { FdSink } from "./fd-sink.ts";
-import { startTailer } from "./tailer.ts";
+import type { Transform } from "./transform.ts";
+// Imported when needed, not here: the settings engine (config.ts), which a re-executed sidecar does
+// not load since its predecessor hands it the parsed settings (about 1 MiB of RSS at idle), and the
+// tailer and the stdout sink, which a process about to be replaced should not load first.
 
-export function helpText(): string {
-  const width = Math.max(...SETTINGS.map((s) => s.flag.length)) + 2;
-  const rows = SETTINGS.map((s) => `  ${s.flag.padEnd(width)}${s.help}\n  ${"".padEnd(width)}env ${s.env}`);
+async function helpText(): Promise<string> {
+  const [{ renderHelp }, { SIDECAR_ROWS }] = await Promise.all([import("../settings/help.ts"), import("../settings/sidecar-rows.ts")]);
   return [
     "Usage: tailcar sidecar --file PATH [--file PATH ...] [options]",
     "",
@@ -19,13 +20,13 @@ export function helpText(): string {
     "Every option can also be set by its environment variable; flags win.",
     "",
     "Options:",
-    ...rows,
-    "  -h, --help" + "".padEnd(Math.max(0, width - 10)) + "show this help",
+    renderHelp(SIDECAR_ROWS, { env: true }),
+    `  ${"-h, --help".padEnd(38)} show this help`,
     "",
   ].join("\n");
 }
 
-async function transformFactory(config: SidecarConfig): Promise<((file: string) => LineTransform) | undefined> {
+async function transformFactory(config: SidecarConfig): Promise<((file: string) => Transform) | undefined> {
   if (config.format === "raw") return undefined; // raw bytes go straight to the sink: no copy, no transform
   const { createTransform } = await import("./transform.ts");
   return (file) => createTransform(config, file);
@@ -42,29 +43,48 @@ interface Output {
 
 async function createOutput(config: SidecarConfig): Promise<Output> {
   if (config.sink === "stdout") {
+    const { FdSink } = await import("./fd-sink.ts");
     const sink = new FdSink(1);
     return { sink, close: () => undefined, blocked: () => sink.pending > 0 };
   }
   const { createSink } = await import("./sinks/index.ts");
   const sink = createSink(config);
-  if (!sink) throw new ConfigError(`--sink ${config.sink}: no such sink`);
+  if (!sink) throw new Error(`--sink ${config.sink}: no such sink`);
   return { sink, close: () => sink.close(), blocked: () => false, metrics: { sink: config.sink, stats: sink.stats } };
+}
+
+/**
+ * Replaces this process with one running under the Node flags the settings call for (node-flags.ts),
+ * unless it already does; returns only when it stays. The same pid, so signals and the container's
+ * main process are unchanged; stdin, stdout and stderr are kept. The replacement gets the settings
+ * parsed here in its environment, so it reads them once checked and never loads the engine.
+ */
+function relaunchForFlags(config: SidecarConfig): void {
+  const flags = relaunchFlags(nodeFlagsFor(config), process.execArgv, process.env);
+  if (flags === undefined || process.execve === undefined) return; // no execve on Windows
+  try {
+    process.execve(process.execPath, [process.execPath, ...flags, ...process.argv.slice(1)], { ...process.env, [RELAUNCHED_ENV]: JSON.stringify(config) });
+  } catch (e) {
+    log("warn", "could not re-execute with the Node flags for these settings: running with the ones it has", { flags: flags.join(" "), error: (e as Error).message });
+  }
 }
 
 export async function run(argv: readonly string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
-    process.stdout.write(helpText());
+    process.stdout.write(await helpText());
     return 0;
   }
   let config: SidecarConfig;
   try {
-    config = parseSidecarConfig(argv, process.env);
+    config = handedSettings(process.env) ?? (await import("./config.ts")).parseSidecarConfig(argv, process.env);
   } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
+    if (!(e instanceof Error) || e.name !== "SettingsError") throw e;
     process.stderr.write(`tailcar sidecar: ${e.message}\n`);
     return 2;
   }
+  relaunchForFlags(config);
   const output = await createOutput(config);
+  const { startTailer } = await import("./tailer.ts");
   const tailer = await startTailer({
     config,
     sink: output.sink,

@@ -3,7 +3,7 @@
 import type { OpenFile } from "./files.ts";
 import { countLines } from "./framing.ts";
 import type { FileIdentity } from "./identity.ts";
-import type { LineTransform, LineTransformOutput } from "./line-transform.ts";
+import type { Transform, TransformOutput } from "./transform.ts";
 import type { Batch, Sink } from "./sink.ts";
 import type { FileStats } from "./stats.ts";
 
@@ -11,7 +11,7 @@ export interface FileOutputOptions {
   readonly path: string;
   readonly sink: Sink;
   readonly stats: FileStats;
-  readonly newTransform: (() => LineTransform) | undefined;
+  readonly newTransform: (() => Transform) | undefined;
   readonly countLines: boolean;
   /** The checkpoint resumed from: its `pending` bytes are owed to the reader first. */
   readonly checkpoint?: { readonly pending?: string } | undefined;
@@ -40,7 +40,7 @@ const NL = 0x0a;
 
 export class FileOutput {
   readonly #o: FileOutputOptions;
-  #transform: LineTransform | undefined;
+  #transform: Transform | undefined;
   #lastPushAt = 0;
   #acked = 0;
   #knownSize = 0;
@@ -145,7 +145,7 @@ export class FileOutput {
     if (this.#transform?.pending) await this.#writeOutput(this.#transform.flush());
   }
 
-  #writeOutput(r: LineTransformOutput): Promise<void> {
+  #writeOutput(r: TransformOutput): Promise<void> {
     return this.#write(r.out, r.safeOffset);
   }
 

@@ -2,24 +2,31 @@
 // whole lines to the sink and waits for its acknowledgement before reading on (backpressure, and
 // the acknowledged offset is what a checkpoint records). Rotation keeps the old descriptor until
 // it is read to its end; truncation goes back to 0.
+//
+// A state machine: starting (before the first look at the path), waiting (no file to read) and
+// reading (one open file). The decisions are plain functions of what was observed, returning
+// plans: resume.ts (where to start after a restart) and follower-plans.ts (what a step does once
+// the file is read to its end; the periodic look at the file and the path). This class gathers the
+// observations and carries the plans out.
 import { openFollowable, stat, type Followable, type OpenFile } from "./files.ts";
 import type { SidecarConfig } from "./config.ts";
 import { countLines } from "./framing.ts";
-import { LineReader } from "./line-reader.ts";
-import { compareIdentity, identify, tailHash, verifiedHead, type FileIdentity } from "./identity.ts";
+import { LineReader, VERIFIED_BEFORE_BYTES } from "./line-reader.ts";
+import { compareIdentity, identify, readAt, tailHash, verifiedHead, type FileIdentity } from "./identity.ts";
 import type { Checkpoint } from "./checkpoint.ts";
 import { CHECKPOINT_VERSION } from "./checkpoint.ts";
 import { isoTime, log, type Fields } from "./log.ts";
 import type { Sink } from "./sink.ts";
 import type { FileStats } from "./stats.ts";
-import type { LineTransform } from "./line-transform.ts";
+import type { Transform } from "./transform.ts";
 import { FileOutput } from "./file-output.ts";
-import { findSkippedRotation } from "./skipped-rotations.ts";
+import { findSkippedRotation } from "./rotated-siblings.ts";
+import { generationsAfter, judgeFile, planIdle, planPath, startOffset, waitingSince, type FinishedFile } from "./follower-plans.ts";
 import { keyOf, type FileOwners } from "./file-owners.ts";
-import { notice, observe, type NotFollowedReason, type Reported } from "./not-followed.ts";
+import type { Reading, State, Waiting } from "./follower-state.ts";
+import type { NotFollowedReason } from "./not-followed.ts";
 
-/** After a rotation to an empty new file, how long the old file must stay quiet before we let it go. */
-export const ROTATION_GRACE_MS = 2000;
+export { ROTATION_GRACE_MS } from "./follower-plans.ts";
 
 export interface FollowerOptions {
   readonly path: string;
@@ -27,7 +34,7 @@ export interface FollowerOptions {
   readonly sink: Sink;
   readonly stats: FileStats;
   readonly checkpoint: Checkpoint | undefined;
-  readonly newTransform: (() => LineTransform) | undefined;
+  readonly newTransform: (() => Transform) | undefined;
   readonly countLines: boolean;
   /** Who reads which file, shared by the followers of one sidecar (file-owners.ts). */
   readonly owners: FileOwners;
@@ -40,32 +47,24 @@ function nowNs(): bigint {
   return BigInt(Date.now() - 50) * 1_000_000n;
 }
 
+/** Only the four fields a checkpoint records (identify's result carries more). */
+function recorded(identity: FileIdentity): FileIdentity {
+  return { dev: identity.dev, ino: identity.ino, fingerprint: identity.fingerprint, fingerprintLength: identity.fingerprintLength };
+}
+
 export class Follower {
   readonly path: string;
   readonly #o: FollowerOptions;
   readonly #reader: LineReader;
   readonly #out: FileOutput;
-  #fh: OpenFile | undefined;
-  /** #fh's key in the owners registry. */
-  #key: string | undefined;
-  /** The checkpointed file, claimed before the first open so no other path takes it first. */
-  #reserved: string | undefined;
-  #identity: FileIdentity | undefined;
-  /** The bytes #identity's fingerprint covers, once known: polls compare them instead of hashing. */
-  #head: Buffer | undefined;
+  #state: State;
+  /** The log said which file the path follows (a resume, or a first open): later opens are logged after a wait only. */
+  #announced = false;
   /** The last tail hash computed for a checkpoint: an idle file's checkpoint needs no new hash. */
   #lastTail: { fh: OpenFile; offset: number; tail: Checkpoint["tail"] } | undefined;
   #partialSince: number | undefined;
   #lastDataAt = Date.now();
   #lastPathCheck = 0;
-  #rotatedAway = false;
-  #opens = 0;
-  /** --from end applies only to a file that is there at the very first attempt: one that appears later is all new. */
-  #firstAttempt = true;
-  /** Why no file is being read for the path, while that lasts. */
-  #notFollowed: Reported | undefined;
-  /** While no file is open: a rotated sibling born after this (ns) holds lines we have not read. */
-  #waitingSinceNs: bigint | undefined = nowNs();
   /** Files (dev:ino:birth) this follower has read to their end, never to be taken for skipped rotations. */
   readonly #done = new Set<string>();
   /** The file resumed from a checkpoint: files born in its clock tick may be ones read before the restart. */
@@ -76,15 +75,16 @@ export class Follower {
     this.path = options.path;
     this.#reader = new LineReader(options.config.maxLineBytes);
     this.#out = new FileOutput(options);
-    // After a restart the checkpoint says where we were; siblings born before now were seen then.
-    if (options.checkpoint) this.#waitingSinceNs = undefined;
+    const cp = options.checkpoint;
     // The checkpointed file may have been rotated to another followed name while we were down:
     // it is ours to finish from the checkpoint, not the other path's to read from 0.
-    const cp = options.checkpoint;
+    let reserved: string | undefined;
     if (cp?.birthtimeNs && /^\d+$/.test(cp.birthtimeNs) && /^\d+$/.test(cp.identity.dev) && /^\d+$/.test(cp.identity.ino)) {
       const key = keyOf({ dev: BigInt(cp.identity.dev), ino: BigInt(cp.identity.ino), birthtimeNs: BigInt(cp.birthtimeNs) });
-      if (options.owners.claim(key, this.path) === undefined) this.#reserved = key;
+      if (options.owners.claim(key, this.path) === undefined) reserved = key;
     }
+    // After a restart the checkpoint says where we were; siblings born before now were seen then.
+    this.#state = { kind: "starting", checkpoint: cp, reserved, sinceNs: cp ? undefined : nowNs() };
   }
 
   /** When bytes were last read (or a file opened): how long the file has been quiet. */
@@ -104,24 +104,37 @@ export class Follower {
 
   /** One unit of work. draining: SIGTERM came; switch files without the rotation grace. */
   async step(draining: boolean, pathHint: boolean): Promise<StepResult> {
-    if (!this.#fh) return (await this.#openPath()) ? "progress" : "idle";
-    if ((await this.#readChunk()) !== 0) return "progress";
+    const s = this.#state;
+    if (s.kind !== "reading") return (await this.#openPath()) ? "progress" : "idle";
+    if ((await this.#readChunk(s.fh)) !== 0) return "progress";
     const now = Date.now();
     if (this.#partialSince === undefined && this.#reader.pending > 0) this.#partialSince = now;
-    if (this.#partialSince !== undefined && (draining || now - this.#partialSince >= this.#o.config.partialFlushMs)) {
-      await this.#flushPartial();
-      return "progress";
+    const c = this.#o.config;
+    const plan = planIdle({
+      now,
+      draining,
+      pathHint,
+      partialSince: this.#partialSince,
+      heldSince: this.#out.heldSince,
+      rotatedAway: s.rotatedAway,
+      lastPathCheck: this.#lastPathCheck,
+      partialFlushMs: c.partialFlushMs,
+      multilineTimeoutMs: c.multilineTimeoutMs,
+      pollIntervalMs: c.pollIntervalMs,
+    });
+    switch (plan) {
+      case "flush-partial":
+        await this.#flushPartial();
+        return "progress";
+      case "flush-held":
+        await this.#out.flushHeld();
+        return "progress";
+      case "check-path":
+        this.#lastPathCheck = now;
+        return this.#checkPath(s, draining);
+      case "idle":
+        return "idle";
     }
-    const held = this.#out.heldSince;
-    if (held !== undefined && (draining || now - held >= this.#o.config.multilineTimeoutMs)) {
-      await this.#out.flushHeld();
-      return "progress";
-    }
-    if (draining || pathHint || this.#rotatedAway || now - this.#lastPathCheck >= this.#o.config.pollIntervalMs) {
-      this.#lastPathCheck = now;
-      return this.#checkPath(draining);
-    }
-    return "idle";
   }
 
   /** Shutdown: write the unfinished line and anything a transform holds back. */
@@ -134,15 +147,17 @@ export class Follower {
     await this.#letGo(false);
   }
 
-  /** Closes the file; `finished`: it was read to its end, and another path may take it on from here. */
-  async #letGo(finished: boolean): Promise<void> {
-    const fh = this.#fh;
-    this.#fh = undefined;
-    if (this.#key !== undefined) {
-      this.#o.owners.release(this.#key, this.path, finished ? { identity: this.#identity!, offset: this.#reader.pos, path: this.path } : undefined);
-      this.#key = undefined;
+  /** Closes the file, if one is open, and waits; `finished`: it was read to its end, and another path may take it on from here. */
+  async #letGo(finished: boolean): Promise<Waiting> {
+    const s = this.#state;
+    if (s.kind === "waiting") return s;
+    const waiting: Waiting = { kind: "waiting", sinceNs: s.kind === "starting" ? s.sinceNs : undefined, notFollowed: undefined };
+    this.#state = waiting;
+    if (s.kind === "reading") {
+      this.#o.owners.release(s.key, this.path, finished ? { identity: s.identity, offset: this.#reader.pos, path: this.path } : undefined);
+      await s.fh.close().catch(() => undefined);
     }
-    await fh?.close().catch(() => undefined);
+    return waiting;
   }
 
   /**
@@ -150,11 +165,11 @@ export class Follower {
    * `exact`: the shutdown halted the sink; count a batch it took in part to the byte (file-output.ts).
    */
   async checkpoint(exact = false): Promise<Checkpoint | undefined> {
-    const fh = this.#fh;
-    const identity = this.#identity;
+    const s = this.#state;
     const point = this.#out.resumePoint(exact);
     const offset = point.offset;
-    if (!fh || !identity) return undefined;
+    if (s.kind !== "reading") return undefined;
+    const { fh, identity } = s;
     const memo = this.#lastTail;
     const tail = memo?.fh === fh && memo.offset === offset ? memo.tail : await tailHash(fh, offset);
     this.#lastTail = { fh, offset, tail };
@@ -163,25 +178,34 @@ export class Follower {
     return { version: CHECKPOINT_VERSION, path: this.path, identity, offset, ...(point.midLine ? { midLine: true } : {}), ...owed, tail, savedAt: isoTime(Date.now()), birthtimeNs: birthtimeNs.toString() };
   }
 
+  /** Looks for a file to read: resumes from the checkpoint at the first look, else opens the path. */
   async #openPath(): Promise<boolean> {
-    const firstAttempt = this.#firstAttempt;
-    this.#firstAttempt = false;
-    const cp = this.#opens === 0 ? this.#o.checkpoint : undefined;
+    const s = this.#state;
+    const first = s.kind === "starting" ? s : undefined;
+    if (first) this.#state = { kind: "waiting", sinceNs: first.sinceNs, notFollowed: undefined };
     try {
-      if (cp) return await this.#resume(cp, firstAttempt);
-      return await this.#openAtPath(firstAttempt, false);
+      if (first?.checkpoint) return await this.#resume(first.checkpoint);
+      return await this.#openAtPath(first !== undefined, false);
     } finally {
       // The reservation ends with the first attempt: kept only if it became the file we read.
-      const reserved = this.#reserved;
-      this.#reserved = undefined;
-      if (reserved !== undefined && reserved !== this.#key) this.#o.owners.release(reserved, this.path);
+      const reserved = first?.reserved;
+      const now = this.#state;
+      if (reserved !== undefined && (now.kind !== "reading" || now.key !== reserved)) this.#o.owners.release(reserved, this.path);
     }
   }
 
-  async #resume(cp: Checkpoint, firstAttempt: boolean): Promise<boolean> {
+  /** The waiting state (the caller's look found no file to read). */
+  #waiting(): Waiting {
+    const s = this.#state;
+    if (s.kind !== "waiting") throw new Error(`follower of ${this.path}: expected to be waiting, is ${s.kind}`);
+    return s;
+  }
+
+  async #resume(cp: Checkpoint): Promise<boolean> {
     // Loaded only when needed, as is copytruncate-copy.ts: every module loaded costs RSS at idle.
     const { planResume } = await import("./resume.ts");
     const plan = await planResume(this.path, cp);
+    this.#announced = true;
     if (plan.kind !== "fresh") {
       const rotated = plan.kind === "rotated";
       const refilled = rotated && plan.refilled;
@@ -195,15 +219,15 @@ export class Follower {
         ...(rotated ? { rotatedTo: plan.rotatedPath } : {}),
       });
       if (refilled) this.#o.stats.truncations++;
-      const taken = await this.#take(plan.fh, refilled ? await identify(plan.fh) : cp.identity, plan.offset);
+      const taken = await this.#take(plan.fh, refilled ? await identify(plan.fh) : cp.identity, plan.offset, plan.before);
       // The rest of a record the reader has in part comes first, whoever reads the file on.
       await this.#out.payOwed();
       if (!taken.adopted) {
-        this.#opens++; // the checkpoint is spent: the file is read under another path
-        if (taken.followedAs !== undefined) this.#waitFor("followed-elsewhere", { followedAs: taken.followedAs });
+        // The checkpoint is spent: the file is read under another path.
+        if (taken.followedAs !== undefined) await this.#waitFor("followed-elsewhere", { followedAs: taken.followedAs });
         return false;
       }
-      this.#rotatedAway = rotated;
+      taken.reading.rotatedAway = rotated;
       this.#resumedIno = BigInt(cp.identity.ino);
       return true;
     }
@@ -212,25 +236,26 @@ export class Follower {
     // Files born after the checkpointed one (or, without birth times, since the last save) may
     // be rotated-away generations we have not read.
     const born = cp.birthtimeNs && /^\d+$/.test(cp.birthtimeNs) ? BigInt(cp.birthtimeNs) : 0n;
-    this.#waitingSinceNs = born > 0n ? born + 1n : BigInt(Date.parse(cp.savedAt) - 50) * 1_000_000n;
-    this.#opens++; // the checkpoint is spent; from=end does not apply to a file we have not seen
-    return this.#openAtPath(firstAttempt, true);
+    this.#waiting().sinceNs = born > 0n ? born + 1n : BigInt(Date.parse(cp.savedAt) - 50) * 1_000_000n;
+    // The checkpoint is spent; --from end does not apply to a file we have not seen.
+    return this.#openAtPath(true, true, plan.atPath);
   }
 
-  async #openAtPath(firstAttempt: boolean, hadCheckpoint: boolean): Promise<boolean> {
+  /** `atPath`: the file the resume found at the path (not opened again: it may have been renamed since). */
+  async #openAtPath(firstAttempt: boolean, hadCheckpoint: boolean, atPath?: Followable): Promise<boolean> {
     // A file may have appeared at the path and been rotated away between two looks: its rotated
     // name is a sibling born while we waited, and it comes before whatever is at the path now.
     let opened: Followable | { refused: NotFollowedReason };
     try {
-      opened = await openFollowable(this.path);
+      opened = atPath ?? (await openFollowable(this.path));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       opened = { refused: code === "ENOENT" ? "missing" : (code ?? String(e)) };
     }
     if ("refused" in opened) {
       if (await this.#adoptSkipped(undefined)) return true;
-      this.#waitingSinceNs ??= nowNs();
-      this.#waitFor(opened.refused);
+      this.#waiting().sinceNs ??= nowNs();
+      await this.#waitFor(opened.refused);
       return false;
     }
     const { fh, st } = opened;
@@ -243,18 +268,18 @@ export class Follower {
     const other = this.#o.owners.ownerOf(keyOf(st), this.path);
     if (other !== undefined) {
       await fh.close();
-      this.#waitingSinceNs ??= nowNs();
-      this.#waitFor("followed-elsewhere", { followedAs: other });
+      this.#waiting().sinceNs ??= nowNs();
+      await this.#waitFor("followed-elsewhere", { followedAs: other });
       return false;
     }
     const id = await identify(fh);
-    const start = firstAttempt && !hadCheckpoint && this.#o.config.from === "end" ? id.size : 0;
-    const waited = this.#notFollowed !== undefined;
-    const first = this.#opens === 0;
+    const start = startOffset({ firstAttempt, hadCheckpoint, from: this.#o.config.from, size: id.size });
+    const waited = this.#waiting().notFollowed !== undefined;
+    const first = !this.#announced;
     const taken = await this.#take(fh, id, start);
     if (!taken.adopted) {
-      this.#waitingSinceNs ??= nowNs();
-      if (taken.followedAs !== undefined) this.#waitFor("followed-elsewhere", { followedAs: taken.followedAs });
+      this.#waiting().sinceNs ??= nowNs();
+      if (taken.followedAs !== undefined) await this.#waitFor("followed-elsewhere", { followedAs: taken.followedAs });
       return false;
     }
     if (waited || first) log("info", "following file", { file: this.path, offset: taken.offset });
@@ -262,11 +287,14 @@ export class Follower {
   }
 
   /** The path cannot be read now: say why (once, or at a bounded rate for an error) and show it in the metrics. */
-  #waitFor(reason: NotFollowedReason, fields: Fields = {}): void {
+  async #waitFor(reason: NotFollowedReason, fields: Fields = {}): Promise<void> {
+    // Loaded only when needed, as is resume.ts: a sidecar whose file is there never waits.
+    const { notice, observe } = await import("./not-followed.ts");
+    const w = this.#waiting();
     const now = Date.now();
-    const prev = this.#notFollowed;
+    const prev = w.notFollowed;
     const { state, log: due } = observe(prev, reason, now);
-    this.#notFollowed = state;
+    w.notFollowed = state;
     this.#o.stats.notFollowed = reason;
     if (!due) return;
     const n = notice(reason);
@@ -277,9 +305,10 @@ export class Follower {
   /**
    * Adopts `fh` from `offset`, unless it is no regular file (a sibling that became something else
    * after its stat) or another path's follower owns it (then it is closed); a file another path
-   * read to its end is taken on where that read stopped.
+   * read to its end is taken on where that read stopped. `before`: the bytes just before `offset`
+   * as the caller checked them (a resume's, against the checkpoint); else they are read here.
    */
-  async #take(fh: OpenFile, identity: FileIdentity & { head?: Buffer }, offset: number): Promise<{ adopted: true; offset: number } | { adopted: false; followedAs?: string }> {
+  async #take(fh: OpenFile, identity: FileIdentity & { head?: Buffer }, offset: number, before?: Buffer): Promise<{ adopted: true; offset: number; reading: Reading } | { adopted: false; followedAs?: string }> {
     const st = await fh.stat({ bigint: true });
     if (!st.isFile()) {
       await fh.close();
@@ -302,50 +331,47 @@ export class Follower {
         return { adopted: false, followedAs: other };
       }
       if (finished && start !== offset) log("info", "file already read up to here: going on from there", { file: this.path, offset: start, readAs: finished.path });
-      this.#key = key;
-      this.#adopt(fh, identity, start);
-      return { adopted: true, offset: start };
+      // The reader checks these bytes are still there before its first read: a file truncated and
+      // refilled past `start` before anything was appended would otherwise be read from the middle
+      // of its new content (and again from 0 once the fingerprint told).
+      const n = Math.min(start, VERIFIED_BEFORE_BYTES);
+      const seen = start === offset && before !== undefined ? before : await readAt(fh, start - n, n).catch(() => undefined);
+      return { adopted: true, offset: start, reading: this.#adopt(fh, key, identity, start, seen) };
     }
   }
 
   /** A file at the path rotated away before we looked (a sibling born while we waited): follow it first. */
   async #adoptSkipped(atPath: { ino: bigint; birthtimeNs: bigint } | undefined): Promise<boolean> {
-    const since = this.#waitingSinceNs;
+    const since = this.#waiting().sinceNs;
     if (since === undefined) return false;
     const skipped = await findSkippedRotation(this.path, this.#done, since, atPath);
     if (!skipped) return false;
-    if (!(await this.#take(skipped.fh, await identify(skipped.fh), 0)).adopted) return false;
+    const taken = await this.#take(skipped.fh, await identify(skipped.fh), 0);
+    if (!taken.adopted) return false;
     log("warn", "a file was at the path and rotated away before we looked: reading it first", { file: this.path, rotated: skipped.path });
-    this.#rotatedAway = true;
+    taken.reading.rotatedAway = true;
     return true;
   }
 
-  #adopt(fh: OpenFile, identity: FileIdentity & { head?: Buffer }, offset: number): void {
-    this.#opens++;
-    this.#waitingSinceNs = undefined;
-    this.#notFollowed = undefined;
+  /** Starts reading `fh` (claimed as `key`) at `offset`; `before`: the bytes just before it, for the reader to check. */
+  #adopt(fh: OpenFile, key: string, identity: FileIdentity & { head?: Buffer }, offset: number, before?: Buffer): Reading {
+    const reading: Reading = { kind: "reading", fh, key, identity: recorded(identity), head: identity.head, rotatedAway: false };
+    this.#state = reading;
+    this.#announced = true;
     this.#o.stats.notFollowed = undefined;
-    this.#fh = fh;
-    this.#setIdentity(identity);
-    this.#reader.reset(offset);
+    this.#reader.reset(offset, before);
     this.#out.reset(fh, identity, offset);
     this.#partialSince = undefined;
-    this.#rotatedAway = false;
     this.#lastDataAt = Date.now();
+    return reading;
   }
 
-  /** Only the four fields a checkpoint records (identify's result carries more). */
-  #setIdentity(identity: FileIdentity & { head?: Buffer }): void {
-    this.#identity = { dev: identity.dev, ino: identity.ino, fingerprint: identity.fingerprint, fingerprintLength: identity.fingerprintLength };
-    this.#head = identity.head;
-  }
-
-  /** Reads and writes one chunk: bytes read, 0 at the end of the file, -1 when it was truncated and refilled. */
-  async #readChunk(): Promise<number> {
-    const chunk = await this.#reader.read(this.#fh!);
+  /** Reads `fh` and writes one chunk: bytes read, 0 at the end of the file, -1 when it was truncated and refilled. */
+  async #readChunk(fh: OpenFile): Promise<number> {
+    const chunk = await this.#reader.read(fh);
     if (chunk === "eof") return 0;
     if (chunk === "changed") {
-      await this.#truncated((await this.#fh!.stat()).size);
+      await this.#truncated((await fh.stat()).size);
       return -1;
     }
     const stats = this.#o.stats;
@@ -353,7 +379,7 @@ export class Follower {
     // again (one fstat a backlog, not a chunk; a short read ends at the size), which the lag and
     // a truncation's loss are counted from.
     const pos = this.#reader.pos;
-    this.#out.sawSize(chunk.full && pos >= this.#out.knownSize ? (await this.#fh!.stat()).size : pos);
+    this.#out.sawSize(chunk.full && pos >= this.#out.knownSize ? (await fh.stat()).size : pos);
     this.#lastDataAt = Date.now();
     stats.bytesRead += chunk.bytesRead;
     if (chunk.lines.length > 0) {
@@ -380,64 +406,81 @@ export class Follower {
     await this.#out.flushHeld();
   }
 
-  async #checkPath(draining: boolean): Promise<StepResult> {
-    const fh = this.#fh!;
-    this.#head ??= await verifiedHead(fh, this.#identity!);
-    const match = await compareIdentity(fh, this.#identity!, this.#head);
+  /** The periodic look at our file and at the path (follower-plans.ts decides, this carries it out). */
+  async #checkPath(s: Reading, draining: boolean): Promise<StepResult> {
+    const { fh } = s;
+    s.head ??= await verifiedHead(fh, s.identity);
+    const match = await compareIdentity(fh, s.identity, s.head);
     const { size } = await fh.stat();
-    if (match === "different" || size < this.#reader.pos) {
+    const verdict = judgeFile({ match, size, pos: this.#reader.pos });
+    if (verdict === "truncated") {
       await this.#truncated(size);
       return "progress";
     }
-    if (match === "grown") this.#setIdentity(await identify(fh));
-    this.#out.sawSize(size);
-    if (size > this.#reader.pos) return "progress"; // more to read: the watch hint was lost or late
-    const atPath = await stat(this.path, { bigint: true }).catch(() => undefined);
-    if (atPath && atPath.dev.toString() === this.#identity!.dev && atPath.ino.toString() === this.#identity!.ino) {
-      this.#rotatedAway = false;
-      return "idle";
+    if (match === "grown") {
+      const grown = await identify(fh);
+      s.identity = recorded(grown);
+      s.head = grown.head;
     }
-    this.#rotatedAway = true;
-    const ours = await fh.stat({ bigint: true });
-    if (!atPath) {
+    this.#out.sawSize(size);
+    if (verdict === "unread") return "progress"; // the watch hint was lost or late
+    const st = await stat(this.path, { bigint: true }).catch(() => undefined);
+    const look = {
+      atPath: st && { dev: st.dev.toString(), ino: st.ino.toString(), size: st.size },
+      ours: s.identity,
+      quietMs: Date.now() - this.#lastDataAt,
+      draining,
+    };
+    let plan = planPath(look);
+    const ours = plan.kind === "same-file" ? undefined : await fh.stat({ bigint: true });
+    if (plan.kind === "look-for-newer") {
       // Deleted or renamed, nothing new at the path: keep reading ours, unless a newer file already
       // came and was rotated away in between.
-      const newer = await findSkippedRotation(this.path, this.#doneWith(ours), ours.birthtimeNs, undefined, ours.ino !== this.#resumedIno);
-      if (!newer) return "idle";
-      await newer.fh.close();
+      const newer = await this.#findNewer(ours!);
+      await newer?.fh.close();
+      plan = planPath({ ...look, newerRotated: newer !== undefined });
     }
-    // A writer puts its last bytes into the old file before its first into the new one, so once the
-    // new file has data, the old one read to its end (after that stat) is complete.
-    const quiet = Date.now() - this.#lastDataAt >= ROTATION_GRACE_MS;
-    if (atPath?.size === 0n && !quiet && !draining) return "idle";
-    while ((await this.#readChunk()) > 0);
-    await this.#endOfFile();
-    this.#o.stats.rotations++;
-    log("info", "file rotated: old file read to its end, following the new one", { file: this.path, oldOffset: this.#reader.pos });
-    await this.#letGo(true);
-    const skipped = await findSkippedRotation(this.path, this.#doneWith(ours), ours.birthtimeNs, undefined, ours.ino !== this.#resumedIno);
-    if (skipped && (await this.#take(skipped.fh, await identify(skipped.fh), 0)).adopted) {
-      // Read the generation we never saw at the path first; the next check moves on from it.
-      log("warn", "a rotated file was never seen at the path (rotated twice between looks): reading it first", { file: this.path, skipped: skipped.path });
-      this.#rotatedAway = true;
-      return "progress";
-    }
-    this.#waitingSinceNs = ours.birthtimeNs + (ours.ino === this.#resumedIno ? 1n : 0n);
-    if (!(await this.#openPath())) this.#rotatedAway = false;
+    s.rotatedAway = plan.kind !== "same-file";
+    if (plan.kind !== "switch") return "idle";
+    await this.#switchFrom(s, ours!);
     return "progress";
   }
 
+  /** A rotated generation after `ours` that we never saw at the path, opened. */
+  #findNewer(ours: FinishedFile & { dev: bigint }): ReturnType<typeof findSkippedRotation> {
+    const g = generationsAfter(ours, this.#resumedIno);
+    return findSkippedRotation(this.path, this.#doneWith(ours), g.afterBirthNs, undefined, g.inclusive);
+  }
+
+  /** Reads our file (rotated away) to its end, lets it go, and follows the next generation: a skipped one first, else the path. */
+  async #switchFrom(s: Reading, ours: FinishedFile & { dev: bigint }): Promise<void> {
+    while ((await this.#readChunk(s.fh)) > 0);
+    await this.#endOfFile();
+    this.#o.stats.rotations++;
+    log("info", "file rotated: old file read to its end, following the new one", { file: this.path, oldOffset: this.#reader.pos });
+    const waiting = await this.#letGo(true);
+    const skipped = await this.#findNewer(ours);
+    if (skipped) {
+      const taken = await this.#take(skipped.fh, await identify(skipped.fh), 0);
+      if (taken.adopted) {
+        // Read the generation we never saw at the path first; the next check moves on from it.
+        log("warn", "a rotated file was never seen at the path (rotated twice between looks): reading it first", { file: this.path, skipped: skipped.path });
+        taken.reading.rotatedAway = true;
+        return;
+      }
+    }
+    waiting.sinceNs = waitingSince(ours, this.#resumedIno);
+    await this.#openPath();
+  }
+
   /** copytruncate: read what we had not read yet from the copy, if there is one; returns its name. */
-  async #finishFromCopy(): Promise<string | undefined> {
-    const truncated = this.#fh!;
+  async #finishFromCopy(s: Reading): Promise<string | undefined> {
     const { findCopy } = await import("./copytruncate-copy.ts");
-    const copy = await findCopy(this.path, this.#identity!, this.#reader.pos, this.#reader.lastBytes());
+    const copy = await findCopy(this.path, s.identity, this.#reader.pos, this.#reader.lastBytes());
     if (!copy) return undefined;
-    this.#fh = copy.fh;
     try {
-      while ((await this.#readChunk()) > 0);
+      while ((await this.#readChunk(copy.fh)) > 0);
     } finally {
-      this.#fh = truncated;
       await copy.fh.close();
     }
     return copy.path;
@@ -450,8 +493,11 @@ export class Follower {
     return this.#done;
   }
 
+  /** Our file holds other content now, or less: read what a copytruncate copy has, then the file again from 0. */
   async #truncated(size: number): Promise<void> {
-    const recovered = await this.#finishFromCopy();
+    const s = this.#state;
+    if (s.kind !== "reading") return;
+    const recovered = await this.#finishFromCopy(s);
     const unread = Math.max(0, this.#out.knownSize - this.#reader.pos);
     await this.#endOfFile();
     const stats = this.#o.stats;
@@ -464,8 +510,6 @@ export class Follower {
       unreadBytes: unread,
       ...(recovered ? { readFromCopy: recovered } : {}),
     });
-    const id = await identify(this.#fh!);
-    this.#adopt(this.#fh!, id, 0);
-    this.#opens--; // same descriptor, not a new open
+    this.#adopt(s.fh, s.key, await identify(s.fh), 0);
   }
 }

@@ -25,6 +25,11 @@ export interface Chunk {
   readonly full: boolean;
 }
 
+/** How many of the bytes read last are kept to notice a truncate-and-refill (and to find a copytruncate copy). */
+export const VERIFIED_BEFORE_BYTES = 32;
+
+const NOTHING = Buffer.alloc(0);
+
 export class LineReader {
   readonly #maxLineBytes: number;
   #buf = Buffer.allocUnsafe(CHUNK_BYTES);
@@ -33,7 +38,7 @@ export class LineReader {
   #pos = 0;
   #consumed = 0;
   #filled = 0;
-  readonly #last = Buffer.alloc(32);
+  readonly #last = Buffer.alloc(VERIFIED_BEFORE_BYTES);
   #lastLen = 0;
   #verify = false;
 
@@ -56,10 +61,16 @@ export class LineReader {
     return Buffer.from(this.#last.subarray(0, this.#lastLen));
   }
 
-  reset(offset: number): void {
+  /**
+   * Reads from `offset` on. `before`: the file's bytes just before it, as the caller found them;
+   * the first read checks they are still there ("changed" if not), as after an idle spell.
+   */
+  reset(offset: number, before: Buffer = NOTHING): void {
     this.#pos = offset;
-    this.#carry = this.#lastLen = 0;
-    this.#verify = false;
+    this.#carry = 0;
+    this.#lastLen = Math.min(before.length, this.#last.length, offset);
+    before.copy(this.#last, 0, before.length - this.#lastLen);
+    this.#verify = this.#lastLen > 0;
   }
 
   /**

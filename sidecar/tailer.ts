@@ -4,7 +4,7 @@ import type { SidecarConfig } from "./config.ts";
 import { loadCheckpoint, saveCheckpoint, type Checkpoint } from "./checkpoint.ts";
 import { Follower } from "./follower.ts";
 import { FileOwners } from "./file-owners.ts";
-import type { LineTransform } from "./line-transform.ts";
+import type { Transform } from "./transform.ts";
 import { log } from "./log.ts";
 import { SinkClosedError, type Sink } from "./sink.ts";
 import { createStats, type Stats } from "./stats.ts";
@@ -16,7 +16,7 @@ export interface TailerOptions {
   readonly config: SidecarConfig;
   readonly sink: Sink;
   /** Builds the transform for one file (json, multiline); undefined: raw bytes. */
-  readonly transformFor?: ((file: string) => LineTransform) | undefined;
+  readonly transformFor?: ((file: string) => Transform) | undefined;
   /** Count lines too (costs a search per line; only worth it when metrics are served). */
   readonly countLines?: boolean;
 }

@@ -1,7 +1,9 @@
-// What the sidecar writes for the lines it read: the bytes as they are (raw), or one JSON record
-// per line or per multiline group (json). The follower hands over complete lines with the file
-// offset just after them; the transform says which bytes to write and up to which offset the
-// input is fully covered by what it returned, so checkpoints never pass a held-back record.
+// What the sidecar writes for the lines it read in JSON format: one record per line or per
+// multiline group. The follower hands over complete lines with the file offset just after them;
+// the transform says which bytes to write and up to which offset the input is fully covered by
+// what it returned, so checkpoints never pass a held-back record. Raw format has no transform: the
+// follower writes the bytes it read. The pipeline imports only the types from here, so a raw
+// sidecar never loads this module.
 import type { SidecarConfig } from "./config.ts";
 import { JsonLinesEncoder } from "./json-lines.ts";
 import { RecordEncoder, recordParts } from "./json-record.ts";
@@ -11,9 +13,9 @@ import { MultilineTransform } from "./transform-multiline.ts";
 
 export interface TransformOutput {
   /** Bytes to write (may be empty). */
-  out: Buffer;
+  readonly out: Buffer;
   /** File offset up to which every input byte is now in `out` or in earlier outputs. */
-  safeOffset: number;
+  readonly safeOffset: number;
 }
 
 export interface Transform {
@@ -23,6 +25,14 @@ export interface Transform {
   flush(): TransformOutput;
   /** Something is held back: call flush after config.multilineTimeoutMs if nothing else arrives. */
   readonly pending: boolean;
+  /** Each output line (record) stands for one input line, in order (json without multiline). */
+  readonly recordPerLine?: boolean;
+  /**
+   * The caller is done with each output (has written or copied it) before its next push or flush:
+   * the transform may build every output in the same memory, which saves an allocation and a copy
+   * of each output (half the JSON encoder's CPU: docs/decisions.md, "JSON records in one buffer").
+   */
+  reuseOutput?(): void;
 }
 
 export interface TransformOptions {
@@ -37,21 +47,6 @@ export interface TransformOptions {
 
 const EMPTY = Buffer.alloc(0);
 
-/** Raw: the input itself, not a copy. */
-export class RawTransform implements Transform {
-  private end = 0;
-  readonly pending = false;
-
-  push(lines: Buffer, endOffset: number): TransformOutput {
-    this.end = endOffset;
-    return { out: lines, safeOffset: endOffset };
-  }
-
-  flush(): TransformOutput {
-    return { out: EMPTY, safeOffset: this.end };
-  }
-}
-
 /** JSON, one record per line. */
 export class JsonTransform implements Transform {
   readonly #encoder: JsonLinesEncoder;
@@ -65,7 +60,7 @@ export class JsonTransform implements Transform {
     this.#reuse = options.reuseOutput === true;
   }
 
-  /** From now on, as if made with reuseOutput (see LineTransform.reuseOutput). */
+  /** From now on, as if made with reuseOutput (see Transform.reuseOutput). */
   reuseOutput(): void {
     this.#reuse = true;
   }
@@ -82,8 +77,8 @@ export class JsonTransform implements Transform {
   }
 }
 
-export function createTransform(config: SidecarConfig, file: string, options: TransformOptions = {}): Transform {
-  if (config.format === "raw") return new RawTransform();
+/** The JSON transform for `file` (format json; raw format has none). */
+export function createTransform(config: Pick<SidecarConfig, "pod" | "multiline" | "maxLineBytes">, file: string, options: TransformOptions = {}): Transform {
   if (config.multiline === undefined) return new JsonTransform(file, config, options);
   const grouper = createGrouper(config.multiline);
   return new MultilineTransform(new RecordEncoder(file, config.pod), grouper, config.maxLineBytes, options.reuseOutput === true);

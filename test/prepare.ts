@@ -11,8 +11,8 @@ import { findOrBuildControlPlane, findOrBuildKubectl, findOrBuildNode } from "..
 import { GoMissingError } from "../localcluster/harness/go-build.ts";
 import { findOrBuildImages, findOrBuildWebhookImage } from "../localcluster/images.ts";
 import { realNodeUnavailable } from "../localcluster/prerequisites.ts";
-import { otelCollectorBinary } from "./backend/otel-collector.ts";
-import { victoriaLogsBinary } from "./backend/victorialogs.ts";
+import { otelCollectorBinary } from "../localcluster/backend/otel-collector.ts";
+import { victoriaLogsBinary } from "../localcluster/backend/victorialogs.ts";
 
 export interface PrepareStep {
   readonly name: string;

@@ -6,7 +6,10 @@ import type { InjectOptions } from "./options.ts";
 import { podPatch } from "./patch.ts";
 import type { Pod } from "./pod-types.ts";
 import { admissionResponse, isPodCreate, parseAdmissionReview, type AdmissionReviewResponse } from "./review.ts";
-import type { AdmissionResult } from "./metrics.ts";
+
+/** How an admission request ended; a fixed list so a metric's label has bounded cardinality. */
+export const ADMISSION_RESULTS = ["injected", "skipped", "ignored", "invalid", "error"] as const;
+export type AdmissionResult = (typeof ADMISSION_RESULTS)[number];
 
 export interface AdmissionOutcome {
   readonly status: number;
@@ -99,7 +102,8 @@ function invalid(error: string, fields: Record<string, unknown> = {}): Admission
   return { status: 400, body: { error }, result: "invalid", injected: [], warnings: [], dryRun: false, fields };
 }
 
-export function admit(body: unknown, options: InjectOptions): AdmissionOutcome {
+/** `version`: the injector's, for the tailcar.io/status annotation. */
+export function admit(body: unknown, options: InjectOptions, version: string): AdmissionOutcome {
   const parsed = parseAdmissionReview(body);
   if (!parsed.ok) return invalid(parsed.error);
   const request = parsed.request;
@@ -125,8 +129,7 @@ export function admit(body: unknown, options: InjectOptions): AdmissionOutcome {
     return { ...base, status: 200, body: admissionResponse(request.uid, [], [warning]), result: "skipped", warnings: [warning], skipped: "oversized-pod" };
   }
   try {
-    const context = request.namespace === undefined ? {} : { namespace: request.namespace };
-    const result = inject(pod, options, context);
+    const result = inject(pod, options, request.namespace === undefined ? { version } : { version, namespace: request.namespace });
     const patch = podPatch(pod, result.pod);
     const warnings = bounded(result.warnings);
     return {

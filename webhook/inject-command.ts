@@ -13,6 +13,7 @@ import { deepFreeze } from "./deep-freeze.ts";
 import { INJECTION_ROWS } from "./injection-rows.ts";
 import { conflicts } from "./combinations.ts";
 import { DEFAULT_INJECT_OPTIONS, type InjectOptions } from "./options.ts";
+import { packageVersion } from "./package-version.ts";
 import { injectManifest } from "./workloads.ts";
 import { Utf8Text } from "./utf8-text.ts";
 import { applyPatchToDocument } from "./yaml-patch.ts";
@@ -126,7 +127,7 @@ export function injectDocument(streamed: StreamedDocument, options: InjectOption
   if (typeof object !== "object" || Array.isArray(object)) {
     throw new InputError(`document ${streamed.index}: ${notAnObject(object)} at the top, not a Kubernetes object (a map with apiVersion and kind)`);
   }
-  const result = injectManifest(object, options, `${where} document ${streamed.index}`);
+  const result = injectManifest(object, options, packageVersion(), `${where} document ${streamed.index}`);
   for (const w of result.warnings) warn(w);
   return asWritten(streamed.doc, object, result.object) ?? fromObject(result.object);
 }

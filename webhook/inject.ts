@@ -10,7 +10,6 @@ import { claimName, nameFromPath } from "./container-name.ts";
 import { FILES_ANNOTATION } from "./file-entries.ts";
 import { podConfigFor, sidecarFor } from "./memo.ts";
 import type { InjectOptions } from "./options.ts";
-import { packageVersion } from "./package-version.ts";
 import { isRecord, type Container, type Pod, type PodSpec } from "./pod-types.ts";
 import { sidecarUser } from "./security.ts";
 import { SKIP_REASONS, type SkipReason } from "./skip-reasons.ts";
@@ -20,9 +19,12 @@ export { SKIP_REASONS, type SkipReason };
 
 export const CHECKPOINT_VOLUME_BASE = "tailcar-checkpoints";
 
+/** The circumstances of one injection, given by the caller so that inject() reads nothing itself. */
 export interface InjectContext {
+  /** The injector's version, written into the tailcar.io/status annotation. */
+  readonly version: string;
   /** The request's namespace, for pods whose metadata has none (the API server fills it in later). */
-  namespace?: string;
+  readonly namespace?: string;
 }
 
 export interface InjectResult {
@@ -83,7 +85,7 @@ function skip(pod: Pod, skipped: SkipReason, warnings: string[] = []): InjectRes
   return { pod, injected: [], warnings, skipped };
 }
 
-export function inject(pod: Pod, options: InjectOptions, context: InjectContext = {}): InjectResult {
+export function inject(pod: Pod, options: InjectOptions, context: InjectContext): InjectResult {
   if (!isRecord(pod) || (pod.kind !== undefined && pod.kind !== "Pod")) return skip(pod, "not-a-pod");
   if (nestedDeeperThan(pod, MAX_POD_DEPTH)) throw new RangeError(`the pod is nested more than ${MAX_POD_DEPTH} levels deep`);
   if (!wellFormedSpec(pod.spec)) return skip(pod, "malformed-pod");
@@ -110,7 +112,7 @@ export function inject(pod: Pod, options: InjectOptions, context: InjectContext 
   else spec.containers.push(...sidecars);
 
   const injected = sidecars.map((c) => c.name);
-  const status: InjectStatus = { version: packageVersion(), containers: injected };
+  const status: InjectStatus = { version: context.version, containers: injected };
   // Spreading keeps the keys' order, and a key added here comes last, as an assignment would.
   const metadata = { ...pod.metadata };
   metadata.annotations = { ...(isRecord(metadata.annotations) ? metadata.annotations : {}), [STATUS_ANNOTATION]: JSON.stringify(status) };

@@ -2,12 +2,16 @@
 // 2.6 KB of patch JSON for the docs' pod) and JSON.stringify of them was the largest single cost of
 // an admission. A memoized container (memo.ts) is built and serialized once and shared after that,
 // so its text is recorded here, and patchJson writes it as it is. docs/decisions.md has the numbers.
+// The text is right only while the value does not change: the one way in freezes the value and
+// serializes it itself, so no caller can record a text that differs from the value's.
+import { deepFreeze } from "./deep-freeze.ts";
 
 const known = new WeakMap<object, string>();
 
-/** Records that JSON.stringify(value) is `text`. Only for values that never change (frozen). */
-export function withKnownJson<T extends object>(value: T, text: string): T {
-  known.set(value, text);
+/** Deep-freezes `value` and records its JSON text for patchJson; returns `value`. */
+export function frozenWithKnownJson<T extends object>(value: T): T {
+  deepFreeze(value);
+  known.set(value, JSON.stringify(value));
   return value;
 }
 

@@ -112,6 +112,3 @@ export function createLogger(sink: LogSink = defaultSink(), component = "webhook
     error: (msg, fields) => log("error", msg, fields),
   };
 }
-
-/** A logger that drops everything (benchmarks). */
-export const silentLogger: Logger = createLogger(() => {});

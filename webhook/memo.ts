@@ -2,11 +2,14 @@
 // parsed tailcar.io/* annotations, and each sidecar container with its JSON text. A Deployment's
 // replicas, and every pod with the same annotations and log layout, ask for the same ones; the
 // pod itself (its checks, names, volumes, diff and answer) is still worked out on every request.
-// Only for frozen options (the server's and the defaults), so a setting cannot change under a
-// kept entry; everything kept is deep-frozen, so a caller cannot change it either.
+// The protocol lives here: work is kept only for frozen options (server.ts and `tailcar inject`
+// freeze theirs, DEFAULT_INJECT_OPTIONS is frozen), so a setting cannot change under a kept entry;
+// options that are not frozen are correct too, only parsed on every call. Everything kept is
+// deep-frozen, so a caller cannot change it either, and a kept sidecar's JSON text is recorded by
+// frozenWithKnownJson, which freezes and serializes it itself.
 import { parsePodConfig, PREFIX, type PodConfig } from "./annotations.ts";
 import { deepFreeze } from "./deep-freeze.ts";
-import { withKnownJson } from "./known-json.ts";
+import { frozenWithKnownJson } from "./known-json.ts";
 import type { InjectOptions } from "./options.ts";
 import type { Container } from "./pod-types.ts";
 import { sidecarContainer, type SidecarSpec } from "./sidecar-container.ts";
@@ -52,10 +55,14 @@ export function podConfigFor(annotations: Readonly<Record<string, string>>, opti
   return { config: parsed.config, warnings: [...parsed.warnings] };
 }
 
-// sidecarContainer's inputs that the key below holds; `satisfies` fails to compile when SidecarSpec
-// gains a field that is not listed here (and so not in the key).
-const KEYED = { name: 1, path: 1, config: 1, logMount: 1, checkpointVolume: 1, runAsUser: 1, runAsGroup: 1, native: 1, extraEnv: 1 } satisfies Record<keyof SidecarSpec, 1>;
-void KEYED;
+// The key of a kept sidecar: every input of sidecarContainer but `config` (the map the entry is kept
+// in) and `extraEnv` (never kept, below). The key is built from this list, and the type fails to
+// compile when SidecarSpec gains a field the list does not name, so the key cannot miss an input.
+type KeyField = Exclude<keyof SidecarSpec, "config" | "extraEnv">;
+const KEY_FIELDS = ["name", "path", "logMount", "checkpointVolume", "runAsUser", "runAsGroup", "native"] as const satisfies readonly KeyField[];
+type Unkeyed = Exclude<KeyField, (typeof KEY_FIELDS)[number]>;
+const everyInputKeyed: [Unkeyed] extends [never] ? true : Unkeyed = true;
+void everyInputKeyed;
 
 /**
  * sidecarContainer(s), kept per configuration (a frozen config from podConfigFor, so the same
@@ -65,11 +72,10 @@ void KEYED;
 export function sidecarFor(s: SidecarSpec): Container {
   // extraEnv only comes with a subPathExpr mount: rare, not worth a key.
   if (!Object.isFrozen(s.config) || s.extraEnv !== undefined) return sidecarContainer(s);
-  const key = JSON.stringify([s.name, s.path, s.logMount, s.checkpointVolume, s.runAsUser, s.runAsGroup ?? null, s.native]);
+  const key = JSON.stringify(KEY_FIELDS.map((f) => s[f] ?? null));
   let perConfig = sidecars.get(s.config);
   if (perConfig === undefined) sidecars.set(s.config, (perConfig = new Map()));
   const kept = perConfig.get(key);
   if (kept !== undefined) return kept;
-  const container = deepFreeze(sidecarContainer(s));
-  return keep(perConfig, key, withKnownJson(container, JSON.stringify(container)));
+  return keep(perConfig, key, frozenWithKnownJson(sidecarContainer(s)));
 }

@@ -1,10 +1,7 @@
 // The webhook's Prometheus metrics, on a Registry of its own (never the global one, so several
 // servers in one process, as in tests, do not collide). Names carry their unit.
 import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-
-/** How an admission request ended; a fixed list so the label's cardinality is bounded. */
-export const ADMISSION_RESULTS = ["injected", "skipped", "ignored", "invalid", "error"] as const;
-export type AdmissionResult = (typeof ADMISSION_RESULTS)[number];
+import { ADMISSION_RESULTS } from "./admit.ts";
 
 export interface WebhookMetrics {
   readonly registry: Registry;

@@ -69,7 +69,8 @@ export function isCandidate(pod: PodView): boolean {
 
 /** Whether the injector, with these options, gives the pod at least one sidecar. */
 export const wouldInject = (options: InjectOptions) => (pod: PodView): boolean =>
-  inject({ apiVersion: "v1", kind: "Pod", metadata: pod.metadata, spec: pod.spec } as Pod, options).injected.length > 0;
+  // Only whether it injects is asked: the status annotation, with the version in it, is dropped.
+  inject({ apiVersion: "v1", kind: "Pod", metadata: pod.metadata, spec: pod.spec } as Pod, options, { version: "" }).injected.length > 0;
 
 /** Pods that asked for sidecars, were in scope, and were admitted without the webhook. */
 export function findMissedPods(

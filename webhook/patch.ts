@@ -5,7 +5,6 @@
 // values here are the injected pod's own fresh objects, serialized right away. So the patch's
 // values are shared with `injected`: serialize it, don't mutate it. docs/decisions.md has the
 // measurement; test/webhook/patch-property.test.ts checks equality with `compare` on random pods.
-import jsonpatch from "fast-json-patch";
 import type { Operation } from "fast-json-patch";
 import type { Pod } from "./pod-types.ts";
 
@@ -69,9 +68,4 @@ export function podPatch(original: Pod, injected: Pod): Operation[] {
   const patches: Operation[] = [];
   generate(original, injected, patches, "");
   return patches;
-}
-
-/** Applies a patch to a copy; used by tests and by anyone checking a patch round-trips. */
-export function applyPodPatch(original: Pod, patch: readonly Operation[]): Pod {
-  return jsonpatch.applyPatch(structuredClone(original), [...patch], true, false).newDocument;
 }

@@ -11,6 +11,7 @@ import { admissionReviewJson } from "./review.ts";
 import type { Logger } from "./log.ts";
 import type { WebhookMetrics } from "./metrics.ts";
 import type { InjectOptions } from "./options.ts";
+import { packageVersion } from "./package-version.ts";
 
 /** The API server's own limit for a request body; a Pod cannot be bigger than this. */
 export const BODY_LIMIT_BYTES = 3 * 1024 * 1024;
@@ -21,9 +22,6 @@ export class Readiness {
   #stopping = false;
   constructor(conditions: readonly string[] = []) {
     for (const c of conditions) this.#pending.add(c);
-  }
-  wait(condition: string): void {
-    this.#pending.add(condition);
   }
   done(condition: string): void {
     this.#pending.delete(condition);
@@ -92,6 +90,7 @@ export function createApp(deps: AppDeps): express.Express {
   const { metrics, logger, readiness } = deps;
   // A frozen copy: injection keeps per-configuration work for frozen options only (memo.ts).
   const options = deepFreeze(structuredClone(deps.options));
+  const version = packageVersion();
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
@@ -107,7 +106,7 @@ export function createApp(deps: AppDeps): express.Express {
   // stamped by its own route: an app-wide middleware in front of it would go through express's
   // prefix matching and URL trimming on every admission.
   app.post("/mutate", stamp, jsonBody(BODY_LIMIT_BYTES), (req: Request, res: Response) => {
-    const outcome = admit(req.body, options);
+    const outcome = admit(req.body, options, version);
     const seconds = elapsedSeconds(res.locals["start"] as bigint);
     metrics.requests.inc({ result: outcome.result });
     metrics.duration.observe({ result: outcome.result }, seconds);

@@ -30,8 +30,8 @@ function describe(object: Record<string, unknown>, fallback: string): string {
   return `${kind} (${fallback})`;
 }
 
-function injectPod(pod: Pod, options: InjectOptions, label: string): { pod: Pod; warnings: string[]; injected: number } {
-  const result = inject(pod, options);
+function injectPod(pod: Pod, options: InjectOptions, version: string, label: string): { pod: Pod; warnings: string[]; injected: number } {
+  const result = inject(pod, options, { version });
   const warnings = result.warnings.map((w) => `${label}: ${w}`);
   if (result.skipped !== undefined && result.skipped !== "no-files-annotation") {
     warnings.push(`${label}: not injected: ${SKIP_REASONS[result.skipped]}`);
@@ -40,7 +40,7 @@ function injectPod(pod: Pod, options: InjectOptions, label: string): { pod: Pod;
 }
 
 /** Replaces the value at `path` in a copy of `object`, or returns undefined when the path is absent. */
-function withTemplate(object: Record<string, unknown>, path: readonly string[], options: InjectOptions, label: string): ManifestResult | undefined {
+function withTemplate(object: Record<string, unknown>, path: readonly string[], options: InjectOptions, version: string, label: string): ManifestResult | undefined {
   const copy = structuredClone(object);
   let parent: Record<string, unknown> = copy;
   for (const key of path.slice(0, -1)) {
@@ -52,25 +52,26 @@ function withTemplate(object: Record<string, unknown>, path: readonly string[], 
   const template = parent[last];
   if (!isRecord(template)) return undefined;
   const pod: Pod = { apiVersion: "v1", kind: "Pod", ...(template.metadata !== undefined && { metadata: template.metadata as Pod["metadata"] }), spec: template.spec as Pod["spec"] };
-  const result = injectPod(pod, options, label);
+  const result = injectPod(pod, options, version, label);
   if (result.injected === 0) return { object, warnings: result.warnings, injected: 0 };
   parent[last] = { ...template, metadata: result.pod.metadata, spec: result.pod.spec };
   return { object: copy, warnings: result.warnings, injected: result.injected };
 }
 
-export function injectManifest(object: unknown, options: InjectOptions, where = "document"): ManifestResult {
+/** `version`: the injector's, for the tailcar.io/status annotation. */
+export function injectManifest(object: unknown, options: InjectOptions, version: string, where = "document"): ManifestResult {
   if (!isRecord(object)) return { object, warnings: [], injected: 0 };
   const label = describe(object, where);
   const kind = object.kind;
   if (kind === "Pod") {
-    const result = injectPod(object as Pod, options, label);
+    const result = injectPod(object as Pod, options, version, label);
     return { object: result.injected > 0 ? result.pod : object, warnings: result.warnings, injected: result.injected };
   }
   if (typeof kind === "string" && kind.endsWith("List") && Array.isArray(object.items)) {
     const warnings: string[] = [];
     let injected = 0;
     const items = object.items.map((item, i) => {
-      const r = injectManifest(item, options, `${label} item ${i + 1}`);
+      const r = injectManifest(item, options, version, `${label} item ${i + 1}`);
       warnings.push(...r.warnings);
       injected += r.injected;
       return r.object;
@@ -78,6 +79,6 @@ export function injectManifest(object: unknown, options: InjectOptions, where = 
     return { object: injected > 0 ? { ...object, items } : object, warnings, injected };
   }
   const path = typeof kind === "string" ? TEMPLATE_PATH[kind] : undefined;
-  if (path) return withTemplate(object, path, options, label) ?? { object, warnings: [`${label}: not injected: no pod template at ${path.join(".")}`], injected: 0 };
+  if (path) return withTemplate(object, path, options, version, label) ?? { object, warnings: [`${label}: not injected: no pod template at ${path.join(".")}`], injected: 0 };
   return { object, warnings: [], injected: 0 };
 }

@@ -27,8 +27,11 @@ test("demo arguments: --duration takes positive seconds, anything else is named 
   assert.deepEqual(parseDemoArgs(["--duration", "15"]), { help: false, durationSeconds: 15 });
   assert.deepEqual(parseDemoArgs(["--duration=2.5", "-h"]), { help: true, durationSeconds: 2.5 });
   assert.throws(() => parseDemoArgs(["--duration", "0"]), /--duration: "0" is not a positive number/);
-  assert.throws(() => parseDemoArgs(["--duration"]), /--duration: "" is not a positive number/);
+  assert.throws(() => parseDemoArgs(["--duration", "-1"]), /--duration: "-1" is not a positive number/);
+  assert.throws(() => parseDemoArgs(["--duration"]), /--duration needs a value/);
   assert.throws(() => parseDemoArgs(["--fast"]), /unknown option "--fast"/);
+  assert.throws(() => parseDemoArgs(["--durations", "5"]), /unknown option "--durations": did you mean --duration\?/);
+  assert.throws(() => parseDemoArgs(["15"]), /unexpected argument "15"/);
 });
 
 test("the runner: the real node when it can run, else the local runner with one line naming why and how to get the real node", () => {

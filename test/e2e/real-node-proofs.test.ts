@@ -12,13 +12,13 @@ import { promisify } from "node:util";
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
 import { leftoversOf, type RealNode } from "../../localcluster/node.ts";
 import { skipReasonOrFail } from "../../localcluster/prerequisites.ts";
-import { query } from "../backend/victorialogs.ts";
+import { query } from "../../localcluster/backend/victorialogs.ts";
 import { parseObjects, pollUntil, sleep } from "../../localcluster/harness/index.ts";
 import { diagnostic, diagnostics, fileLines, numbered, sequenceReport } from "./sidecar-log-lines.ts";
 import { applicationPodYAML } from "../../localcluster/webhook-process.ts";
-import { startInjectingNode } from "./injecting-node.ts";
-import { startNodeCollector, type NodeCollector } from "./node-collector.ts";
-import { startVictoriaLogsOnNode, type NodeVictoriaLogs } from "./victorialogs-on-node.ts";
+import { startInjectingNode } from "../../localcluster/injecting-node.ts";
+import { startNodeCollector, type NodeCollector } from "../../localcluster/node-collector.ts";
+import { startVictoriaLogsOnNode, type NodeVictoriaLogs } from "../../localcluster/victorialogs-on-node.ts";
 
 const run = promisify(execFile);
 const skip = skipReasonOrFail();
@@ -236,7 +236,7 @@ test("proof 2: an app writing its files mode 0600 as its own non-root user (no f
 
 // Both formats: the image used to start raw-format sidecars with `node --lite-mode`, which leaves
 // out the WebAssembly that fetch (undici) needs, and a raw forward-mode sidecar only logged "fetch
-// failed: WebAssembly is not defined" (sidecar/tailcar-entry.sh now keeps the flag for stdout).
+// failed: WebAssembly is not defined" (the sidecar now keeps the flag for stdout only: sidecar/node-flags.ts).
 /** One VictoriaLogs in the node's namespace for both formats' pods and the node's collector. */
 let vl: NodeVictoriaLogs | undefined;
 for (const format of ["raw", "json"] as const) {

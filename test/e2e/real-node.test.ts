@@ -14,7 +14,7 @@ import { KUBELET_SYSCTLS } from "../../localcluster/kubelet-config.ts";
 import { pollUntil } from "../../localcluster/harness/index.ts";
 import { applicationPodYAML } from "../../localcluster/webhook-process.ts";
 import { fileLines, numbered } from "./sidecar-log-lines.ts";
-import { startInjectingNode } from "./injecting-node.ts";
+import { startInjectingNode } from "../../localcluster/injecting-node.ts";
 
 const skip = skipReasonOrFail();
 const NAMESPACE = "demo";

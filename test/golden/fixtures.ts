@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
 import type { InjectContext, InjectResult } from "../../webhook/inject.ts";
 import { DEFAULT_INJECT_OPTIONS, type InjectOptions } from "../../webhook/options.ts";
+import { packageVersion } from "../../webhook/package-version.ts";
 import type { Pod } from "../../webhook/pod-types.ts";
 import type { SkipReason } from "../../webhook/skip-reasons.ts";
 
@@ -74,7 +75,7 @@ export function loadGoldenCases(): GoldenCase[] {
         outPath,
         input: parse(readFileSync(inPath, "utf8")) as Pod,
         options: { ...structuredClone(DEFAULT_INJECT_OPTIONS), ...overrides },
-        context: namespace === undefined ? {} : { namespace },
+        context: namespace === undefined ? { version: packageVersion() } : { version: packageVersion(), namespace },
         cliArgs,
         ...(existsSync(outPath) && { expected: parse(readFileSync(outPath, "utf8")) as GoldenOutput }),
       };

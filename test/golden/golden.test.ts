@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { existsSync, writeFileSync } from "node:fs";
 import { test } from "node:test";
 import { inject } from "../../webhook/inject.ts";
-import { applyPodPatch, podPatch } from "../../webhook/patch.ts";
+import { podPatch } from "../../webhook/patch.ts";
+import { applyPodPatch } from "../webhook/apply-patch.ts";
 import { GOLDEN_DIR, goldenFileNames, loadGoldenCases, renderGolden } from "./fixtures.ts";
 import { readFileSync } from "node:fs";
 

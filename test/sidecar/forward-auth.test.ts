@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, test } from "node:test";
-import { startVictoriaLogs } from "../backend/victorialogs.ts";
+import { startVictoriaLogs } from "../../localcluster/backend/victorialogs.ts";
 import {
   buildBackend, endpointFor, metricValue, missingNumbers, scrapeMetrics, startSidecar, tally, tempDir, waitForLines, writeNumbered,
   type Sidecar, type SinkKind,

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { query, victoriaLogsBinary } from "../backend/victorialogs.ts";
+import { query, victoriaLogsBinary } from "../../localcluster/backend/victorialogs.ts";
 
 /** For a before() hook: the first build of VictoriaLogs takes minutes, longer than a test's timeout. */
 export const buildBackend = { fn: (): void => void victoriaLogsBinary(), options: { timeout: 20 * 60_000 } };

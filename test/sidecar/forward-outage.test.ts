@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, test } from "node:test";
-import { freePort, startVictoriaLogs } from "../backend/victorialogs.ts";
+import { freePort, startVictoriaLogs } from "../../localcluster/backend/victorialogs.ts";
 import { buildBackend, endpointFor, sinkSummary, missingNumbers, startSidecar, tally, tempDir, waitForLines, writeNumbered, type SinkKind } from "./forward-helpers.ts";
 
 before(buildBackend.fn, buildBackend.options);

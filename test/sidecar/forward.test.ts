@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { renameSync } from "node:fs";
 import { join } from "node:path";
 import { before, test } from "node:test";
-import { query, startVictoriaLogs } from "../backend/victorialogs.ts";
+import { query, startVictoriaLogs } from "../../localcluster/backend/victorialogs.ts";
 import { buildBackend, endpointFor, missingNumbers, waitForFirstLine, startSidecar, tempDir, waitForLines, writeNumbered, type SinkKind } from "./forward-helpers.ts";
 
 before(buildBackend.fn, buildBackend.options);

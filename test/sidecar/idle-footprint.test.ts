@@ -54,4 +54,7 @@ test("an idle raw-format sidecar writing to a pipe has not loaded node:crypto, n
   for (const unwanted of ["NativeModule crypto", "NativeModule fs/promises", "NativeModule internal/repl/history", "NativeModule internal/fs/streams", "NativeModule net", "NativeModule stream"]) {
     assert.ok(!loaded.includes(unwanted), `${unwanted} is not loaded`);
   }
+  // Started by plain node, it re-executed itself under --lite-mode and took the settings its
+  // predecessor parsed: the settings engine (parseArgs, the rows) was never loaded (about 1 MiB).
+  assert.ok(!loaded.includes("NativeModule internal/util/parse_args/parse_args"), "the re-executed sidecar did not parse its settings again");
 });

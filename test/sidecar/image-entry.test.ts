@@ -1,5 +1,5 @@
-// The image's `tailcar` (sidecar/tailcar-entry.sh) runs raw format to stdout with --lite-mode, and
-// JSON format or forwarding without it, whether the format and sink come from flags or the environment.
+// The image's `tailcar` (sidecar/tailcar-entry.sh) runs the CLI with the arguments as given and no
+// Node flags of its own: the sidecar chooses them from its parsed settings (node-flags.test.ts).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
@@ -12,31 +12,28 @@ import { tempDir } from "./harness.ts";
 
 const ENTRY = new URL("../../sidecar/tailcar-entry.sh", import.meta.url).pathname;
 
-test("the entry script passes --lite-mode to node for raw format to stdout only, and the arguments through", (t) => {
+test("the entry script passes the arguments through untouched and chooses no Node flags, whatever the format and sink", (t) => {
   const dir = tempDir(t);
   const main = join(dir, "print-flags.mjs");
   writeFileSync(main, "process.stdout.write(JSON.stringify({ execArgv: process.execArgv, argv: process.argv.slice(2) }));\n");
-  const run = (args: string[], format?: string, sink?: string): { execArgv: string[]; argv: string[] } => {
-    const env: Record<string, string | undefined> = { ...process.env, TAILCAR_MAIN: main, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ""}` };
-    delete env.TAILCAR_FORMAT;
-    delete env.TAILCAR_SINK;
-    if (format !== undefined) env.TAILCAR_FORMAT = format;
-    if (sink !== undefined) env.TAILCAR_SINK = sink;
-    const r = spawnSync("sh", [ENTRY, ...args], { encoding: "utf8", env, timeout: 10_000 });
+  const run = (args: string[], env: Record<string, string> = {}): { execArgv: string[]; argv: string[] } => {
+    const r = spawnSync("sh", [ENTRY, ...args], {
+      encoding: "utf8",
+      env: { ...process.env, TAILCAR_MAIN: main, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ""}`, ...env },
+      timeout: 10_000,
+    });
     assert.equal(r.status, 0, r.stderr);
     return JSON.parse(r.stdout) as { execArgv: string[]; argv: string[] };
   };
-  assert.deepEqual(run(["sidecar", "--file", "/x y.log"]), { execArgv: ["--lite-mode"], argv: ["sidecar", "--file", "/x y.log"] });
-  assert.deepEqual(run(["sidecar", "--format", "raw"]).execArgv, ["--lite-mode"]);
-  assert.deepEqual(run(["sidecar", "--format", "json"]).execArgv, []);
-  assert.deepEqual(run(["sidecar", "--format=json"]).execArgv, []);
-  assert.deepEqual(run(["sidecar"], "json").execArgv, []);
-  assert.deepEqual(run(["sidecar", "--format", "raw"], "json").execArgv, ["--lite-mode"], "the flag wins over the environment");
-  assert.deepEqual(run(["sidecar", "--sink", "stdout"]).execArgv, ["--lite-mode"]);
-  assert.deepEqual(run(["sidecar", "--sink", "loki"]).execArgv, [], "forwarding needs fetch, which --lite-mode breaks");
-  assert.deepEqual(run(["sidecar", "--sink=elasticsearch"]).execArgv, []);
-  assert.deepEqual(run(["sidecar"], undefined, "loki").execArgv, []);
-  assert.deepEqual(run(["sidecar", "--sink", "stdout"], undefined, "loki").execArgv, ["--lite-mode"], "the flag wins over the environment");
+  const cases: [string[], Record<string, string>?][] = [
+    [["sidecar", "--file", "/x y.log"]],
+    [["sidecar", "--format", "raw", "--sink=stdout"]],
+    [["sidecar", "--format", "json"]],
+    [["sidecar", "--sink", "loki", "--endpoint", "http://loki:3100"]],
+    [["sidecar"], { TAILCAR_FORMAT: "raw", TAILCAR_SINK: "stdout" }],
+    [["sidecar", "--format=*", "--sink", "$HOME", ""]],
+  ];
+  for (const [args, env] of cases) assert.deepEqual(run(args, env), { execArgv: [], argv: args }, args.join(" "));
 });
 
 test("why forwarding runs without --lite-mode: under it, Node's fetch cannot read an answer (WebAssembly is left out)", async (t) => {

@@ -5,7 +5,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, parseSidecarConfig, toEnv } from "../../sidecar/config.ts";
+import { SettingsError, parseSidecarConfig } from "../../sidecar/config.ts";
+import { toEnv } from "../../settings/sidecar-rows.ts";
 import { pollWait, QUIET_AFTER_MS, type PaceInput } from "../../sidecar/poll-pace.ts";
 import { Waker } from "../../sidecar/wakeup.ts";
 import { tempDir } from "./harness.ts";
@@ -41,7 +42,7 @@ test("--quiet-poll-interval: 1s by default, from the flag or TAILCAR_QUIET_POLL_
   assert.equal(parseSidecarConfig(["--file", "/a.log", "--quiet-poll-interval", "3s"], {}).quietPollIntervalMs, 3000);
   assert.equal(parseSidecarConfig(["--file", "/a.log"], { TAILCAR_QUIET_POLL_INTERVAL: "500ms" }).quietPollIntervalMs, 500);
   assert.equal(parseSidecarConfig(["--file", "/a.log", "--quiet-poll-interval=2s"], { TAILCAR_QUIET_POLL_INTERVAL: "500ms" }).quietPollIntervalMs, 2000);
-  assert.throws(() => parseSidecarConfig(["--file", "/a.log", "--quiet-poll-interval", "soon"], {}), (e: unknown) => e instanceof ConfigError && /--quiet-poll-interval: "soon" is not a duration/.test(e.message));
+  assert.throws(() => parseSidecarConfig(["--file", "/a.log", "--quiet-poll-interval", "soon"], {}), (e: unknown) => e instanceof SettingsError && /--quiet-poll-interval: "soon" is not a duration/.test(e.message));
   // The injector's direction of the contract: the variable it would write reads back the same.
   assert.equal(parseSidecarConfig([], Object.fromEntries(toEnv({ files: ["/a.log"], quietPollIntervalMs: 2500 }).map((e) => [e.name, e.value]))).quietPollIntervalMs, 2500);
 });

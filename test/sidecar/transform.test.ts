@@ -17,16 +17,6 @@ function records(out: Buffer): Rec[] {
   return text.split("\n").slice(0, -1).map((l) => JSON.parse(l) as Rec);
 }
 
-test("raw returns the very input buffer and its end offset, holding nothing", () => {
-  const t = createTransform(config({ format: "raw" }), "f");
-  const input = Buffer.from("a\nb\n");
-  const r = t.push(input, 104);
-  assert.equal(r.out, input);
-  assert.equal(r.safeOffset, 104);
-  assert.equal(t.pending, false);
-  assert.deepEqual(t.flush(), { out: Buffer.alloc(0), safeOffset: 104 });
-});
-
 test("json writes one record per line with time, file, log, in order, and covers the whole input", () => {
   const t = createTransform(config(), "/var/log/app.log");
   const before = Date.now();

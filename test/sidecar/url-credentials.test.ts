@@ -1,7 +1,7 @@
 // Credentials in an endpoint URL: split into a basic-auth header, and hidden from every printed URL.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ConfigError, parseSidecarConfig } from "../../sidecar/config.ts";
+import { SettingsError, parseSidecarConfig } from "../../sidecar/config.ts";
 import { CredentialsError, redactCredentials, requestTarget } from "../../settings/url-credentials.ts";
 
 test("redactCredentials hides the password of every URL in a text, and a user name that stands alone", () => {
@@ -38,7 +38,7 @@ test("a bad --endpoint is refused with a message that does not hold its password
   for (const endpoint of bad) {
     assert.throws(
       () => parseSidecarConfig(["--file", "/a.log", "--sink", "loki", "--endpoint", endpoint], {}),
-      (e: Error) => e instanceof ConfigError && e.message.startsWith("--endpoint: ") && !e.message.includes(secret),
+      (e: Error) => e instanceof SettingsError && e.message.startsWith("--endpoint: ") && !e.message.includes(secret),
       endpoint,
     );
   }

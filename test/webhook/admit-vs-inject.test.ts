@@ -18,6 +18,10 @@ import type { Pod } from "../../webhook/pod-types.ts";
 import { parseWebhookSettings } from "../../webhook/settings.ts";
 import { loadGoldenCases } from "../golden/fixtures.ts";
 import { podCreate } from "./https-helpers.ts";
+import { packageVersion } from "../../webhook/package-version.ts";
+
+/** The injector's version, for the tailcar.io/status annotation. */
+const VERSION = packageVersion();
 
 const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 
@@ -66,7 +70,7 @@ test("the same pods injected by the webhook's admission path and by tailcar inje
   const injected = parseAllDocuments(r.stdout).map((d) => d.toJS() as Pod);
   assert.equal(injected.length, input.length);
   input.forEach((pod, i) => {
-    const outcome = admit(podCreate(`uid-${i}`, pod), options);
+    const outcome = admit(podCreate(`uid-${i}`, pod), options, VERSION);
     const response = (outcome.body as { response: { patch?: string; warnings?: string[] } }).response;
     const patch = response.patch === undefined ? [] : (JSON.parse(Buffer.from(response.patch, "base64").toString()) as jsonpatch.Operation[]);
     const admitted = jsonpatch.applyPatch(structuredClone(pod), patch, true, false).newDocument;

@@ -13,6 +13,10 @@ import { DEFAULT_INJECT_OPTIONS } from "../../webhook/options.ts";
 import { BODY_LIMIT_BYTES } from "../../webhook/server.ts";
 import { pathologicalReviews } from "../../bench/webhook-pathological.ts";
 import { call, podCreate, startTestServer, type TestServer } from "./https-helpers.ts";
+import { packageVersion } from "../../webhook/package-version.ts";
+
+/** The injector's version, for the tailcar.io/status annotation. */
+const VERSION = packageVersion();
 
 const options = Object.freeze({ ...DEFAULT_INJECT_OPTIONS, sidecarMode: "native" as const });
 const reviews = Object.entries(pathologicalReviews(BODY_LIMIT_BYTES - 64 * 1024));
@@ -26,7 +30,7 @@ const normal = JSON.stringify(podCreate("normal", {
 /** What the server does with a body it has read: the depth check, JSON.parse and admit(). */
 function review(text: string): ReturnType<typeof admit> | "too deep" {
   if (nestsDeeperThan([Buffer.from(text)])) return "too deep";
-  return admit(JSON.parse(text), options);
+  return admit(JSON.parse(text), options, VERSION);
 }
 
 let s: TestServer;

@@ -9,6 +9,10 @@ import { inject } from "../../webhook/inject.ts";
 import { DEFAULT_INJECT_OPTIONS, type InjectOptions } from "../../webhook/options.ts";
 import type { Pod, Volume } from "../../webhook/pod-types.ts";
 import { SYSTEM_TREES } from "../../webhook/volumes.ts";
+import { packageVersion } from "../../webhook/package-version.ts";
+
+/** The injector's version, for the tailcar.io/status annotation. */
+const VERSION = packageVersion();
 
 const options = (o: Partial<InjectOptions> = {}): InjectOptions => ({ ...DEFAULT_INJECT_OPTIONS, ...o });
 
@@ -39,7 +43,7 @@ const credentialVolumes: [string, Volume, string, string][] = [
 ];
 for (const [kind, volume, mountPath, file] of credentialVolumes) {
   test(`a file inside a ${kind} volume is refused with a warning naming the volume; the other entry is still injected`, () => {
-    const result = inject(podWith(`${file}, /var/log/app/ok.log`, volume, mountPath), DEFAULT_INJECT_OPTIONS);
+    const result = inject(podWith(`${file}, /var/log/app/ok.log`, volume, mountPath), DEFAULT_INJECT_OPTIONS, { version: VERSION });
     assert.deepEqual(result.injected, ["ok-log"]);
     assert.deepEqual(sidecarFiles(result.pod), ["/var/log/app/ok.log"]);
     assert.deepEqual(result.warnings, [
@@ -53,13 +57,13 @@ for (const [kind, volume, mountPath, file] of credentialVolumes) {
 test("a credential volume mounted through a subPath is refused too", () => {
   const pod = podWith("/etc/app/key.pem", { name: "tls", secret: { secretName: "tls" } }, "/etc/app/key.pem");
   pod.spec!.containers[0]!.volumeMounts![1]!.subPath = "tls.key";
-  const result = inject(pod, DEFAULT_INJECT_OPTIONS);
+  const result = inject(pod, DEFAULT_INJECT_OPTIONS, { version: VERSION });
   assert.equal(result.skipped, "no-valid-files");
   assert.match(result.warnings[0]!, /in the secret volume "tls"/);
 });
 
 test("the service account token's directory is refused when its volume is not in the pod (automount off, or offline)", () => {
-  const result = inject(podWith("/var/run/secrets/kubernetes.io/serviceaccount/token, /var/log/app/ok.log"), DEFAULT_INJECT_OPTIONS);
+  const result = inject(podWith("/var/run/secrets/kubernetes.io/serviceaccount/token, /var/log/app/ok.log"), DEFAULT_INJECT_OPTIONS, { version: VERSION });
   assert.deepEqual(result.injected, ["ok-log"]);
   assert.deepEqual(result.warnings, [
     'invalid value "/var/run/secrets/kubernetes.io/serviceaccount/token" for annotation "tailcar.io/files": no volume is mounted over it and an emptyDir would hide the service account token\'s directory /var/run/secrets/kubernetes.io/serviceaccount; entry ignored',
@@ -80,7 +84,7 @@ const refusedDirs: [string, string][] = [
 ];
 for (const [file, hidden] of refusedDirs) {
   test(`no emptyDir is added for ${file}: it would hide ${hidden}`, () => {
-    const result = inject(podWith(`${file}, /var/log/app/ok.log`), DEFAULT_INJECT_OPTIONS);
+    const result = inject(podWith(`${file}, /var/log/app/ok.log`), DEFAULT_INJECT_OPTIONS, { version: VERSION });
     assert.deepEqual(result.injected, ["ok-log"]);
     assert.equal(result.warnings.length, 1);
     assert.match(result.warnings[0]!, new RegExp(`^invalid value "${file}" for annotation "tailcar.io/files": no volume is mounted over it and an emptyDir .*would hide ${hidden}; entry ignored$`));
@@ -90,7 +94,7 @@ for (const [file, hidden] of refusedDirs) {
 
 test("an emptyDir below a non-system directory is added, with the shadowing warning kept", () => {
   for (const file of ["/var/log/nginx/access.log", "/opt/app/logs/app.log", "/data/app.log", "/tmp/app.log", "/variable/app.log", "/etcetera/app.log"]) {
-    const result = inject(podWith(file), DEFAULT_INJECT_OPTIONS);
+    const result = inject(podWith(file), DEFAULT_INJECT_OPTIONS, { version: VERSION });
     assert.equal(result.injected.length, 1, file);
     assert.match(result.warnings[0]!, /no volume mounted over .*; added emptyDir "tailcar-logs" at .*, hiding the image's/, file);
   }
@@ -98,7 +102,7 @@ test("an emptyDir below a non-system directory is added, with the shadowing warn
 
 test("a file in a system directory is fine when a volume is already mounted there (nothing is hidden)", () => {
   const pod = podWith("/var/lib/app/app.log", { name: "data", persistentVolumeClaim: { claimName: "data" } }, "/var/lib/app");
-  const result = inject(pod, DEFAULT_INJECT_OPTIONS);
+  const result = inject(pod, DEFAULT_INJECT_OPTIONS, { version: VERSION });
   assert.deepEqual(result.injected, ["app-log"]);
   assert.deepEqual(result.warnings, []);
 });
@@ -111,7 +115,7 @@ test("every system tree is absolute, has no trailing slash and is listed once", 
 const manyFiles = (n: number): string => Array.from({ length: n }, (_, i) => `/var/log/app/f${i}.log`).join(",");
 
 test("a pod gets at most maxSidecarsPerPod sidecars; one warning says how many entries were left out and from which", () => {
-  const result = inject(podWith(manyFiles(5)), options({ maxSidecarsPerPod: 2 }));
+  const result = inject(podWith(manyFiles(5)), options({ maxSidecarsPerPod: 2 }), { version: VERSION });
   assert.deepEqual(result.injected, ["f0-log", "f1-log"]);
   assert.deepEqual(result.warnings, [
     'annotation "tailcar.io/files": at most 2 sidecars a pod (the webhook\'s --max-sidecars-per-pod); the last 3 entries are ignored, from "/var/log/app/f2.log" on',
@@ -119,7 +123,7 @@ test("a pod gets at most maxSidecarsPerPod sidecars; one warning says how many e
 });
 
 test("refused entries do not count toward the maximum", () => {
-  const result = inject(podWith(`/etc/ssl/x.log, ${manyFiles(3)}`), options({ maxSidecarsPerPod: 2 }));
+  const result = inject(podWith(`/etc/ssl/x.log, ${manyFiles(3)}`), options({ maxSidecarsPerPod: 2 }), { version: VERSION });
   assert.deepEqual(result.injected, ["f0-log", "f1-log"]);
   assert.match(result.warnings[0]!, /"\/etc\/ssl\/x.log"/);
   assert.match(result.warnings[1]!, /the last 1 entry is ignored, from "\/var\/log\/app\/f2.log" on/);
@@ -128,14 +132,14 @@ test("refused entries do not count toward the maximum", () => {
 test("the default maximum is 20: 1,000 entries give 20 sidecars, not 1,000, and a response of tens of KB", () => {
   assert.equal(DEFAULT_INJECT_OPTIONS.maxSidecarsPerPod, 20);
   const input = podWith(manyFiles(1000));
-  const result = inject(input, DEFAULT_INJECT_OPTIONS);
+  const result = inject(input, DEFAULT_INJECT_OPTIONS, { version: VERSION });
   assert.equal(result.injected.length, 20);
   // One warning for the entries past the 200 read at all, one for those read past the maximum.
   assert.equal(result.warnings.length, 2, result.warnings.join("\n"));
   assert.match(result.warnings.join("\n"), /800 more entries ignored/);
   assert.match(result.warnings.join("\n"), /at most 20 sidecars a pod/);
   const review = { apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: { uid: "u", kind: { group: "", version: "v1", kind: "Pod" }, resource: { group: "", version: "v1", resource: "pods" }, operation: "CREATE", namespace: "default", object: input } };
-  const outcome = admit(review, DEFAULT_INJECT_OPTIONS);
+  const outcome = admit(review, DEFAULT_INJECT_OPTIONS, VERSION);
   assert.ok(JSON.stringify(outcome.body).length < 100_000, `${JSON.stringify(outcome.body).length} bytes`);
 });
 
@@ -151,7 +155,7 @@ for (const [where, requestNs, podNs] of [
   ["the pod's metadata.namespace kube-system", undefined, "kube-system"],
 ] as const) {
   test(`a pod in ${where} is admitted without a patch, skipped as excluded-namespace, with a warning`, () => {
-    const outcome = admit(review(requestNs, podWith("/var/log/app/a.log", undefined, undefined, podNs)), DEFAULT_INJECT_OPTIONS);
+    const outcome = admit(review(requestNs, podWith("/var/log/app/a.log", undefined, undefined, podNs)), DEFAULT_INJECT_OPTIONS, VERSION);
     assert.equal(outcome.status, 200);
     assert.equal(outcome.result, "skipped");
     assert.equal(outcome.skipped, "excluded-namespace");
@@ -164,10 +168,10 @@ for (const [where, requestNs, podNs] of [
 
 test("the excluded namespaces come from the options: the webhook's own namespace is whatever it runs in", () => {
   const o = options({ excludedNamespaces: ["kube-system", "logging"] });
-  assert.equal(inject(podWith("/var/log/app/a.log"), o, { namespace: "logging" }).skipped, "excluded-namespace");
-  assert.deepEqual(inject(podWith("/var/log/app/a.log"), o, { namespace: "tailcar-system" }).injected, ["a-log"]);
+  assert.equal(inject(podWith("/var/log/app/a.log"), o, { version: VERSION, namespace: "logging" }).skipped, "excluded-namespace");
+  assert.deepEqual(inject(podWith("/var/log/app/a.log"), o, { version: VERSION, namespace: "tailcar-system" }).injected, ["a-log"]);
   // Without the files annotation there is nothing to refuse, and no warning.
   const plain = podWith("/x");
   delete plain.metadata!.annotations;
-  assert.deepEqual(inject(plain, o, { namespace: "logging" }), { pod: plain, injected: [], warnings: [], skipped: "no-files-annotation" });
+  assert.deepEqual(inject(plain, o, { version: VERSION, namespace: "logging" }), { pod: plain, injected: [], warnings: [], skipped: "no-files-annotation" });
 });

@@ -5,6 +5,10 @@ import { parseSidecarConfig } from "../../sidecar/config.ts";
 import { inject, SKIP_REASONS } from "../../webhook/inject.ts";
 import { DEFAULT_INJECT_OPTIONS, type InjectOptions } from "../../webhook/options.ts";
 import type { Container, Pod } from "../../webhook/pod-types.ts";
+import { packageVersion } from "../../webhook/package-version.ts";
+
+/** The injector's version, for the tailcar.io/status annotation. */
+const VERSION = packageVersion();
 
 function pod(annotations: Record<string, string> | undefined, extra: Partial<Pod> = {}): Pod {
   return {
@@ -36,7 +40,7 @@ test("skip reasons: each case leaves the pod unchanged and names its reason", ()
     [pod({ "tailcar.io/files": "/etc/app.log" }, { spec: { containers: [{ name: "app" }] } }), "no-valid-files"],
   ];
   for (const [input, reason] of cases) {
-    const result = inject(input as Pod, DEFAULT_INJECT_OPTIONS);
+    const result = inject(input as Pod, DEFAULT_INJECT_OPTIONS, { version: VERSION });
     assert.equal(result.skipped, reason, JSON.stringify(input));
     assert.deepEqual(result.pod, input);
     assert.deepEqual(result.injected, []);
@@ -44,7 +48,7 @@ test("skip reasons: each case leaves the pod unchanged and names its reason", ()
 });
 
 test("a typo in the files key is skipped but not silent: the warning suggests the right key", () => {
-  const result = inject(pod({ "tailcar.io/file": "/var/log/a.log" }), DEFAULT_INJECT_OPTIONS);
+  const result = inject(pod({ "tailcar.io/file": "/var/log/a.log" }), DEFAULT_INJECT_OPTIONS, { version: VERSION });
   assert.equal(result.skipped, "no-files-annotation");
   assert.deepEqual(result.warnings, ['unknown annotation "tailcar.io/file": did you mean "tailcar.io/files"?']);
 });
@@ -52,10 +56,10 @@ test("a typo in the files key is skipped but not silent: the warning suggests th
 test("native mode appends init containers with restartPolicy Always after existing ones; classic appends containers", () => {
   const input = pod({ "tailcar.io/files": "/var/log/a.log" });
   input.spec!.initContainers = [{ name: "setup", image: "busybox" }];
-  const native = inject(input, options({ sidecarMode: "native" }));
+  const native = inject(input, options({ sidecarMode: "native" }), { version: VERSION });
   assert.deepEqual(native.pod.spec!.initContainers!.map((c) => [c.name, c.restartPolicy]), [["setup", undefined], ["a-log", "Always"]]);
   assert.deepEqual(native.pod.spec!.containers.map((c) => c.name), ["app"]);
-  const classic = inject(input, options({ sidecarMode: "classic" }));
+  const classic = inject(input, options({ sidecarMode: "classic" }), { version: VERSION });
   assert.deepEqual(classic.pod.spec!.initContainers!.map((c) => c.name), ["setup"]);
   const added = classic.pod.spec!.containers.at(-1)!;
   assert.equal(added.name, "a-log");
@@ -80,7 +84,7 @@ test("the sidecar's command and env are read back by the sidecar's own config pa
     "tailcar.io/mode": "forward",
     "tailcar.io/forward-sink": "loki",
     "tailcar.io/forward-endpoint": "http://loki:3100",
-  }), DEFAULT_INJECT_OPTIONS);
+  }), DEFAULT_INJECT_OPTIONS, { version: VERSION });
   const sidecar = result.pod.spec!.initContainers![0]!;
   assert.deepEqual(sidecar.command, ["tailcar", "sidecar"]);
   assert.equal(sidecar.args, undefined);
@@ -99,7 +103,7 @@ test("the sidecar's command and env are read back by the sidecar's own config pa
 });
 
 test("sidecars meet Pod Security restricted and carry requests and limits", () => {
-  const result = inject(pod({ "tailcar.io/files": "/var/log/a.log" }), DEFAULT_INJECT_OPTIONS);
+  const result = inject(pod({ "tailcar.io/files": "/var/log/a.log" }), DEFAULT_INJECT_OPTIONS, { version: VERSION });
   const sidecar = result.pod.spec!.initContainers![0]!;
   assert.deepEqual(sidecar.securityContext, {
     runAsNonRoot: true,
@@ -118,25 +122,25 @@ test("the sidecar runs as the user of the container whose volume it shares, else
   input.spec!.securityContext = { runAsUser: 2000, runAsGroup: 2001, fsGroup: 3000 };
   input.spec!.containers.unshift({ name: "other", securityContext: { runAsUser: 4000 } });
   input.spec!.containers[1]!.securityContext = { runAsUser: 1000 };
-  const sc = inject(input, DEFAULT_INJECT_OPTIONS).pod.spec!.initContainers![0]!.securityContext!;
+  const sc = inject(input, DEFAULT_INJECT_OPTIONS, { version: VERSION }).pod.spec!.initContainers![0]!.securityContext!;
   assert.equal(sc.runAsUser, 1000);
   assert.equal(sc.runAsGroup, 2001);
   assert.equal(sc.runAsNonRoot, true);
   delete input.spec!.containers[1]!.securityContext;
-  assert.equal(inject(input, DEFAULT_INJECT_OPTIONS).pod.spec!.initContainers![0]!.securityContext!.runAsUser, 2000);
+  assert.equal(inject(input, DEFAULT_INJECT_OPTIONS, { version: VERSION }).pod.spec!.initContainers![0]!.securityContext!.runAsUser, 2000);
 });
 
-test("the status annotation lists the injected containers and the version", () => {
-  const result = inject(pod({ "tailcar.io/files": "/var/log/a.log,b=/var/log/b.log" }), DEFAULT_INJECT_OPTIONS);
+test("the status annotation lists the injected containers and the version the caller gave", () => {
+  const result = inject(pod({ "tailcar.io/files": "/var/log/a.log,b=/var/log/b.log" }), DEFAULT_INJECT_OPTIONS, { version: "9.8.7-given" });
   assert.deepEqual(result.injected, ["a-log", "b"]);
   const status = JSON.parse(result.pod.metadata!.annotations!["tailcar.io/status"]!) as { version: string; containers: string[] };
   assert.deepEqual(status.containers, ["a-log", "b"]);
-  assert.match(status.version, /^\d+\.\d+\.\d+/);
+  assert.equal(status.version, "9.8.7-given", "inject() reads no package.json: the version is its input");
 });
 
 test("files in one uncovered directory share one emptyDir; files in two get two", () => {
   const input: Pod = { kind: "Pod", metadata: { annotations: { "tailcar.io/files": "/logs/a/1.log,/logs/a/2.log,/logs/b/3.log" } }, spec: { containers: [{ name: "app" }] } };
-  const result = inject(input, DEFAULT_INJECT_OPTIONS);
+  const result = inject(input, DEFAULT_INJECT_OPTIONS, { version: VERSION });
   assert.deepEqual(result.pod.spec!.volumes!.map((v) => v.name), ["tailcar-logs", "tailcar-logs-2", "tailcar-checkpoints"]);
   assert.deepEqual(result.pod.spec!.containers[0]!.volumeMounts, [
     { name: "tailcar-logs", mountPath: "/logs/a" },
@@ -164,7 +168,7 @@ test("inject never throws and never mutates its input, whatever the JSON", () =>
   // JSON in, as the API server sends it (fc.jsonValue, plain prototypes).
   fc.assert(fc.property(podArb, fc.constantFrom<InjectOptions["sidecarMode"]>("native", "classic"), (input, sidecarMode) => {
     const before = structuredClone(input);
-    const result = inject(input as Pod, options({ sidecarMode }));
+    const result = inject(input as Pod, options({ sidecarMode }), { version: VERSION });
     if (result.injected.length > 0) injectedRuns++;
     assert.deepEqual(input, before);
     assert.equal(result.injected.length === 0, result.skipped !== undefined);
@@ -174,7 +178,7 @@ test("inject never throws and never mutates its input, whatever the JSON", () =>
 
 test("a file below a directory already given an emptyDir shares that emptyDir", () => {
   const input: Pod = { kind: "Pod", metadata: { annotations: { "tailcar.io/files": "/logs/a.log,/logs/sub/b.log" } }, spec: { containers: [{ name: "app" }] } };
-  const result = inject(input, DEFAULT_INJECT_OPTIONS);
+  const result = inject(input, DEFAULT_INJECT_OPTIONS, { version: VERSION });
   assert.deepEqual(result.pod.spec!.containers[0]!.volumeMounts, [{ name: "tailcar-logs", mountPath: "/logs" }]);
   assert.deepEqual(result.pod.spec!.initContainers!.map((c) => c.volumeMounts![0]), [
     { name: "tailcar-logs", mountPath: "/logs", readOnly: true },
@@ -195,7 +199,7 @@ test("a shared mount with subPathExpr brings the variables it uses into the side
       volumes: [{ name: "host", hostPath: { path: "/data" } }],
     },
   };
-  const sidecar = inject(input, DEFAULT_INJECT_OPTIONS).pod.spec!.initContainers![0]!;
+  const sidecar = inject(input, DEFAULT_INJECT_OPTIONS, { version: VERSION }).pod.spec!.initContainers![0]!;
   assert.deepEqual(sidecar.volumeMounts![0], { name: "host", mountPath: "/var/log/app", readOnly: true, subPathExpr: "pods/$(POD)" });
   assert.deepEqual(sidecar.env![0], { name: "POD", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } });
   assert.equal(sidecar.env!.find((e) => e.name === "UNRELATED"), undefined);
@@ -204,12 +208,12 @@ test("a shared mount with subPathExpr brings the variables it uses into the side
 test("tailcar.io/max-line-bytes (or the webhook's --max-line-bytes) reaches the sidecar; above 4Mi it warns and the sidecar keeps its 1Mi", () => {
   const sidecarEnv = (p: Pod): Record<string, string> =>
     Object.fromEntries((p.spec!.initContainers![0]!.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
-  const raised = inject(pod({ "tailcar.io/files": "/var/log/a.log", "tailcar.io/max-line-bytes": "2Mi" }), DEFAULT_INJECT_OPTIONS);
+  const raised = inject(pod({ "tailcar.io/files": "/var/log/a.log", "tailcar.io/max-line-bytes": "2Mi" }), DEFAULT_INJECT_OPTIONS, { version: VERSION });
   assert.deepEqual(raised.warnings, []);
   assert.equal(parseSidecarConfig([], sidecarEnv(raised.pod)).maxLineBytes, 2 * 1024 * 1024);
-  const cluster = inject(pod({ "tailcar.io/files": "/var/log/a.log" }), options({ maxLineBytes: 3 * 1024 * 1024 }));
+  const cluster = inject(pod({ "tailcar.io/files": "/var/log/a.log" }), options({ maxLineBytes: 3 * 1024 * 1024 }), { version: VERSION });
   assert.equal(parseSidecarConfig([], sidecarEnv(cluster.pod)).maxLineBytes, 3 * 1024 * 1024);
-  const tooLong = inject(pod({ "tailcar.io/files": "/var/log/a.log", "tailcar.io/max-line-bytes": "16Mi" }), DEFAULT_INJECT_OPTIONS);
+  const tooLong = inject(pod({ "tailcar.io/files": "/var/log/a.log", "tailcar.io/max-line-bytes": "16Mi" }), DEFAULT_INJECT_OPTIONS, { version: VERSION });
   assert.deepEqual(tooLong.warnings, ['invalid value "16Mi" for annotation "tailcar.io/max-line-bytes": is more than 4Mi; using the default']);
   assert.equal(sidecarEnv(tooLong.pod)["TAILCAR_MAX_LINE_BYTES"], undefined);
 });

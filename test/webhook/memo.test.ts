@@ -13,6 +13,10 @@ import { DEFAULT_INJECT_OPTIONS, type InjectOptions } from "../../webhook/option
 import { podPatch } from "../../webhook/patch.ts";
 import type { Pod } from "../../webhook/pod-types.ts";
 import { loadGoldenCases } from "../golden/fixtures.ts";
+import { packageVersion } from "../../webhook/package-version.ts";
+
+/** The injector's version, for the tailcar.io/status annotation. */
+const VERSION = packageVersion();
 
 const memoOff = (o: InjectOptions): InjectOptions => structuredClone(o);
 const memoOn = (o: InjectOptions): InjectOptions => deepFreeze(structuredClone(o));
@@ -26,14 +30,14 @@ function review(pod: Pod): unknown {
 }
 
 function sameWithMemoOnAndOff(pod: Pod, on: InjectOptions, off: InjectOptions): void {
-  const expected = inject(structuredClone(pod), off);
+  const expected = inject(structuredClone(pod), off, { version: VERSION });
   for (let round = 0; round < 2; round++) {
-    const actual = inject(structuredClone(pod), on);
+    const actual = inject(structuredClone(pod), on, { version: VERSION });
     assert.deepEqual(actual, expected);
     // The patch text: known container JSON (memo on) against JSON.stringify of a fresh diff (off).
-    const answer = admit(review(structuredClone(pod)), on).body as { response: { patch?: string } };
+    const answer = admit(review(structuredClone(pod)), on, VERSION).body as { response: { patch?: string } };
     const fresh = structuredClone(pod);
-    const freshPatch = podPatch(fresh, inject(fresh, off).pod);
+    const freshPatch = podPatch(fresh, inject(fresh, off, { version: VERSION }).pod);
     assert.equal(Buffer.from(answer.response.patch ?? "", "base64").toString("utf8"), freshPatch.length === 0 ? "" : JSON.stringify(freshPatch));
   }
 }
@@ -97,12 +101,12 @@ test("a kept sidecar is never handed to a pod that differs in any of its inputs 
 
 test("kept sidecars are frozen: a caller that writes to one gets a TypeError instead of changing other pods' answers", () => {
   const input: Pod = { kind: "Pod", metadata: { annotations: { "tailcar.io/files": "/var/log/a.log" } }, spec: { containers: [{ name: "app" }] } };
-  const sidecar = inject(input, DEFAULT_INJECT_OPTIONS).pod.spec!.initContainers![0]!;
+  const sidecar = inject(input, DEFAULT_INJECT_OPTIONS, { version: VERSION }).pod.spec!.initContainers![0]!;
   assert.throws(() => {
     sidecar.image = "changed";
   }, TypeError);
   assert.throws(() => sidecar.env!.push({ name: "X", value: "1" }), TypeError);
-  assert.notEqual(inject(input, DEFAULT_INJECT_OPTIONS).pod.spec!.initContainers![0]!.image, "changed");
+  assert.notEqual(inject(input, DEFAULT_INJECT_OPTIONS, { version: VERSION }).pod.spec!.initContainers![0]!.image, "changed");
 });
 
 test("podConfigFor hands every caller a warnings array of its own", () => {
@@ -121,7 +125,7 @@ test("past MEMO_LIMIT distinct layouts the memo starts over and answers stay rig
   const podFor = (files: string): Pod => ({ kind: "Pod", metadata: { annotations: { "tailcar.io/files": files } }, spec: { containers: [{ name: "app" }] } });
   for (let i = 0; i < MEMO_LIMIT + 10; i++) {
     const pod = podFor(`/var/log/app-${i % (MEMO_LIMIT / 2 + 7)}/a.log`);
-    assert.deepEqual(inject(pod, on), inject(pod, off));
+    assert.deepEqual(inject(pod, on, { version: VERSION }), inject(pod, off, { version: VERSION }));
   }
   const long = podFor(Array.from({ length: 300 }, (_, i) => `/var/log/long/file-${i}.log`).join(","));
   assert.ok(JSON.stringify(long.metadata!.annotations).length > 4096);

@@ -2,8 +2,13 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { inject } from "../../webhook/inject.ts";
 import { DEFAULT_INJECT_OPTIONS } from "../../webhook/options.ts";
-import { applyPodPatch, podPatch } from "../../webhook/patch.ts";
+import { podPatch } from "../../webhook/patch.ts";
+import { applyPodPatch } from "./apply-patch.ts";
 import type { Pod } from "../../webhook/pod-types.ts";
+import { packageVersion } from "../../webhook/package-version.ts";
+
+/** The injector's version, for the tailcar.io/status annotation. */
+const VERSION = packageVersion();
 
 const base: Pod = {
   apiVersion: "v1",
@@ -27,7 +32,7 @@ test("the patch escapes / and ~ in keys as ~1 and ~0 (RFC 6901)", () => {
 });
 
 test("the injection patch adds the status annotation at its escaped path and round-trips", () => {
-  const result = inject(base, DEFAULT_INJECT_OPTIONS);
+  const result = inject(base, DEFAULT_INJECT_OPTIONS, { version: VERSION });
   const patch = podPatch(base, result.pod);
   const status = patch.find((op) => op.path === "/metadata/annotations/tailcar.io~1status");
   assert.ok(status, JSON.stringify(patch.map((op) => op.path)));
@@ -37,7 +42,7 @@ test("the injection patch adds the status annotation at its escaped path and rou
 });
 
 test("a pod without spec.volumes gets the volumes list added whole", () => {
-  const result = inject(base, DEFAULT_INJECT_OPTIONS);
+  const result = inject(base, DEFAULT_INJECT_OPTIONS, { version: VERSION });
   const patch = podPatch(base, result.pod);
   const volumes = patch.find((op) => op.path === "/spec/volumes");
   assert.ok(volumes && volumes.op === "add");

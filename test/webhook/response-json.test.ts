@@ -3,8 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { deepFreeze } from "../../webhook/deep-freeze.ts";
-import { patchJson, withKnownJson } from "../../webhook/known-json.ts";
+import { frozenWithKnownJson, patchJson } from "../../webhook/known-json.ts";
 import { admissionResponse, admissionReviewJson } from "../../webhook/review.ts";
 
 test("admissionReviewJson is byte for byte JSON.stringify of any response admissionResponse builds", () => {
@@ -38,7 +37,7 @@ test("patchJson is byte for byte JSON.stringify of any array, whether its values
   // Objects whose text is recorded (as memoized sidecars are), used as operation values, as lists
   // of them, nested deeper, or as elements of their own.
   const knownObject = fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 })
-    .map((o) => { const v = deepFreeze(o); return withKnownJson(v, JSON.stringify(v)); });
+    .map((o) => frozenWithKnownJson(o));
   const value = fc.oneof(fc.jsonValue({ maxDepth: 2 }), knownObject, fc.array(knownObject, { maxLength: 3 }),
     fc.tuple(knownObject, fc.jsonValue({ maxDepth: 1 })), fc.record({ nested: knownObject }), fc.constant(undefined));
   const op = fc.oneof(
@@ -54,6 +53,12 @@ test("patchJson is byte for byte JSON.stringify of any array, whether its values
     }),
     { numRuns: 500, seed: 20261123 },
   );
-  const withToJSON = { op: "add", path: "/a", value: withKnownJson(deepFreeze({ a: 1 }), '{"a":1}'), toJSON: () => "custom" };
+  const withToJSON = { op: "add", path: "/a", value: frozenWithKnownJson({ a: 1 }), toJSON: () => "custom" };
   assert.equal(patchJson([withToJSON]), JSON.stringify([withToJSON]));
+});
+
+test("a value whose JSON text is recorded is frozen all the way down, so the text cannot go stale", () => {
+  const value = frozenWithKnownJson({ env: [{ name: "A", value: "1" }] });
+  assert.throws(() => void ((value.env[0] as { value: string }).value = "2"), TypeError);
+  assert.equal(patchJson([{ op: "add", path: "/a", value }]), JSON.stringify([{ op: "add", path: "/a", value }]));
 });

@@ -12,6 +12,10 @@ import { inject } from "../../webhook/inject.ts";
 import type { InjectOptions } from "../../webhook/options.ts";
 import type { Container, Pod } from "../../webhook/pod-types.ts";
 import { parseWebhookSettings } from "../../webhook/settings.ts";
+import { packageVersion } from "../../webhook/package-version.ts";
+
+/** The injector's version, for the tailcar.io/status annotation. */
+const VERSION = packageVersion();
 
 const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 const skip = !existsSync(CLI) && "run npm run build first";
@@ -85,7 +89,7 @@ test("with --cpu-request +100m --cpu-limit 1 a pod gets no warning about an anno
       assert.match(options.message, /^--cpu-request/, argv.join(" "));
       continue;
     }
-    const result = inject(pod(), options);
+    const result = inject(pod(), options, { version: VERSION });
     assert.deepEqual(result.warnings, [], argv.join(" "));
     assert.equal(sidecarOf(result.pod).resources?.requests?.["cpu"], argv[1], argv.join(" "));
   }
@@ -98,7 +102,7 @@ test("with --mode forward and no backend as defaults, a pod is not warned about 
       assert.match(options.message, /^--mode, --forward-sink, --forward-endpoint: mode forward needs a backend \(--forward-sink and --forward-endpoint\)$/, argv.join(" "));
       continue;
     }
-    assert.deepEqual(inject(pod(), options).warnings, [], argv.join(" "));
+    assert.deepEqual(inject(pod(), options, { version: VERSION }).warnings, [], argv.join(" "));
   }
 });
 
@@ -106,7 +110,7 @@ test("a pod's invalid tailcar.io/forward-endpoint never falls back to a default 
   for (const endpoint of ["ftp://es:9200", "http://es:9200"]) {
     const options = defaults(["--mode", "forward", "--forward-sink", "elasticsearch", "--forward-endpoint", endpoint]);
     if (options instanceof Error) continue;
-    const result = inject(pod({ "tailcar.io/forward-endpoint": "not a url" }), options);
+    const result = inject(pod({ "tailcar.io/forward-endpoint": "not a url" }), options, { version: VERSION });
     const env = Object.fromEntries((sidecarOf(result.pod).env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
     assert.doesNotThrow(() => parseSidecarConfig([], env), `default ${endpoint}: the injected sidecar would exit at start`);
   }

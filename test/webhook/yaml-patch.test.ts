@@ -14,6 +14,10 @@ import { DEFAULT_INJECT_OPTIONS } from "../../webhook/options.ts";
 import { injectManifest } from "../../webhook/workloads.ts";
 import { applyPatchToDocument } from "../../webhook/yaml-patch.ts";
 import { nodesOf } from "./json-trees.ts";
+import { packageVersion } from "../../webhook/package-version.ts";
+
+/** The injector's version, for the tailcar.io/status annotation. */
+const VERSION = packageVersion();
 
 const YAML_1_1 = { version: "1.1" } as const;
 
@@ -91,7 +95,7 @@ async function injected(text: string): Promise<{ out: string; expected: unknown[
   try {
     let out = "";
     await injectInputs([file], DEFAULT_INJECT_OPTIONS, { warn: () => {}, write: (text) => void (out += text) });
-    const expected = parseAllDocuments(text, YAML_1_1).map((d) => injectManifest(d.toJS(), DEFAULT_INJECT_OPTIONS).object);
+    const expected = parseAllDocuments(text, YAML_1_1).map((d) => injectManifest(d.toJS(), DEFAULT_INJECT_OPTIONS, VERSION).object);
     return { out, expected };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -4,10 +4,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pollUntil, startProcess, type ManagedProcess } from "../../localcluster/harness/index.ts";
-import { inNetns } from "../../localcluster/netns.ts";
-import type { RealNode } from "../../localcluster/node.ts";
-import { freePort, victoriaLogsBinary } from "../backend/victorialogs.ts";
+import { pollUntil, startProcess, type ManagedProcess } from "./harness/index.ts";
+import { inNetns } from "./netns.ts";
+import type { RealNode } from "./node.ts";
+import { freePort, victoriaLogsBinary } from "./backend/victorialogs.ts";
 
 /** The bridge's own address, the pods' gateway (the first of the CNI range): a server in the node's namespace is reached there from pods. */
 export const BRIDGE_IP = "198.51.100.1";

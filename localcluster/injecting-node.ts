@@ -4,10 +4,10 @@
 // that opted in and one that also enforces Pod Security restricted.
 import { rmSync } from "node:fs";
 import type { V1Pod } from "@kubernetes/client-node";
-import { parseObjects, registerMutatingWebhook } from "../../localcluster/harness/index.ts";
-import { SIDECAR_IMAGE } from "../../localcluster/images.ts";
-import { startRealNode, type RealNode } from "../../localcluster/node.ts";
-import { applicationPodYAML, shippedWebhookConfiguration, startWebhook, writeServingCertFiles, type WebhookProcess } from "../../localcluster/webhook-process.ts";
+import { parseObjects, registerMutatingWebhook } from "./harness/index.ts";
+import { SIDECAR_IMAGE } from "./images.ts";
+import { startRealNode, type RealNode } from "./node.ts";
+import { applicationPodYAML, shippedWebhookConfiguration, startWebhook, writeServingCertFiles, type WebhookProcess } from "./webhook-process.ts";
 
 export interface InjectingNode {
   readonly node: RealNode;

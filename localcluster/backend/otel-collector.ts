@@ -1,5 +1,5 @@
 // A real OpenTelemetry Collector for the node-level collector proof and bench: main.go in
-// test/backend/otel-collector/ (filelog receiver, resource and batch processors, OTLP/HTTP exporter,
+// localcluster/backend/otel-collector/ (filelog receiver, resource and batch processors, OTLP/HTTP exporter,
 // pinned by its go.mod/go.sum), built once by build.sh and cached in the user's cache directory.
 
 import { spawnSync } from "node:child_process";

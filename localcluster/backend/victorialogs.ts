@@ -1,5 +1,5 @@
 // A real VictoriaLogs for the forwarding tests: built once from Go modules by
-// test/backend/victorialogs/build.sh (cached in the user's cache directory), started on
+// localcluster/backend/victorialogs/build.sh (cached in the user's cache directory), started on
 // 127.0.0.1 with a free port and a temporary data directory, stopped for sure.
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";

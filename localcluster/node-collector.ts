@@ -1,15 +1,15 @@
 // The node-level collector of manifests/examples/otel-collector, run as the DaemonSet's pod would run
-// on the real node: the OpenTelemetry Collector built from test/backend/otel-collector, with the
+// on the real node: the OpenTelemetry Collector built from localcluster/backend/otel-collector, with the
 // example's collector.yaml as it is, in the node's network namespace, and in a mount namespace of
 // its own where the kubelet's podLogsDir is /var/log/pods (the DaemonSet's hostPath mount).
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pollUntil, sleep, startProcess, type ManagedProcess } from "../../localcluster/harness/index.ts";
-import { kubeletPaths, withPrivateFolders } from "../../localcluster/kubelet-config.ts";
-import { inNetns } from "../../localcluster/netns.ts";
-import type { RealNode } from "../../localcluster/node.ts";
-import { EXAMPLE_COLLECTOR_CONFIG, otelCollectorBinary } from "../backend/otel-collector.ts";
+import { pollUntil, sleep, startProcess, type ManagedProcess } from "./harness/index.ts";
+import { kubeletPaths, withPrivateFolders } from "./kubelet-config.ts";
+import { inNetns } from "./netns.ts";
+import type { RealNode } from "./node.ts";
+import { EXAMPLE_COLLECTOR_CONFIG, otelCollectorBinary } from "./backend/otel-collector.ts";
 
 /** The collector's own line once its pipelines run. */
 const READY = "Everything is ready. Begin running and processing data.";
