@@ -28,7 +28,7 @@ export function renderCapacity(m: CapacityModel, f: Figures, a: Assumptions, p: 
   out.push(`- Every file logs at the same rate. Per sidecar, CPU and working set were measured at ${measuredRates.map(n0).join(" and ")} lines/s (each line its own write)${interpolated ? "; the rates between are interpolated linearly between those points (marked *interpolated*), which assumes cost grows in proportion to the rate: it is not measured there" : ""}. Nothing is extrapolated past the highest measured rate.`);
   out.push("- Memory is measured at idle (anonymous and RSS: the process after a minute idle, `bench/sidecar.ts`) and as the container's working set on the real node (idle, and its peak at the measured rate). RSS minus anonymous is the image's file pages (the Node binary mostly): every container of one image on a node maps the same page cache, so the model counts them once a node.");
   out.push(`- Log lines of ${f.lineBytes.toFixed(0)} bytes on average (the sidecar bench's file), plus ${a.runtimePrefixBytes} bytes the container runtime adds to each line it stores (CRI log format: RFC 3339 time with nanoseconds, stream, tag).`);
-  out.push("- The machine that measured is shared (2 vCPUs, other work running): the figures are medians over rounds, and CPU per line on a quieter, faster node would be lower. Compare rows within this page; they come from the same runs.");
+  out.push("- The machine that measured is shared (2 vCPUs, other work running): the figures are medians over rounds, and CPU per line on a quieter, faster node would be lower. The figures come from the separate runs listed above, each at its own load.");
   out.push("");
   out.push(`### Sidecar fleet: CPU and working set by rate`);
   out.push("");

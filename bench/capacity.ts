@@ -44,9 +44,9 @@ export async function writeCapacityDoc(): Promise<void> {
   const model = capacityModel(figures, ASSUMPTIONS);
   const body = renderCapacity(model, figures, ASSUMPTIONS, {
     sources: [
-      { file: "bench/results/real-node.json", date: realNode.date, note: `each sidecar container's CPU and working set on a real kubelet/containerd node, idle and at ${realNode.rateLinesPerS ?? 1000} lines/s, ${realNode.rounds} rounds (load average ${realNode.loadAvg.start.toFixed(0)}–${realNode.loadAvg.end.toFixed(0)})${realNode.nodeAgent ? "; the node's OpenTelemetry Collector, idle and at the node's rate" : ""}` },
+      { file: "bench/results/real-node.json", date: realNode.date, note: `each sidecar container's CPU and working set on a real kubelet/containerd node, idle and at ${(realNode.rateLinesPerS ?? 1000).toLocaleString("en-US")} lines/s, ${realNode.rounds} rounds (load average ${realNode.loadAvg.start.toFixed(0)}–${realNode.loadAvg.end.toFixed(0)})${realNode.nodeAgent ? "; the node's OpenTelemetry Collector, idle and at the node's rate" : ""}` },
       { file: "bench/results/sidecar.json", date: sidecar.date, note: `idle anonymous memory and RSS of the processes (\`tailcar sidecar\` as injected, \`busybox tail -F\`), ${sidecar.memRounds} rounds; the mean line length of its file (load average ${sidecar.loadAvg.start.toFixed(0)}–${sidecar.loadAvg.end.toFixed(0)})` },
-      { file: "bench/results/webhook.json", date: webhook.date, note: `/mutate's server CPU per admission and its p99 at ${webhook.rate} admissions/s, ${webhook.rounds} rounds` },
+      { file: "bench/results/webhook.json", date: webhook.date, note: `/mutate's server CPU per admission and one replica's p99 at ${[webhook.rate, ...(webhook.lowRate === undefined ? [] : [webhook.lowRate])].join(" and ")} admissions/s, with the no-op handler's beside it, ${webhook.rounds} rounds (load average ${webhook.loadAvg ? `${webhook.loadAvg.start.toFixed(0)}–${webhook.loadAvg.end.toFixed(0)}` : "not recorded"})` },
     ],
   });
   const doc = await readFile(DOC, "utf8");
