@@ -5,7 +5,9 @@
 //   - pod create to the first line in `kubectl logs -c error-log` (the docs' pod as written);
 //   - a line's write to its arrival in VictoriaLogs through the node's OpenTelemetry Collector
 //     (manifests/examples/otel-collector's configuration);
-//   - the images' sizes, unpacked and compressed.
+//   - the images' sizes, unpacked and compressed;
+//   - the node's OpenTelemetry Collector process itself (the node-level agent): CPU and memory idle,
+//     and while it reads every sidecar's output at the rate (the model of docs/capacity.md uses it).
 // Needs root and the real node's packages (as the real-node tests). Usage:
 //   node bench/real-node.ts [--quick] [--write]   (a full run writes BENCHMARKS.md and bench/results/real-node.json)
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
@@ -25,6 +27,7 @@ import { startInjectingNode } from "../localcluster/injecting-node.ts";
 import { startNodeCollector } from "../localcluster/node-collector.ts";
 import { startVictoriaLogsOnNode, type NodeVictoriaLogs } from "../localcluster/victorialogs-on-node.ts";
 import { containerCgroup, type ContainerCgroup } from "./container-cgroup.ts";
+import { cpuSeconds, memory } from "./probes.ts";
 import { writeJson, writeSection } from "./report.ts";
 import { formatRange, percentile, summarize, type Summary } from "./stats.ts";
 
@@ -43,6 +46,9 @@ const RATE_S = quick ? 8 : 15;
 /** CPU at rate is taken over the last part of the writing, once every tailer has caught up with its start. */
 const RATE_WARMUP_S = 3;
 const PROBE_RATE = 10;
+/** Every sidecar container of both pods writes each of its file's lines to the runtime's log: what the node's collector reads. */
+const AGENT_LINES_PER_S = RATE * 2 * 2; // two pods, two sidecars each
+const AGENT_NAME = "OpenTelemetry Collector, one a node";
 const PROBE_S = quick ? 5 : 15;
 const PROBE_POLL_MS = 100;
 
@@ -120,6 +126,15 @@ interface Sample {
   readonly rateCpuMsPerS: number;
 }
 
+/** The collector process over one round: CPU ms/s idle and at rate, memory MiB. */
+interface AgentSample {
+  readonly idleCpuMsPerS: number;
+  readonly rateCpuMsPerS: number;
+  readonly idleRssMiB: number;
+  readonly idleAnonymousMiB: number;
+  readonly rateRssMiB: number;
+}
+
 interface Probe {
   readonly kind: Kind;
   readonly latenciesMs: number[];
@@ -134,7 +149,7 @@ const mib = (bytes: number): number => bytes / 1024 / 1024;
  * app idle (it creates the two files and sleeps); this process writes the files in the pods' emptyDir
  * on the node (what the app would write) so every line's write time is on one clock.
  */
-async function resourceRound(node: RealNode, vl: NodeVictoriaLogs, round: number): Promise<{ samples: Sample[]; probes: Probe[] }> {
+async function resourceRound(node: RealNode, vl: NodeVictoriaLogs, round: number, agentPid: number): Promise<{ samples: Sample[]; probes: Probe[]; agent: AgentSample }> {
   const names: Record<Kind, string> = { tailcar: `res-tailcar-${round}`, busybox: `res-busybox-${round}` };
   const idleApp = "touch /var/log/error.log /var/log/access.log; exec sleep 3600";
   for (const kind of KINDS) await node.client.create(docsPod(kind, names[kind], idleApp), { namespace: namespaceOf(kind) });
@@ -148,10 +163,13 @@ async function resourceRound(node: RealNode, vl: NodeVictoriaLogs, round: number
     await sleep(SETTLE_S * 1000);
     // Idle.
     const idle0 = groups.map((g) => g.cg.cpuNs());
+    const agentIdle0 = await cpuSeconds(agentPid);
     const idleStart = performance.now();
     await sleep(IDLE_S * 1000);
     const idleSeconds = (performance.now() - idleStart) / 1000;
     const idleCpu = groups.map((g, i) => (g.cg.cpuNs() - idle0[i]!) / 1e6 / idleSeconds);
+    const agentIdleCpu = ((await cpuSeconds(agentPid)) - agentIdle0) * 1000 / idleSeconds;
+    const agentIdleMem = await memory(agentPid);
     const idleWs = groups.map((g) => mib(g.cg.workingSet()));
     const idleParts = groups.map((g) => g.cg.memoryParts());
 
@@ -160,6 +178,8 @@ async function resourceRound(node: RealNode, vl: NodeVictoriaLogs, round: number
     for (const kind of KINDS) for (const c of SIDECARS) fds.push(openSync(join(varlogOf(node, pods[kind]), FILES[c]), "a"));
     const peakWs = groups.map(() => 0);
     let cpuAtWarm: number[] | undefined;
+    let agentCpuAtWarm = 0;
+    let agentPeakRssKiB = 0;
     let warmAt = 0;
     const started = performance.now();
     let written = 0;
@@ -173,16 +193,20 @@ async function resourceRound(node: RealNode, vl: NodeVictoriaLogs, round: number
       }
       if (cpuAtWarm === undefined && elapsed >= RATE_WARMUP_S) {
         cpuAtWarm = groups.map((g) => g.cg.cpuNs());
+        agentCpuAtWarm = await cpuSeconds(agentPid);
         warmAt = performance.now();
       }
       if (elapsed - lastSample >= 1) {
         lastSample = elapsed;
         groups.forEach((g, i) => (peakWs[i] = Math.max(peakWs[i]!, mib(g.cg.workingSet()))));
+        agentPeakRssKiB = Math.max(agentPeakRssKiB, (await memory(agentPid)).rss);
       }
       await sleep(5);
     }
     const rateSeconds = (performance.now() - warmAt) / 1000;
     const rateCpu = groups.map((g, i) => (g.cg.cpuNs() - cpuAtWarm![i]!) / 1e6 / rateSeconds);
+    const agentRateCpu = ((await cpuSeconds(agentPid)) - agentCpuAtWarm) * 1000 / rateSeconds;
+    agentPeakRssKiB = Math.max(agentPeakRssKiB, (await memory(agentPid)).rss);
     groups.forEach((g, i) => (peakWs[i] = Math.max(peakWs[i]!, mib(g.cg.workingSet()))));
     for (const fd of fds) closeSync(fd);
     const samples = groups.map((g, i) => ({
@@ -199,7 +223,8 @@ async function resourceRound(node: RealNode, vl: NodeVictoriaLogs, round: number
     // Let the node's collector ship what the rate left, then probe the latency.
     await sleep(5000);
     const probes = await latencyProbe(node, vl, pods, names);
-    return { samples, probes };
+    const agent: AgentSample = { idleCpuMsPerS: agentIdleCpu, rateCpuMsPerS: agentRateCpu, idleRssMiB: agentIdleMem.rss / 1024, idleAnonymousMiB: agentIdleMem.anonymous / 1024, rateRssMiB: agentPeakRssKiB / 1024 };
+    return { samples, probes, agent };
   } finally {
     for (const kind of KINDS) await deletePod(node, kind, names[kind]);
   }
@@ -315,8 +340,24 @@ interface Row {
   readonly written: number;
 }
 
+/** The node-level agent (the OpenTelemetry Collector of manifests/examples/otel-collector) as a process on the node. */
+export interface NodeAgentRow {
+  readonly name: string;
+  /** Lines a second the runtime wrote to the node's container logs during the rate phase (every sidecar's output). */
+  readonly linesPerS: number;
+  readonly idleCpuMsPerS: Summary;
+  readonly rateCpuMsPerS: Summary;
+  readonly idleRssMiB: Summary;
+  readonly idleAnonymousMiB: Summary;
+  readonly rateRssMiB: Summary;
+}
+
 export interface RealNodeResults {
   readonly date: string;
+  /** Lines a second to each file in the rate phase; absent from results written before it was recorded. */
+  readonly rateLinesPerS?: number;
+  /** Absent from results written before it was measured. */
+  readonly nodeAgent?: NodeAgentRow;
   readonly quick: boolean;
   readonly cores: number;
   readonly cpuModel: string;
@@ -350,6 +391,11 @@ export function render(x: RealNodeResults): string {
       `| ${row.name} | ${r(row.idleWorkingSetMiB, 1)} | ${r(row.idleAnonymousMiB, 1)} | ${r(row.idleMappedFileMiB, 1)} | ${r(row.rateWorkingSetMiB, 1)} | ${r(row.idleCpuMsPerS, 1)} | ${r(row.rateCpuMsPerS, 1)} | ${r(row.firstLineS, 2)} | ${r(row.collectorP50Ms, 0)} | ${r(row.collectorP99Ms, 0)} | ${row.collectorMaxMs.toFixed(0)} | ${row.arrived} / ${row.written} |`,
     );
   }
+  if (x.nodeAgent) {
+    const g = x.nodeAgent;
+    out.push("");
+    out.push(`The node's collector itself (${g.name}: the node-level agent, a process on the node here, so its RSS stands for a working set): CPU ${r(g.idleCpuMsPerS, 1)} ms/s idle and ${r(g.rateCpuMsPerS, 1)} ms/s while it reads the ${g.linesPerS.toLocaleString("en-US")} lines/s the four sidecars write at the rate; RSS ${r(g.idleRssMiB, 1)} MiB idle (anonymous ${r(g.idleAnonymousMiB, 1)}), peak ${r(g.rateRssMiB, 1)} MiB at the rate.`);
+  }
   out.push("");
   out.push("### Images (built here without a registry: localcluster/images.ts)");
   out.push("");
@@ -378,7 +424,9 @@ async function main(): Promise<void> {
   try {
     await node.client.createNamespace(PLAIN);
     vl = await startVictoriaLogsOnNode(node);
-    stopCollector = (await startNodeCollector(node, `${vl.nodeURL}/insert/opentelemetry/v1/logs`)).stop;
+    const collector = await startNodeCollector(node, `${vl.nodeURL}/insert/opentelemetry/v1/logs`);
+    stopCollector = collector.stop;
+    const agentSamples: AgentSample[] = [];
     const samples: Sample[] = [];
     const probes: Probe[] = [];
     const firstLine: Record<Kind, number[]> = { tailcar: [], busybox: [] };
@@ -390,8 +438,10 @@ async function main(): Promise<void> {
         firstLine[kind].push(ms / 1000);
         log(`round ${round + 1}/${ROUNDS}: ${kind} first line ${(ms / 1000).toFixed(2)} s after create`);
       }
-      const res = await resourceRound(node, vl, round);
+      const res = await resourceRound(node, vl, round, collector.process.pid);
       samples.push(...res.samples);
+      agentSamples.push(res.agent);
+      log(`round ${round + 1}/${ROUNDS}: node collector idle ${res.agent.idleCpuMsPerS.toFixed(1)} ms/s ${res.agent.idleRssMiB.toFixed(1)} MiB RSS; at ${AGENT_LINES_PER_S} lines/s ${res.agent.rateCpuMsPerS.toFixed(0)} ms/s ${res.agent.rateRssMiB.toFixed(1)} MiB`);
       probes.push(...res.probes);
       for (const s of res.samples) log(`round ${round + 1}/${ROUNDS}: ${s.kind} ${s.container}: idle ${s.idleWorkingSetMiB.toFixed(1)} MiB ${s.idleCpuMsPerS.toFixed(1)} ms/s; at rate ${s.rateWorkingSetMiB.toFixed(1)} MiB ${s.rateCpuMsPerS.toFixed(0)} ms/s`);
       for (const p of res.probes) log(`round ${round + 1}/${ROUNDS}: ${p.kind} → VictoriaLogs: ${p.arrived}/${p.written} lines, p50 ${p.latenciesMs.length ? percentile(p.latenciesMs, 50).toFixed(0) : "—"} ms`);
@@ -421,6 +471,16 @@ async function main(): Promise<void> {
     const images = [node.images.sidecar, node.images.app, node.images.pause].map(imageSize);
     const results: RealNodeResults = {
       date: new Date().toISOString(),
+      rateLinesPerS: RATE,
+      nodeAgent: {
+        name: AGENT_NAME,
+        linesPerS: AGENT_LINES_PER_S,
+        idleCpuMsPerS: summarize(agentSamples.map((a) => a.idleCpuMsPerS)),
+        rateCpuMsPerS: summarize(agentSamples.map((a) => a.rateCpuMsPerS)),
+        idleRssMiB: summarize(agentSamples.map((a) => a.idleRssMiB)),
+        idleAnonymousMiB: summarize(agentSamples.map((a) => a.idleAnonymousMiB)),
+        rateRssMiB: summarize(agentSamples.map((a) => a.rateRssMiB)),
+      },
       quick,
       cores: cpus().length,
       cpuModel: (cpus()[0]?.model ?? "unknown").replace(/\s+\d+-Core Processor$/, "").trim(),

@@ -1,6 +1,7 @@
 // `npm run bench [-- --quick] [-- --write] [-- --only sidecar|webhook|real-node]`: runs each benchmark in a
 // process of its own, one after the other (they would disturb each other's timings otherwise).
-// A full run writes BENCHMARKS.md and bench/results/; --quick is a smoke run that only prints.
+// A full run writes BENCHMARKS.md and bench/results/, then docs/capacity.md from those results
+// (bench/capacity.ts); --quick is a smoke run that only prints.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -9,7 +10,7 @@ const BENCHES = ["sidecar", "webhook", "real-node"] as const;
 const USAGE = `usage: npm run bench [-- --quick] [-- --write] [-- --only ${BENCHES.join("|")}]
   Runs each benchmark in a process of its own, one after the other; progress goes to stderr.
   A full run writes BENCHMARKS.md and bench/results/ (several minutes: the machine's noise is
-  measured out with interleaved rounds).
+  measured out with interleaved rounds), then docs/capacity.md from the stored results.
   --quick          a short smoke run that only prints (unless --write)
   --write          with --quick, write the results anyway
   --only NAME      run one benchmark: ${BENCHES.join(", ")}
@@ -61,5 +62,10 @@ for (const name of BENCHES) {
   const code = await run(script);
   process.stderr.write(`[bench] ${name} ${code === 0 ? "done" : `FAILED (exit ${code})`} in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
   if (code !== 0) failed++;
+}
+// The capacity model (docs/capacity.md) from what the runs above stored, whenever they stored it.
+if (!passOn.includes("--quick") || passOn.includes("--write")) {
+  process.stderr.write("[bench] capacity model\n");
+  if ((await run(fileURLToPath(new URL("./capacity.ts", import.meta.url)))) !== 0) failed++;
 }
 process.exitCode = failed > 0 ? 1 : 0;

@@ -45,15 +45,17 @@ const running = await startServer({ kind, tls: { cert: bundle.cert, key: bundle.
 try {
   const body = applicationReview();
   // Generous time bounds: the counts end these runs, at ~50× the server's usual cost a request.
-  const send = async (requests: number): Promise<void> => {
+  const send = async (requests: number, mustAll: boolean): Promise<void> => {
     const r = await runLoad({ port: running.port, ca: bundle.caCert, body, concurrency: 16, requests, seconds: 3600 });
-    if (r.completed !== requests) throw new Error(`${r.completed} of ${requests} requests answered (${r.errors} errors)`);
+    if (r.completed !== requests && mustAll) throw new Error(`${r.completed} of ${requests} requests answered (${r.errors} errors)`);
+    // A warm-up request the client gave up on (5 s, under valgrind on a loaded machine) still warmed the server.
+    if (r.errors > 0) progress(`${r.errors} of ${requests} warm-up requests timed out at the client`);
   };
   progress(`warming up with ${warmup} requests`);
-  await send(warmup);
+  await send(warmup, false);
   execFileSync("callgrind_control", ["--zero", String(running.pid)], { stdio: "ignore" });
   progress(`counting ${count} requests`);
-  await send(count);
+  await send(count, true);
   execFileSync("callgrind_control", ["--dump", String(running.pid)], { stdio: "ignore" });
   const summary = execFileSync("callgrind_annotate", [`${out}.1`], { encoding: "utf8" });
   const total = Number(/([\d,]+) \(100\.0%\)\s+PROGRAM TOTALS/.exec(summary)?.[1]?.replace(/,/g, ""));
