@@ -17,7 +17,7 @@ export const SIDECAR_ROWS = [
   optional("multiline", multiline, "json only: java, python or a regular expression that starts a record (default off)", env("MULTILINE", "--multiline")),
   setting("multilineTimeoutMs", duration, 1000, "a pending multiline record is written after this long", env("MULTILINE_TIMEOUT", "--multiline-timeout")),
   setting("drainTimeoutMs", duration, 5000, "on SIGTERM, keep reading to the end of the files for at most this long, checkpoint save included", env("DRAIN_TIMEOUT", "--drain-timeout")),
-  setting("checkpointIntervalMs", duration, 1000, "how often checkpoints are saved", env("CHECKPOINT_INTERVAL", "--checkpoint-interval")),
+  setting("checkpointIntervalMs", duration, 1000, "how often checkpoints are saved while something moves (an idle sidecar saves nothing and sets no timer)", env("CHECKPOINT_INTERVAL", "--checkpoint-interval")),
   setting("pollIntervalMs", duration, 250, "stat poll interval, the truth behind fs.watch hints", env("POLL_INTERVAL", "--poll-interval")),
   setting("quietPollIntervalMs", duration, 60_000, "the same for a file quiet for 10 s while fs.watch watches it (its writes, truncation, rename and deletion wake the sidecar at once; this poll only catches a lost wake-up); never below --poll-interval (set it to --poll-interval's value for one pace)", env("QUIET_POLL_INTERVAL", "--quiet-poll-interval")),
   setting("coalesceMs", duration, 10, "after fs.watch reports a write, wait this long before reading, so that writes landing meanwhile are read and written together (0: read at once; adds up to this much latency a line)", env("COALESCE", "--coalesce")),
