@@ -1,7 +1,8 @@
 // Wake-ups for one followed path: fs.watch on its directory is only a hint (inotify queues
 // overflow, and a symlink's target may live elsewhere); the caller's timeout is the stat poll
 // that stays the truth. A hint is answered after --coalesce (default 10 ms), not at once, and
-// while bytes keep coming the watch is closed and the file read every --coalesce instead: each
+// while bytes keep coming, more than one write a window, the watch is closed and the file read
+// every --coalesce instead: each
 // watch event costs a wake-up of its own (an epoll return, an inotify read, a JS callback), which
 // at 1,000 writes a second was most of the sidecar's CPU whatever the window. The watch is set up
 // again when a read finds nothing new, and one more read follows, for bytes written in between
@@ -27,6 +28,8 @@ export class Waker {
   #timer: NodeJS.Timeout | undefined;
   /** The window opened by a hint: the wait ends when it closes. */
   #window = false;
+  /** Watch events since the last wait began. */
+  #hints = 0;
   /** The watch is closed because bytes were flowing. */
   #suspended = false;
   #closed = false;
@@ -83,6 +86,7 @@ export class Waker {
   /** A watch event: the wait ends when the coalescing window closes. */
   #hint(): void {
     this.#hinted = true;
+    this.#hints++;
     if (this.#resolve && !this.#window) this.#openWindow();
   }
 
@@ -114,11 +118,15 @@ export class Waker {
   /**
    * Resolves after a hint (once the coalescing window has closed) or after timeoutMs, whichever
    * comes first; a hint that came before the call counts, and opens its window now. `flowing`: the
-   * last wake-up found new bytes; then (with a window) the watch is closed and the wait is one
-   * window long.
+   * last wake-up found new bytes; then, if more than one write came since the last wait began (and
+   * with a window), the watch is closed and the wait is one window long.
    */
   wait(timeoutMs: number, flowing = false): Promise<void> {
-    if (this.#coalesceMs > 0 && flowing && !this.#closed) {
+    // Dense: more than one write since the last wait began (or polling already). A lone write a
+    // window keeps the watch: closing and setting it up again would cost more than its event.
+    const dense = this.#suspended || this.#hints > 1;
+    this.#hints = 0;
+    if (this.#coalesceMs > 0 && flowing && dense && !this.#closed) {
       this.#disarm();
       this.#hinted = true; // read again once the window has closed
     } else if (this.#watcher === undefined && this.#suspended) {

@@ -71,8 +71,23 @@ test("--coalesce: 10ms by default, from the flag or TAILCAR_COALESCE, 0 allowed"
   assert.equal(parseSidecarConfig(["--file", "/a.log"], { TAILCAR_COALESCE: "25ms" }).coalesceMs, 25);
 });
 
-test("while bytes flow a wait is one window long and no watch stands; after a read that found nothing the watch is set up again, and one more read follows", async (t) => {
+test("a lone write a window keeps the watch: the next wait, after bytes were found, still waits for an event", async (t) => {
+  const { file, waker } = await armed(t, tempDir(t), 50);
+  const waited = waker.wait(60_000);
+  appendFileSync(file, "a\n");
+  await waited;
+  const ms = await timed(waker.wait(300, true));
+  assert.ok(ms >= 280, `the wait after one write polled (${ms.toFixed(0)} ms) instead of waiting for the watch`);
+  assert.equal(waker.watching, true);
+});
+
+test("while bytes flow (several writes a window) a wait is one window long and no watch stands; after a read that found nothing the watch is set up again, and one more read follows", async (t) => {
   const { file, waker } = await armed(t, tempDir(t), 80);
+  const first = waker.wait(60_000);
+  appendFileSync(file, "a\n");
+  await sleep(10);
+  appendFileSync(file, "b\n");
+  await first;
   const flowing = await timed(waker.wait(60_000, true));
   assert.ok(flowing >= 70 && flowing < 5000, `a flowing wait lasted ${flowing.toFixed(0)} ms, not one 80 ms window`);
   assert.equal(waker.watching, false, "no watch while bytes flow: each write would wake the sidecar");
