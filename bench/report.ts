@@ -4,6 +4,10 @@ import { fileURLToPath } from "node:url";
 import { formatRange, type Summary } from "./stats.ts";
 import type { SidecarResults } from "./sidecar.ts";
 import type { SidecarCostResults } from "./sidecar-cost.ts";
+import { SIDECAR_ROWS } from "../settings/sidecar-rows.ts";
+import { formatDuration } from "../settings/duration.ts";
+
+const COALESCE_DEFAULT_MS = SIDECAR_ROWS.find((row) => row.key === "coalesceMs")!.default as number;
 
 const ROOT = new URL("../", import.meta.url);
 const BENCHMARKS = fileURLToPath(new URL("BENCHMARKS.md", ROOT));
@@ -135,7 +139,7 @@ export function renderSidecarCost(x: SidecarCostResults): string {
   out.push("");
   out.push(`### CPU and latency by rate and coalescing window (target at ${RATE_TARGET.rate} lines/s: ≤ ${RATE_TARGET.cpuRatio.toFixed(1)}× coreutils' CPU, p99 ≤ ${RATE_TARGET.p99Ms} ms)`);
   out.push("");
-  out.push(`Stamped 90-byte lines appended for ${x.seconds} s at each rate, the writer waking every millisecond and writing what is due in one write (so each line is its own write at 100 and 1,000 lines/s, about 10 lines a write at 10,000); latency from the write to the line's arrival on the tailer's stdout (a FIFO). \`--coalesce\` is tailcar's window between a watch event and the read (default 10ms); × coreutils is paired per round.`);
+  out.push(`Stamped 90-byte lines appended for ${x.seconds} s at each rate, the writer waking every millisecond and writing what is due in one write (so each line is its own write at 100 and 1,000 lines/s, about 10 lines a write at 10,000); latency from the write to the line's arrival on the tailer's stdout (a FIFO). \`--coalesce\` is tailcar's window between a watch event and the read (default ${formatDuration(COALESCE_DEFAULT_MS)}); × coreutils is paired per round. A row with a label in parentheses is another revision's build with its own defaults (\`TAILCAR_BENCH_COMPARE\`).`);
   out.push("");
   out.push("| lines/s | tailer | --coalesce | CPU ms/s | × coreutils CPU | p50 ms | p99 ms | lines received | target met |");
   out.push("|---|---|---|---|---|---|---|---|---|");

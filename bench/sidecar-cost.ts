@@ -23,8 +23,8 @@ const SETTLE_MS = 12_000;
 const MEASURE_MS = quick ? 20_000 : 60_000;
 const RATES = [100, 1000, 10_000] as const;
 const SECONDS = quick ? 2 : 4;
-/** The coalescing windows measured; 10ms is the default (settings/sidecar-rows.ts). 200ms: OpenTelemetry filelog's poll. */
-const WINDOWS = ["0", "5ms", "10ms", "20ms", "200ms"] as const;
+/** The coalescing windows measured (the default is settings/sidecar-rows.ts'); 200ms: OpenTelemetry filelog's poll. */
+const WINDOWS = ["0", "5ms", "10ms", "15ms", "20ms", "200ms"] as const;
 const IMAGE_RAW_FLAGS = ["--lite-mode"];
 
 function progress(msg: string): void {
