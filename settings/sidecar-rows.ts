@@ -20,7 +20,7 @@ export const SIDECAR_ROWS = [
   setting("checkpointIntervalMs", duration, 1000, "how often checkpoints are saved while something moves (an idle sidecar saves nothing and sets no timer)", env("CHECKPOINT_INTERVAL", "--checkpoint-interval")),
   setting("pollIntervalMs", duration, 250, "stat poll interval, the truth behind fs.watch hints", env("POLL_INTERVAL", "--poll-interval")),
   setting("quietPollIntervalMs", duration, 60_000, "the same for a file quiet for 10 s while fs.watch watches it (its writes, truncation, rename and deletion wake the sidecar at once; this poll only catches a lost wake-up); never below --poll-interval (set it to --poll-interval's value for one pace)", env("QUIET_POLL_INTERVAL", "--quiet-poll-interval")),
-  setting("coalesceMs", duration, 10, "after fs.watch reports a write, wait this long before reading, so that writes landing meanwhile are read and written together (0: read at once; adds up to this much latency a line)", env("COALESCE", "--coalesce")),
+  setting("coalesceMs", duration, 15, "after fs.watch reports a write, wait this long before reading, so that writes landing meanwhile are read and written together (0: read at once; adds up to this much latency a line)", env("COALESCE", "--coalesce")),
   optional("metricsPort", port, "serve Prometheus metrics on this port at /metrics (default off; 0 picks a free port and logs it)", env("METRICS_PORT", "--metrics-port")),
   setting("sink", oneOf(SINK_KINDS), "stdout", "where lines go: stdout, or a backend (see forwarding.md)", env("SINK", "--sink")),
   optional("endpoint", url(), "backend base URL for the elasticsearch and loki sinks; user:password@ in it is sent as basic auth and redacted from output", env("ENDPOINT", "--endpoint")),

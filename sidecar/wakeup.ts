@@ -1,6 +1,6 @@
 // Wake-ups for one followed path: fs.watch on its directory is only a hint (inotify queues
 // overflow, and a symlink's target may live elsewhere); the caller's timeout is the stat poll
-// that stays the truth. A hint is answered after --coalesce (default 10 ms), not at once, and
+// that stays the truth. A hint is answered after --coalesce (default 15 ms), not at once, and
 // while bytes keep coming, more than one write a window, the watch is closed and the file read
 // every --coalesce instead: each
 // watch event costs a wake-up of its own (an epoll return, an inotify read, a JS callback), which

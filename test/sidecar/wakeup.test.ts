@@ -65,8 +65,8 @@ test("--coalesce 0: a write ends the wait at once", async (t) => {
   assert.ok(ms < 1000, `resolved after ${ms.toFixed(0)} ms`);
 });
 
-test("--coalesce: 10ms by default, from the flag or TAILCAR_COALESCE, 0 allowed", () => {
-  assert.equal(parseSidecarConfig(["--file", "/a.log"], {}).coalesceMs, 10);
+test("--coalesce: 15ms by default, from the flag or TAILCAR_COALESCE, 0 allowed", () => {
+  assert.equal(parseSidecarConfig(["--file", "/a.log"], {}).coalesceMs, 15);
   assert.equal(parseSidecarConfig(["--file", "/a.log", "--coalesce", "0"], {}).coalesceMs, 0);
   assert.equal(parseSidecarConfig(["--file", "/a.log"], { TAILCAR_COALESCE: "25ms" }).coalesceMs, 25);
 });
