@@ -2,7 +2,7 @@
 // idle memory, memory growth under a blocked stdout, and write-to-stdout latency.
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { closeSync, constants, openSync } from "node:fs";
-import { open, readFile, rm, appendFile, writeFile } from "node:fs/promises";
+import { open, readdir, readFile, rm, appendFile, writeFile } from "node:fs/promises";
 import { Socket } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -48,6 +48,20 @@ async function stop(c: ChildProcess): Promise<void> {
 /** user+system CPU seconds process `pid` has used so far (/proc). */
 export async function cpuSeconds(pid: number): Promise<number> {
   return parseProcStatCpuTicks(await readFile(`/proc/${pid}/stat`, "utf8")) / CLK_TCK;
+}
+
+/**
+ * user+system CPU nanoseconds of `pid`'s live threads (/proc/PID/task/TID/schedstat): an idle
+ * tailer uses a few ms a minute, below what /proc/PID/stat's 10 ms ticks can tell apart. Time of
+ * threads that have exited is not in it (Node's threads live as long as the process).
+ */
+export async function cpuNs(pid: number): Promise<number> {
+  let total = 0;
+  for (const tid of await readdir(`/proc/${pid}/task`)) {
+    const text = await readFile(`/proc/${pid}/task/${tid}/schedstat`, "utf8").catch(() => "0");
+    total += Number(text.split(" ")[0]);
+  }
+  return total;
 }
 
 export async function memory(pid: number): Promise<MemoryKiB> {
@@ -279,7 +293,7 @@ export async function latency(t: Tailer, dir: string, rate: number, seconds: num
   try {
     await sleep(1000); // let it start and reach the (empty) end of the file
     const fh = await open(path, "a");
-    const cpu0 = await cpuSeconds(c.pid!);
+    const cpu0 = await cpuNs(c.pid!);
     const t0 = performance.now();
     let written = 0;
     try {
@@ -297,11 +311,46 @@ export async function latency(t: Tailer, dir: string, rate: number, seconds: num
     }
     // Pollers (busybox sleeps 1 s between looks) need time to deliver the last lines.
     for (let i = 0; i < 30 && latenciesMs.length < written; i++) await sleep(100);
-    const cpuMsPerS = ((await cpuSeconds(c.pid!)) - cpu0) * 1000 / ((performance.now() - t0) / 1000);
+    const cpuMsPerS = ((await cpuNs(c.pid!)) - cpu0) / 1e6 / ((performance.now() - t0) / 1000);
     return { latenciesMs, written, received: latenciesMs.length, cpuMsPerS };
   } finally {
     await stop(c);
     out.destroy();
     await rm(fifo, { force: true });
+  }
+}
+
+/**
+ * CPU of `instances` copies of each tailer idling at once, each on its own small file (read to a
+ * drained pipe first), measured over `measureMs` once `settleMs` has passed since the last one
+ * delivered its file (tailcar polls faster during a file's first 10 s of quiet). Per tailer: each
+ * instance's CPU in ms per minute.
+ */
+export async function idleFleetProbe(tailers: readonly Tailer[], instances: number, dir: string, settleMs: number, measureMs: number): Promise<Map<string, number[]>> {
+  const running: { t: Tailer; c: ChildProcess }[] = [];
+  try {
+    for (let i = 0; i < instances; i++) {
+      for (const t of tailers) {
+        const small = await makeSmallFile(dir, `fleet-${running.length}-${Date.now()}.log`);
+        const c = start(t.command, t.args(small.path), ["ignore", "pipe", "pipe"], t.env);
+        await received(c, small.size, `${t.name} (idle fleet)`, stderrTail(c));
+        c.stdout!.resume();
+        running.push({ t, c });
+      }
+    }
+    await sleep(settleMs);
+    const from = await Promise.all(running.map(({ c }) => cpuNs(c.pid!)));
+    const t0 = performance.now();
+    await sleep(measureMs);
+    const to = await Promise.all(running.map(({ c }) => cpuNs(c.pid!)));
+    const minutes = (performance.now() - t0) / 60_000;
+    const out = new Map<string, number[]>();
+    running.forEach(({ t }, i) => {
+      const list = out.get(t.name) ?? out.set(t.name, []).get(t.name)!;
+      list.push((to[i]! - from[i]!) / 1e6 / minutes);
+    });
+    return out;
+  } finally {
+    await Promise.all(running.map(({ c }) => stop(c)));
   }
 }

@@ -1,10 +1,14 @@
 // How long a follower waits for an fs.watch hint before it polls its file again. While the file
 // is written, while no watch stands (no directory yet, an error) and when the path is a symlink,
-// the poll runs at --poll-interval; once a watched file has been quiet for QUIET_AFTER_MS it
-// slows to --quiet-poll-interval. A quiet file's next write comes with a hint (inotify sees every
-// write of the pod's own containers), so the slower poll only matters if that hint is lost, and
-// then delays the lines, never loses them. Idle polls were most of an idle sidecar's CPU
-// (docs/decisions.md: 140–180 ms a minute at a steady 250 ms, 40–60 with the quiet pace).
+// the poll runs at --poll-interval; once a watched file has been quiet for QUIET_AFTER_MS it slows
+// to --quiet-poll-interval (default 1 min). A quiet file's next write, its truncation, its rename
+// and its deletion all come with a hint (inotify on the directory sees every write of the pod's
+// own containers), so the slow poll is only the safety net for a lost hint (an inotify queue
+// overflow, a filesystem that takes the watch but never reports: NFS written from another host,
+// some FUSE), and then it delays the lines, never loses them. The one decision no hint announces,
+// letting an old file go after a rotation to an empty new one (ROTATION_GRACE_MS, 2 s after the
+// old file's last bytes), falls within the fast pace: a file counts as quiet only after 10 s.
+// Idle wake-ups were most of an idle sidecar's CPU (docs/decisions.md, "Idle wake-ups").
 
 /** A file with no new bytes for this long counts as quiet. */
 export const QUIET_AFTER_MS = 10_000;

@@ -74,7 +74,7 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
       }),
     );
   }
-  const wakers = followers.map((f) => new Waker(f.path));
+  const wakers = followers.map((f) => new Waker(f.path, config.coalesceMs));
   let stopping = false;
   let reason: StopReason = "signal";
   const saved = new Map<string, string>();
@@ -131,25 +131,47 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
   }
 
   // One save at a time: a save that hangs (a stuck filesystem) must not pile up more behind it.
+  // The save timer stands only while there may be something to save: a step that moved (read,
+  // opened, switched files) arms it, and a round that wrote a checkpoint, or failed to, arms the
+  // next one; a round with nothing new lets it lapse. An idle sidecar has no save wake-ups at all
+  // (docs/decisions.md, "Idle wake-ups").
   let saving: Promise<unknown> | undefined;
-  const timer = config.checkpointDir
-    ? setInterval(() => {
-        if (saving || !backoff.due(Date.now())) return;
-        saving = saveAll(false).finally(() => (saving = undefined));
-      }, config.checkpointIntervalMs)
-    : undefined;
+  let timer: NodeJS.Timeout | undefined;
+  function saveSoon(): void {
+    if (!config.checkpointDir || timer !== undefined || stopping) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      if (saving || !backoff.due(Date.now())) {
+        saveSoon();
+        return;
+      }
+      saving = saveAll(false)
+        .then((wrote) => {
+          if (wrote || !backoff.due(Date.now())) saveSoon();
+        })
+        .finally(() => (saving = undefined));
+    }, config.checkpointIntervalMs);
+  }
 
   async function loop(f: Follower, waker: Waker): Promise<void> {
+    // Whether the steps since the last wait read anything: then the next wait polls (wakeup.ts).
+    let flowing = false;
     for (;;) {
       const draining = stopping;
+      const before = f.lastDataAt;
       const r = await f.step(draining, waker.takeRenamed());
-      if (r === "progress") continue;
+      if (r === "progress") {
+        if (f.lastDataAt !== before) flowing = true;
+        saveSoon();
+        continue;
+      }
       if (draining) {
         await f.finish();
         return;
       }
       const { pollIntervalMs, quietPollIntervalMs } = config;
-      await waker.wait(pollWait({ now: Date.now(), lastDataAt: f.lastDataAt, watching: () => waker.watching, deadline: f.deadline(), pollIntervalMs, quietPollIntervalMs }));
+      await waker.wait(pollWait({ now: Date.now(), lastDataAt: f.lastDataAt, watching: () => waker.watching, deadline: f.deadline(), pollIntervalMs, quietPollIntervalMs }), flowing);
+      flowing = false;
     }
   }
 
@@ -186,7 +208,7 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
   const finished = (async () => {
     const drained = await Promise.race([Promise.all(loops).then(() => true), drainLimit]);
     clearTimeout(drainTimer);
-    if (timer) clearInterval(timer);
+    clearTimeout(timer);
     for (const w of wakers) w.close();
     // A write still parked stays parked, but no new one starts: what the output took holds
     // still while the last checkpoint records it to the byte.

@@ -1,6 +1,12 @@
 // Wake-ups for one followed path: fs.watch on its directory is only a hint (inotify queues
 // overflow, and a symlink's target may live elsewhere); the caller's timeout is the stat poll
-// that stays the truth.
+// that stays the truth. A hint is answered after --coalesce (default 15 ms), not at once, and
+// while bytes keep coming, more than one write a window, the watch is closed and the file read
+// every --coalesce instead: each
+// watch event costs a wake-up of its own (an epoll return, an inotify read, a JS callback), which
+// at 1,000 writes a second was most of the sidecar's CPU whatever the window. The watch is set up
+// again when a read finds nothing new, and one more read follows, for bytes written in between
+// (docs/decisions.md, "The coalescing window").
 import type { FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
 
@@ -11,17 +17,29 @@ export class Waker {
   readonly #path: string;
   readonly #dir: string;
   readonly #name: string;
+  readonly #coalesceMs: number;
   #watcher: FSWatcher | undefined;
-  #pending = false;
+  /** A hint came that no wait has answered yet. */
+  #hinted = false;
+  /** Something must end the wait at once (a stop, a close). */
+  #urgent = false;
   #renamed = false;
   #resolve: (() => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** The window opened by a hint: the wait ends when it closes. */
+  #window = false;
+  /** Watch events since the last wait began. */
+  #hints = 0;
+  /** The watch is closed because bytes were flowing. */
+  #suspended = false;
   #closed = false;
 
-  constructor(path: string) {
+  /** `coalesceMs`: how long after a hint the wait ends (0: at once). */
+  constructor(path: string, coalesceMs = 0) {
     this.#path = path;
     this.#dir = dirname(path);
     this.#name = basename(path);
+    this.#coalesceMs = coalesceMs;
   }
 
   /**
@@ -40,13 +58,20 @@ export class Waker {
     return r;
   }
 
+  /** Closes the watch while bytes flow (the next waits are windows); the wait after one that found nothing sets it up again. */
+  #disarm(): void {
+    this.#watcher?.close();
+    this.#watcher = undefined;
+    this.#suspended = true;
+  }
+
   #arm(): void {
     if (this.#watcher || this.#closed) return;
     try {
       this.#watcher = watch(this.#dir, { persistent: false }, (event, filename) => {
         if (filename !== null && filename !== this.#name) return;
         if (event === "rename") this.#renamed = true;
-        this.wake();
+        this.#hint();
       });
       this.#watcher.on("error", () => {
         // The directory went away: fall back to polling and try again on the next wait.
@@ -58,29 +83,69 @@ export class Waker {
     }
   }
 
-  wake(): void {
-    this.#pending = true;
-    const r = this.#resolve;
-    if (r) {
-      this.#resolve = undefined;
-      clearTimeout(this.#timer);
-      r();
-    }
+  /** A watch event: the wait ends when the coalescing window closes. */
+  #hint(): void {
+    this.#hinted = true;
+    this.#hints++;
+    if (this.#resolve && !this.#window) this.#openWindow();
   }
 
-  /** Resolves on a hint or after timeoutMs, whichever comes first; a hint that came before the call counts. */
-  wait(timeoutMs: number): Promise<void> {
-    this.#arm();
-    if (this.#pending || this.#closed) {
-      this.#pending = false;
+  #openWindow(): void {
+    if (this.#coalesceMs <= 0) {
+      this.#end();
+      return;
+    }
+    this.#window = true;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#end(), this.#coalesceMs);
+  }
+
+  #end(): void {
+    const r = this.#resolve;
+    if (!r) return;
+    this.#resolve = undefined;
+    this.#window = false;
+    clearTimeout(this.#timer);
+    r();
+  }
+
+  /** Ends the wait now (a stop, another reason to step): no coalescing window. */
+  wake(): void {
+    this.#urgent = true;
+    this.#end();
+  }
+
+  /**
+   * Resolves after a hint (once the coalescing window has closed) or after timeoutMs, whichever
+   * comes first; a hint that came before the call counts, and opens its window now. `flowing`: the
+   * last wake-up found new bytes; then, if more than one write came since the last wait began (and
+   * with a window), the watch is closed and the wait is one window long.
+   */
+  wait(timeoutMs: number, flowing = false): Promise<void> {
+    // Dense: more than one write since the last wait began (or polling already). A lone write a
+    // window keeps the watch: closing and setting it up again would cost more than its event.
+    const dense = this.#suspended || this.#hints > 1;
+    this.#hints = 0;
+    if (this.#coalesceMs > 0 && flowing && dense && !this.#closed) {
+      this.#disarm();
+      this.#hinted = true; // read again once the window has closed
+    } else if (this.#watcher === undefined && this.#suspended) {
+      // The watch was closed while bytes came: what was written before it stands again is read.
+      this.#suspended = false;
+      this.#arm();
+      this.#hinted = true;
+    } else this.#arm();
+    if (this.#urgent || this.#closed || (this.#hinted && this.#coalesceMs <= 0)) {
+      this.#urgent = this.#hinted = false;
       return Promise.resolve();
     }
     return new Promise((resolve) => {
       this.#resolve = () => {
-        this.#pending = false;
+        this.#urgent = this.#hinted = false;
         resolve();
       };
-      this.#timer = setTimeout(() => this.wake(), Math.max(0, timeoutMs));
+      if (this.#hinted) this.#openWindow();
+      else this.#timer = setTimeout(() => this.#end(), Math.max(0, timeoutMs));
     });
   }
 

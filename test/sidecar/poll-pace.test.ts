@@ -37,8 +37,8 @@ test("poll pace: a file that is not quiet does not ask whether it is watched (an
   assert.equal(pollWait({ ...base, watching: () => assert.fail("asked") }), 250);
 });
 
-test("--quiet-poll-interval: 1s by default, from the flag or TAILCAR_QUIET_POLL_INTERVAL, the flag winning; a bad value names the flag", () => {
-  assert.equal(parseSidecarConfig(["--file", "/a.log"], {}).quietPollIntervalMs, 1000);
+test("--quiet-poll-interval: 1m by default, from the flag or TAILCAR_QUIET_POLL_INTERVAL, the flag winning; a bad value names the flag", () => {
+  assert.equal(parseSidecarConfig(["--file", "/a.log"], {}).quietPollIntervalMs, 60_000);
   assert.equal(parseSidecarConfig(["--file", "/a.log", "--quiet-poll-interval", "3s"], {}).quietPollIntervalMs, 3000);
   assert.equal(parseSidecarConfig(["--file", "/a.log"], { TAILCAR_QUIET_POLL_INTERVAL: "500ms" }).quietPollIntervalMs, 500);
   assert.equal(parseSidecarConfig(["--file", "/a.log", "--quiet-poll-interval=2s"], { TAILCAR_QUIET_POLL_INTERVAL: "500ms" }).quietPollIntervalMs, 2000);

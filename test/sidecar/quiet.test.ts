@@ -3,7 +3,7 @@
 // so nothing but the watch can be what finds them.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, renameSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, renameSync, truncateSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { QUIET_AFTER_MS } from "../../sidecar/poll-pace.ts";
@@ -26,4 +26,37 @@ test("after a quiet spell, a write and then a rotation are read through the watc
   await waitForLines(sidecar, 300, 5000);
   assert.equal(await sidecar.stop("SIGTERM"), 0);
   assertExactlyOnce(sidecar.stdout(), 300);
+});
+
+test("after a quiet spell, a copytruncate is noticed through the watch alone, within a second (quiet poll of 1 h)", { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, "app.log");
+  writeFileSync(file, numberedLines(1, 100));
+  const sidecar = startSidecar(t, ["--file", file, "--quiet-poll-interval", "1h"]);
+  await waitUntilFollowing(sidecar);
+  await waitForLines(sidecar, 100, 10_000);
+  await sleep(QUIET_AFTER_MS + 1500);
+  // Nothing written between copy and truncate: the truncation, then new lines.
+  copyFileSync(file, `${file}.1`);
+  truncateSync(file, 0);
+  await sleep(200);
+  appendFileSync(file, numberedLines(101, 200));
+  await waitForLines(sidecar, 200, 1000);
+  assert.equal(await sidecar.stop("SIGTERM"), 0);
+  assertExactlyOnce(sidecar.stdout(), 200);
+});
+
+test("after a quiet spell, a deletion and a new file at the path are noticed through the watch alone, within a second (quiet poll of 1 h)", { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, "app.log");
+  writeFileSync(file, numberedLines(1, 100));
+  const sidecar = startSidecar(t, ["--file", file, "--quiet-poll-interval", "1h"]);
+  await waitUntilFollowing(sidecar);
+  await waitForLines(sidecar, 100, 10_000);
+  await sleep(QUIET_AFTER_MS + 1500);
+  unlinkSync(file);
+  writeFileSync(file, numberedLines(101, 200));
+  await waitForLines(sidecar, 200, 1000);
+  assert.equal(await sidecar.stop("SIGTERM"), 0);
+  assertExactlyOnce(sidecar.stdout(), 200);
 });
