@@ -1,5 +1,6 @@
 // BENCHMARKS.md: each benchmark owns the section between its markers; the rest is kept.
 import { readFile, writeFile, mkdir } from "node:fs/promises";
+import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { formatRange, type Summary } from "./stats.ts";
 import type { SidecarResults } from "./sidecar.ts";
@@ -39,6 +40,18 @@ export async function writeJson(name: string, data: unknown): Promise<void> {
   const dir = new URL("bench/results/", ROOT);
   await mkdir(dir, { recursive: true });
   await writeFile(new URL(`${name}.json`, dir), JSON.stringify(data, null, 2) + "\n");
+}
+
+/** What every result file records of the run's machine: the figures compare only within one machine and load. */
+export function machineInfo(loadAtStart: number): { date: string; cores: number; cpuModel: string; node: string; loadAvg: { start: number; end: number } } {
+  return { date: new Date().toISOString(), cores: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadAvg: { start: loadAtStart, end: loadavg()[0]! } };
+}
+
+/** A bench's section of BENCHMARKS.md and its bench/results/NAME.json, written together. */
+export async function publish(name: string, markdown: string, results: unknown, progress: (line: string) => void): Promise<void> {
+  await writeSection(name, markdown);
+  await writeJson(name, results);
+  progress(`wrote BENCHMARKS.md (${name} section) and bench/results/${name}.json`);
 }
 
 function verdict(ok: boolean): string {

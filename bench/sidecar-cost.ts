@@ -7,12 +7,12 @@
 // revision's checkout, built) adds its sidecar, with its own defaults, to every table.
 import { rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { idleFleetProbe, latency, killAll } from "./probes.ts";
 import { summarize, percentile, type Summary } from "./stats.ts";
 import { coreutils, tailcar, sidecarBuilt, snapshotBuild, compareBuildRoot, type Tailer } from "./tailers.ts";
-import { renderSidecarCost, writeSection, writeJson } from "./report.ts";
+import { machineInfo, publish, renderSidecarCost } from "./report.ts";
 
 const quick = process.argv.includes("--quick");
 const write = process.argv.includes("--write") || !quick;
@@ -112,16 +112,11 @@ async function main(): Promise<void> {
     }
 
     const results: SidecarCostResults = {
-      date: new Date().toISOString(), quick, cores: cpus().length, loadAvg: { start: loadAtStart, end: loadavg()[0]! }, cpuModel: cpus()[0]?.model ?? "unknown",
-      node: process.version, rounds: ROUNDS, settleMs: SETTLE_MS, measureMs: MEASURE_MS, seconds: SECONDS, idle, rates,
+      ...machineInfo(loadAtStart), quick, rounds: ROUNDS, settleMs: SETTLE_MS, measureMs: MEASURE_MS, seconds: SECONDS, idle, rates,
     };
     const md = renderSidecarCost(results);
     process.stdout.write(md + "\n");
-    if (write) {
-      await writeSection("sidecar-cost", md);
-      await writeJson("sidecar-cost", results);
-      progress("wrote BENCHMARKS.md (sidecar-cost section) and bench/results/sidecar-cost.json");
-    }
+    if (write) await publish("sidecar-cost", md, results, progress);
   } finally {
     killAll();
     await rm(dir, { recursive: true, force: true });

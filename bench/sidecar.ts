@@ -7,14 +7,14 @@
 // measured against the one before it in the same run.
 import { rmSync } from "node:fs";
 import { mkdtemp, rm, open } from "node:fs/promises";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeLinesFile } from "./gen.ts";
 import { throughput, memoryProbe, settledProbe, latency, killAll, type MemorySample, type ThroughputSample } from "./probes.ts";
 import { summarize, pairedRatios, percentile, type Summary } from "./stats.ts";
 import { coreutils, busybox, naiveReader, tailcar, tailcarAsImage, sidecarBuilt, snapshotBuild, compareBuildRoot, type Tailer } from "./tailers.ts";
 import { benchTransforms, type TransformResult } from "./transform.ts";
-import { renderSidecar, writeSection, writeJson } from "./report.ts";
+import { machineInfo, publish, renderSidecar } from "./report.ts";
 import { parseSidecarConfig } from "../sidecar/config.ts";
 import { createTransform } from "../sidecar/transform.ts";
 
@@ -211,17 +211,12 @@ async function main(): Promise<void> {
     const transforms = benchTransforms();
 
     const results: SidecarResults = {
-      date: new Date().toISOString(), quick, cores: cpus().length, loadAvg: { start: loadAtStart, end: loadavg()[0]! }, cpuModel: cpus()[0]?.model ?? "unknown",
-      node: process.version, sidecarBuilt: build !== undefined, fileBytes: size, fileLines: lines, rounds: ROUNDS, memRounds: MEM_ROUNDS, settleSeconds: SETTLE_SECONDS,
+      ...machineInfo(loadAtStart), quick, sidecarBuilt: build !== undefined, fileBytes: size, fileLines: lines, rounds: ROUNDS, memRounds: MEM_ROUNDS, settleSeconds: SETTLE_SECONDS,
       latency: { ...LATENCY, rate: 1000 }, throughput: throughputRows, idle, blocked, latencyRows, transforms,
     };
     const md = renderSidecar(results);
     process.stdout.write(md + "\n");
-    if (write) {
-      await writeSection("sidecar", md);
-      await writeJson("sidecar", results);
-      progress("wrote BENCHMARKS.md (sidecar section) and bench/results/sidecar.json");
-    }
+    if (write) await publish("sidecar", md, results, progress);
   } finally {
     killAll();
     await rm(dir, { recursive: true, force: true });

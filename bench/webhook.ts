@@ -7,7 +7,7 @@
 // bench/results/webhook.json; a quick one only prints, unless --write). Progress goes to stderr.
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
+import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import express from "express";
 import { parse } from "yaml";
@@ -18,7 +18,7 @@ import { jsonBody } from "../webhook/json-body.ts";
 import { BODY_LIMIT_BYTES } from "../webhook/server.ts";
 import { MEMO_LIMIT } from "../webhook/memo.ts";
 import { cpuSeconds } from "./probes.ts";
-import { writeJson, writeSection } from "./report.ts";
+import { machineInfo, publish } from "./report.ts";
 import { formatRange, pairedRatios, summarize, type Summary } from "./stats.ts";
 import { addedCpuUs, judgeWebhook } from "./webhook-targets.ts";
 import type { LoadResult, LoadSpec } from "./webhook-load.ts";
@@ -330,12 +330,8 @@ export async function benchWebhook(quick: boolean): Promise<WebhookResults> {
     };
   });
   return {
-    date: new Date().toISOString(),
+    ...machineInfo(loadStart),
     quick,
-    cores: cpus().length,
-    cpuModel: cpus()[0]?.model ?? "unknown",
-    node: process.version,
-    loadAvg: { start: loadStart, end: loadavg()[0]! },
     rounds,
     seconds,
     concurrency,
@@ -384,9 +380,7 @@ async function main(): Promise<void> {
   const md = renderWebhook(results);
   process.stdout.write(`${md}\n`);
   if (process.argv.includes("--write") || !quick) {
-    await writeSection("webhook", md);
-    await writeJson("webhook", results);
-    progress("wrote BENCHMARKS.md (webhook section) and bench/results/webhook.json");
+    await publish("webhook", md, results, progress);
   }
 }
 
