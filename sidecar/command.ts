@@ -11,7 +11,14 @@ import type { Transform } from "./transform.ts";
 // tailer and the stdout sink, which a process about to be replaced should not load first.
 
 async function helpText(): Promise<string> {
-  const [{ renderHelp }, { SIDECAR_ROWS }] = await Promise.all([import("../settings/help.ts"), import("../settings/sidecar-rows.ts")]);
+  const [{ renderHelp }, { SIDECAR_ROWS }, { bool }, { setting }] = await Promise.all([
+    import("../settings/help.ts"),
+    import("../settings/sidecar-rows.ts"),
+    import("../settings/kinds.ts"),
+    import("../settings/row.ts"),
+  ]);
+  // --help is not a setting of the contract (SIDECAR_ROWS), but is shown like one, in the same columns.
+  const help = setting("help", bool, false, "show this help", { flag: "--help", short: "h" });
   return [
     "Usage: tailcar sidecar --file PATH [--file PATH ...] [options]",
     "",
@@ -21,7 +28,7 @@ async function helpText(): Promise<string> {
     "",
     "Options:",
     renderHelp(SIDECAR_ROWS, { env: true }),
-    `  ${"-h, --help".padEnd(38)} show this help`,
+    renderHelp([help]),
     "",
   ].join("\n");
 }
