@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { renderHelp } from "../../settings/help.ts";
+import { readCommandLine } from "../../settings/command-line.ts";
 import { readSettings, SettingsError } from "../../settings/read.ts";
 import type { ValuesOf } from "../../settings/row.ts";
 import { NAMESPACE_LABEL } from "../annotations.ts";
@@ -44,12 +45,16 @@ export type CheckArgs = ValuesOf<typeof CHECK_ROWS> & { readonly pod?: string };
 
 /** Throws SettingsError for a wrong command line. */
 export function parseCheckArgs(argv: readonly string[]): CheckArgs {
+  // `pod NAME` may stand anywhere among the options, as in kubectl: found by skipping each option's value.
+  const takesValue = new Set(CHECK_ROWS.filter((r) => !r.kind.boolean).flatMap((r) => [r.flag, ...(r.short === undefined ? [] : [`-${r.short}`])]));
+  let at = 0;
+  while (at < argv.length && (argv[at]!.startsWith("-") || takesValue.has(argv[at - 1] ?? ""))) at++;
   let pod: string | undefined;
   let rest = argv;
-  if (argv[0] === "pod") {
-    pod = argv[1];
+  if (argv[at] === "pod") {
+    pod = argv[at + 1];
     if (pod === undefined || pod.startsWith("-")) throw new SettingsError("pod needs a NAME: tailcar check pod NAME [-n NAMESPACE]");
-    rest = argv.slice(2);
+    rest = [...argv.slice(0, at), ...argv.slice(at + 2)];
   }
   const values = readSettings(CHECK_ROWS, { argv: rest, command: "tailcar check" });
   if (values.filename.length > 0 && (pod !== undefined || values.namespace !== undefined)) {
@@ -91,18 +96,8 @@ export function checkManifests(files: readonly { readonly name: string; readonly
 }
 
 export async function run(argv: readonly string[]): Promise<number> {
-  let args: CheckArgs;
-  try {
-    args = parseCheckArgs(argv);
-  } catch (e) {
-    if (!(e instanceof SettingsError)) throw e;
-    process.stderr.write(`${e.message.split("\n").map((line) => `tailcar check: ${line}\n`).join("")}\n${HELP}`);
-    return 2;
-  }
-  if (args.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  const args = readCommandLine("tailcar check", HELP, () => parseCheckArgs(argv));
+  if (typeof args === "number") return args;
   let report: Report;
   try {
     if (args.filename.length > 0) {

@@ -108,3 +108,13 @@ test("an API server that accepts but never answers fails the first read within -
     silent.close();
   }
 });
+
+test("pod NAME may come before or after the options, as with kubectl; a value that reads pod is an option's value", async () => {
+  const { parseCheckArgs } = await import("../../../webhook/check/command.ts");
+  assert.equal(parseCheckArgs(["pod", "web", "-n", "shop"]).pod, "web");
+  assert.equal(parseCheckArgs(["-n", "shop", "--output", "json", "pod", "web"]).pod, "web");
+  const valued = parseCheckArgs(["-n", "pod"]);
+  assert.equal(valued.pod, undefined);
+  assert.equal(valued.namespace, "pod");
+  assert.throws(() => parseCheckArgs(["-o", "json", "pod"]), /pod needs a NAME/);
+});
