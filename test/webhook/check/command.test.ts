@@ -88,7 +88,7 @@ test("an API server that refuses connections fails the first read as a check, na
   assert.match(r.stdout, /✗ could not read MutatingWebhookConfiguration tailcar: .*ECONNREFUSED/);
 });
 
-test("an API server that accepts but never answers fails the first read within --request-timeout; exit 1", async () => {
+test("an API server that accepts but never answers fails the first read within --request-timeout; exit 1", { timeout: 40_000 }, async () => {
   // Connections are accepted and left silent: the TLS handshake never completes.
   const silent = createServer(() => {});
   await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
@@ -97,6 +97,8 @@ test("an API server that accepts but never answers fails the first read within -
     const started = Date.now();
     const r = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
       const child = spawn(process.execPath, [CLI, "check", "--kubeconfig", kubeconfigFor(port), "--request-timeout", "2s"], { stdio: ["ignore", "pipe", "pipe"] });
+      // Bounded here too: without the timeout it would wait as long as the server keeps silent.
+      setTimeout(() => child.kill("SIGKILL"), 30_000).unref();
       let stdout = "";
       child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
       child.on("exit", (code) => resolve({ code, stdout }));
