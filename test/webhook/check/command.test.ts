@@ -120,3 +120,15 @@ test("pod NAME may come before or after the options, as with kubectl; a value th
   assert.equal(valued.namespace, "pod");
   assert.throws(() => parseCheckArgs(["-o", "json", "pod"]), /pod needs a NAME/);
 });
+
+test("--context picks a context of the kubeconfig; one it does not have exits 1 naming those it has", async () => {
+  const [port = 0] = await freePorts(1);
+  const file = join(dir, "two.kubeconfig");
+  writeFileSync(file, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:${port}'}}, {name: d, cluster: {server: 'https://127.0.0.1:1'}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: d, user: u}}, {name: y, context: {cluster: c, user: u}}]\ncurrent-context: x\n`);
+  const picked = tailcar(["--kubeconfig", file, "--context", "y"]);
+  assert.equal(picked.status, 1);
+  assert.match(picked.stdout, new RegExp(`^tailcar check: context y \\(https://127\\.0\\.0\\.1:${port}\\)`));
+  const wrong = tailcar(["--kubeconfig", file, "--context", "z"]);
+  assert.equal(wrong.status, 1);
+  assert.match(wrong.stderr, /--context z: no such context in the kubeconfig \(it has x, y\)/);
+});
