@@ -14,7 +14,7 @@ function fromWebhook<K extends (typeof SERVER_ROWS)[number]["key"]>(key: K, help
 export const CHECK_ROWS = [
   optional("kubeconfig", text, "kubeconfig file", { flag: "--kubeconfig", defaultText: "`KUBECONFIG` or `~/.kube/config`" }),
   optional("context", text, "kubeconfig context to use", { flag: "--context", defaultText: "the current context" }),
-  optional("namespace", dns1123Label, "check this namespace too: its label, pods admitted without sidecars, sidecars of another version than the webhook's; with `pod NAME`, the pod's namespace", { flag: "--namespace", short: "n", defaultText: "none (with `pod NAME`: `default`)" }),
+  optional("namespace", dns1123Label, "check this namespace too: its label, pods admitted without sidecars, sidecars of another version than the webhook's; with `pod NAME`, the pod's namespace (then `default` when not given)", { flag: "--namespace", short: "n" }),
   setting("filename", list(text), [] as readonly string[], "check the pods of a manifest instead, offline: each is injected as the webhook would, then its files are checked; repeatable, - for stdin", { flag: "--filename", short: "f" }),
   setting("output", oneOf(OUTPUT_FORMATS), "text", "text: a checklist; json: every check as an object", { flag: "--output", short: "o" }),
   fromWebhook("webhookConfig", "the MutatingWebhookConfiguration to check"),
