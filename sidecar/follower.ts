@@ -244,10 +244,12 @@ export class Follower {
       plan = planOpen({ ...look, taken });
     } else await file?.fh.close();
     if (plan.kind === "read") this.#say(plan.log);
-    if (plan.kind !== "wait") return plan.kind === "read";
-    this.#waiting().sinceNs ??= nowNs();
-    await this.#waitFor(plan);
-    return false;
+    else if (plan.kind === "wait") {
+      // From now on, a file at the path may be rotated away before the next look (planOpen).
+      this.#waiting().sinceNs ??= nowNs();
+      await this.#waitFor(plan);
+    }
+    return plan.kind === "read";
   }
 
   /** The path cannot be read now: say why (once, or at a bounded rate for an error) and show it in the metrics. */
