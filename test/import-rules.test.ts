@@ -49,7 +49,7 @@ test("the import scan sees static, re-exported, side-effect and dynamic imports"
 });
 
 /** The pure core of injection: loading these (and what they import) must read no file. */
-const PURE_CORE = ["webhook/injection-rows.ts", "webhook/options.ts", "webhook/inject.ts", "webhook/workloads.ts", "webhook/admit.ts"];
+const PURE_CORE = ["webhook/injection-rows.ts", "webhook/options.ts", "webhook/inject.ts", "webhook/workloads.ts", "webhook/admit.ts", "webhook/uninject.ts"];
 const FILE_READING = /(?:from\s*|import\s*\(?\s*|getBuiltinModule\(\s*)["'](?:node:)?fs(?:\/promises)?["']/;
 
 /** Every module `roots` load, following relative imports. */
@@ -64,7 +64,7 @@ function closure(roots: readonly string[]): string[] {
   return [...seen].sort();
 }
 
-test("the injection core (rows, options, inject, workloads, admit) loads nothing that reads files: the version is given by the commands", () => {
+test("the injection core (rows, options, inject, workloads, admit, uninject) loads nothing that reads files: the version is given by the commands", () => {
   const readers = closure(PURE_CORE).filter((file) => FILE_READING.test(readFileSync(join(ROOT, file), "utf8")));
   assert.deepEqual(readers, []);
 });

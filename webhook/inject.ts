@@ -39,9 +39,15 @@ export interface InjectResult {
   skipped?: SkipReason;
 }
 
+/**
+ * What the tailcar.io/status annotation records: the injector's version, the sidecars (init
+ * containers or containers) and the volumes it added (their mounts in the app containers are the
+ * only mounts of them there), so that uninject() can remove exactly these.
+ */
 export interface InjectStatus {
   version: string;
   containers: string[];
+  volumes: string[];
 }
 
 function isContainerList(value: unknown): value is Container[] {
@@ -106,21 +112,21 @@ export function inject(pod: Pod, options: InjectOptions, context: InjectContext)
 
   // The copy that injection may change; buildSidecars replaces the app containers it changes.
   const spec: PodSpec = { ...pod.spec, containers: [...pod.spec.containers] };
-  const sidecars = buildSidecars(spec, config, options, warnings);
+  const { sidecars, volumes } = buildSidecars(spec, config, options, warnings);
   if (sidecars.length === 0) return skip(pod, "no-valid-files", warnings);
   if (options.sidecarMode === "native") spec.initContainers = [...(spec.initContainers ?? []), ...sidecars];
   else spec.containers.push(...sidecars);
 
   const injected = sidecars.map((c) => c.name);
-  const status: InjectStatus = { version: context.version, containers: injected };
+  const status: InjectStatus = { version: context.version, containers: injected, volumes };
   // Spreading keeps the keys' order, and a key added here comes last, as an assignment would.
   const metadata = { ...pod.metadata };
   metadata.annotations = { ...(isRecord(metadata.annotations) ? metadata.annotations : {}), [STATUS_ANNOTATION]: JSON.stringify(status) };
   return { pod: { ...pod, metadata, spec }, injected, warnings };
 }
 
-/** Adds the volumes and app mounts to `spec` and returns the sidecars, in the annotation's order. */
-function buildSidecars(spec: PodSpec, config: PodConfig, options: InjectOptions, warnings: string[]): Container[] {
+/** Adds the volumes and app mounts to `spec` and returns the sidecars, in the annotation's order, and the volumes' names. */
+function buildSidecars(spec: PodSpec, config: PodConfig, options: InjectOptions, warnings: string[]): { sidecars: Container[]; volumes: string[] } {
   const apps = spec.containers;
   const takenNames = new Set([...apps, ...(spec.initContainers ?? [])].map((c) => c.name));
   const volumes = spec.volumes ?? [];
@@ -163,15 +169,12 @@ function buildSidecars(spec: PodSpec, config: PodConfig, options: InjectOptions,
       ...(plan.env !== undefined && { extraEnv: plan.env }),
     }));
   }
-  if (sidecars.length === 0) return [];
+  if (sidecars.length === 0) return { sidecars, volumes: [] };
   for (const [i, app] of apps.entries()) {
     const mounts = changes.appMounts.filter((m) => !(app.volumeMounts ?? []).some((own) => own.mountPath === m.mountPath));
     if (mounts.length > 0) apps[i] = { ...app, volumeMounts: [...(app.volumeMounts ?? []), ...mounts.map((m) => ({ ...m }))] };
   }
-  spec.volumes = [
-    ...(spec.volumes ?? []),
-    ...changes.volumes,
-    { name: checkpointVolume, emptyDir: { sizeLimit: options.checkpointVolumeSizeLimit } },
-  ];
-  return sidecars;
+  const added = [...changes.volumes, { name: checkpointVolume, emptyDir: { sizeLimit: options.checkpointVolumeSizeLimit } }];
+  spec.volumes = [...(spec.volumes ?? []), ...added];
+  return { sidecars, volumes: added.map((v) => v.name) };
 }
