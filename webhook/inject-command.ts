@@ -7,7 +7,8 @@ import { deepFreeze } from "./deep-freeze.ts";
 import { INJECTION_ROWS } from "./injection-rows.ts";
 import { conflicts } from "./combinations.ts";
 import {
-  changeInputs, DEFAULT_MAX_DOCUMENT_MIB, FILENAME_ROW, HELP_ROW, MAX_DOCUMENT_SIZE_ROW, refuseCommandLine, runOnStdio, STREAMING_HELP, type ManifestChange, type ManifestIo,
+  changeInputs, DEFAULT_MAX_DOCUMENT_MIB, FILENAME_ROW, HELP_ROW, inputArgs, MAX_DOCUMENT_SIZE_ROW, runManifestCommand, STREAMING_HELP, type InputArgs,
+  type ManifestChange, type ManifestIo,
 } from "./manifest-stream.ts";
 import { DEFAULT_EXCLUDED_NAMESPACES, injectOptions, type InjectOptions } from "./options.ts";
 import { packageVersion } from "./package-version.ts";
@@ -44,11 +45,8 @@ ${STREAMING_HELP}
 Example: kubectl get deploy web -o yaml | tailcar inject -f - | kubectl apply -f -
 `;
 
-export interface InjectArgs {
-  readonly files: readonly string[];
+export interface InjectArgs extends InputArgs {
   readonly options: InjectOptions;
-  readonly maxDocumentMiB: number;
-  readonly help: boolean;
 }
 
 /**
@@ -57,12 +55,12 @@ export interface InjectArgs {
  */
 export function parseInjectArgs(argv: readonly string[], version: string): InjectArgs {
   const { filename, maxDocumentSize, help, sidecarMode, ...injection } = readSettings(INJECT_ROWS, { argv, command: "tailcar inject" });
-  if (filename.length === 0 && !help) throw new SettingsError("no input: give -f FILE, or -f - to read stdin");
+  const input = inputArgs({ filename, maxDocumentSize, help });
   // The same rules between settings as the webhook's defaults at its start-up.
   for (const conflict of conflicts(injection)) throw new SettingsError(`${conflict.keys.map(flagOf).join(", ")}: ${conflict.problem(flagOf)}`);
   // No API server to ask the version of: auto means native (Kubernetes 1.29 and later).
   const options = injectOptions({ ...injection, sidecarMode: sidecarMode === "classic" ? "classic" : "native", excludedNamespaces: DEFAULT_EXCLUDED_NAMESPACES }, version);
-  return { files: filename, options: deepFreeze(options), maxDocumentMiB: maxDocumentSize, help };
+  return { ...input, options: deepFreeze(options) };
 }
 
 /** `tailcar inject`'s change to one object: its pods injected by an injector of `version`. */
@@ -75,18 +73,12 @@ export function injectInputs(files: readonly string[], options: InjectOptions, v
   return changeInputs(files, injection(options, version), io);
 }
 
-export async function run(argv: readonly string[]): Promise<number> {
+export function run(argv: readonly string[]): Promise<number> {
   const version = packageVersion();
-  let parsed: InjectArgs;
-  try {
-    parsed = parseInjectArgs(argv, version);
-  } catch (e) {
-    if (!(e instanceof SettingsError)) throw e;
-    return refuseCommandLine("tailcar inject", e.message, HELP);
-  }
-  if (parsed.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  return runOnStdio("tailcar inject", parsed.files, injection(parsed.options, version), parsed.maxDocumentMiB);
+  return runManifestCommand(argv, {
+    name: "tailcar inject",
+    usage: HELP,
+    parse: (args) => parseInjectArgs(args, version),
+    change: (args) => injection(args.options, version),
+  });
 }

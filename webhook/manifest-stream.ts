@@ -7,6 +7,7 @@ import { isDeepStrictEqual } from "node:util";
 import jsonpatch from "fast-json-patch";
 import { isCollection, parse, stringify, type Document } from "yaml";
 import { bool, count, list, text } from "../settings/kinds.ts";
+import { SettingsError } from "../settings/read.ts";
 import { setting } from "../settings/row.ts";
 import { Utf8Text } from "./utf8-text.ts";
 import { applyPatchToDocument } from "./yaml-patch.ts";
@@ -187,7 +188,7 @@ class StdoutWriter {
  * Runs `change` over the inputs to stdout, warnings to stderr; the exit code: 0, or 1 with
  * `command: message` on stderr when an input is bad or unreadable.
  */
-export async function runOnStdio(command: string, files: readonly string[], change: ManifestChange, maxDocumentMiB: number): Promise<number> {
+async function runOnStdio(command: string, files: readonly string[], change: ManifestChange, maxDocumentMiB: number): Promise<number> {
   const out = new StdoutWriter(process.stdout);
   // Warnings are written with the output they are about, not one system call each: a stream of
   // many pods can warn about every one of them.
@@ -215,8 +216,44 @@ export async function runOnStdio(command: string, files: readonly string[], chan
   }
 }
 
-/** A bad command line: each problem on stderr as `command: problem`, then the usage; exit code 2. */
-export function refuseCommandLine(command: string, problem: string, usage: string): number {
-  process.stderr.write(`${problem.split("\n").map((line) => `${command}: ${line}\n`).join("")}\n${usage}`);
-  return 2;
+/** What both commands read from FILENAME_ROW, MAX_DOCUMENT_SIZE_ROW and HELP_ROW. */
+export interface InputArgs {
+  readonly files: readonly string[];
+  readonly maxDocumentMiB: number;
+  readonly help: boolean;
+}
+
+/** The rows' values as InputArgs; throws SettingsError when no input is given (unless --help). */
+export function inputArgs(values: { readonly filename: readonly string[]; readonly maxDocumentSize: number; readonly help: boolean }): InputArgs {
+  if (values.filename.length === 0 && !values.help) throw new SettingsError("no input: give -f FILE, or -f - to read stdin");
+  return { files: values.filename, maxDocumentMiB: values.maxDocumentSize, help: values.help };
+}
+
+export interface ManifestCommand<A extends InputArgs> {
+  /** "tailcar inject", for messages. */
+  readonly name: string;
+  readonly usage: string;
+  /** Throws SettingsError naming the flag of a bad value. */
+  readonly parse: (argv: readonly string[]) => A;
+  readonly change: (args: A) => ManifestChange;
+}
+
+/**
+ * A command line run: exit code 2 with the problem and the usage on stderr when it is wrong, the
+ * usage on stdout for --help, else the change over the inputs (runOnStdio).
+ */
+export async function runManifestCommand<A extends InputArgs>(argv: readonly string[], command: ManifestCommand<A>): Promise<number> {
+  let args: A;
+  try {
+    args = command.parse(argv);
+  } catch (e) {
+    if (!(e instanceof SettingsError)) throw e;
+    process.stderr.write(`${e.message.split("\n").map((line) => `${command.name}: ${line}\n`).join("")}\n${command.usage}`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(command.usage);
+    return 0;
+  }
+  return runOnStdio(command.name, args.files, command.change(args), args.maxDocumentMiB);
 }

@@ -1,9 +1,11 @@
 // `tailcar uninject -f FILE|-`: the reverse of `tailcar inject`, like `istioctl x kube-uninject`.
 // The same YAML handling (manifest-stream.ts); each pod's change is uninject() (uninject.ts).
 import { renderHelp } from "../settings/help.ts";
-import { readSettings, SettingsError } from "../settings/read.ts";
+import { readSettings } from "../settings/read.ts";
 import type { Row } from "../settings/row.ts";
-import { FILENAME_ROW, HELP_ROW, MAX_DOCUMENT_SIZE_ROW, refuseCommandLine, runOnStdio, STREAMING_HELP, type ManifestChange } from "./manifest-stream.ts";
+import {
+  FILENAME_ROW, HELP_ROW, inputArgs, MAX_DOCUMENT_SIZE_ROW, runManifestCommand, STREAMING_HELP, type InputArgs, type ManifestChange,
+} from "./manifest-stream.ts";
 import { uninjectManifest } from "./workloads.ts";
 
 export const UNINJECT_ROWS = [FILENAME_ROW, MAX_DOCUMENT_SIZE_ROW, HELP_ROW] as const satisfies readonly Row[];
@@ -27,33 +29,14 @@ ${STREAMING_HELP}
 Example: kubectl get deploy web -o yaml | tailcar uninject -f - | kubectl apply -f -
 `;
 
-export interface UninjectArgs {
-  readonly files: readonly string[];
-  readonly maxDocumentMiB: number;
-  readonly help: boolean;
-}
-
 /** Throws SettingsError naming the flag of a bad value. */
-export function parseUninjectArgs(argv: readonly string[]): UninjectArgs {
-  const { filename, maxDocumentSize, help } = readSettings(UNINJECT_ROWS, { argv, command: "tailcar uninject" });
-  if (filename.length === 0 && !help) throw new SettingsError("no input: give -f FILE, or -f - to read stdin");
-  return { files: filename, maxDocumentMiB: maxDocumentSize, help };
+export function parseUninjectArgs(argv: readonly string[]): InputArgs {
+  return inputArgs(readSettings(UNINJECT_ROWS, { argv, command: "tailcar uninject" }));
 }
 
 /** `tailcar uninject`'s change to one object. */
 export const uninjection: ManifestChange = (object, where) => uninjectManifest(object, where);
 
-export async function run(argv: readonly string[]): Promise<number> {
-  let parsed: UninjectArgs;
-  try {
-    parsed = parseUninjectArgs(argv);
-  } catch (e) {
-    if (!(e instanceof SettingsError)) throw e;
-    return refuseCommandLine("tailcar uninject", e.message, HELP);
-  }
-  if (parsed.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  return runOnStdio("tailcar uninject", parsed.files, uninjection, parsed.maxDocumentMiB);
+export function run(argv: readonly string[]): Promise<number> {
+  return runManifestCommand(argv, { name: "tailcar uninject", usage: HELP, parse: parseUninjectArgs, change: () => uninjection });
 }
