@@ -77,8 +77,8 @@ test("pods uninject leaves as they are, saying why, and never mutating the input
     [named({ [STATUS]: '{"containers":["a"],"volumes":[1]}' }), "unreadable-status"],
     [named({ [STATUS]: '{"version":"0.1.0","containers":["app"]}' }), "every-container"],
     [named({ [STATUS]: '{"containers":["a-log"]}' }), "unreadable-status"],
-    [named({ [STATUS]: '{"containers":["a"]}' }, { containers: "app" }), "malformed-pod"],
-    [named({ [STATUS]: '{"containers":["a"]}' }, { containers: [{ name: "app", volumeMounts: [1] }] }), "malformed-pod"],
+    [named({ [STATUS]: '{"version":"0.1.0","containers":["a"]}' }, { containers: "app" }), "malformed-pod"],
+    [named({ [STATUS]: '{"version":"0.1.0","containers":["a"]}' }, { containers: [{ name: "app", volumeMounts: [1] }] }), "malformed-pod"],
     [{ kind: "Service", metadata: { annotations: { [STATUS]: "{}" } } } as Pod, "not-a-pod"],
   ];
   for (const [input, reason] of cases) {
