@@ -21,8 +21,8 @@ KIND[NL] = 1;
 KIND[QUOTE] = 2;
 KIND[BACKSLASH] = 2;
 
-/** Escape sequences, the same JSON.stringify writes: short forms where JSON has them, else \u00xx. */
-const ESCAPES: readonly Uint8Array[] = (() => {
+/** Escape sequences, the same JSON.stringify writes: short forms where JSON has them, else \u00xx; empty for bytes copied as they are. */
+export const ESCAPES: readonly Uint8Array[] = (() => {
   const table: Uint8Array[] = [];
   for (let b = 0; b < 256; b++) table.push(new Uint8Array(0));
   for (let b = 0; b < 0x20; b++) table[b] = Buffer.from(`\\u00${HEX[b >> 4]}${HEX[b & 15]}`, "latin1");
