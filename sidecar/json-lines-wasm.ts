@@ -6,7 +6,7 @@
 // memory: the escape table, the bytes between two records, a copy of the chunk and the records,
 // which are returned as a view of that memory.
 import { isUtf8 } from "node:buffer";
-import { ESCAPES } from "./json-lines.ts";
+import { ESCAPES, JsonLinesEncoder } from "./json-lines.ts";
 import type { RecordParts } from "./json-record.ts";
 import { JSON_LINES_WASM } from "./json-lines-wasm-code.ts";
 
@@ -170,4 +170,21 @@ export class WasmJsonLinesEncoder {
     }
     return Buffer.from(u8.buffer, outAt, pos - outAt);
   }
+}
+
+/**
+ * The encoder for --format json: the WebAssembly one, or the JavaScript one where WebAssembly is
+ * left out (node --jitless) or its memory cannot be had. Each WebAssembly memory reserves about
+ * 8 GiB of address space (touching only what it uses), which a limit on the address space (ulimit
+ * -v) may refuse: "Out of memory: Cannot allocate Wasm memory for new instance".
+ */
+export function jsonLinesEncoder(parts: RecordParts, make: (parts: RecordParts) => WasmJsonLinesEncoder = (p) => new WasmJsonLinesEncoder(p)): JsonLinesEncoder | WasmJsonLinesEncoder {
+  if (wasmAvailable()) {
+    try {
+      return make(parts);
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+    }
+  }
+  return new JsonLinesEncoder(parts);
 }

@@ -5,8 +5,8 @@
 // follower writes the bytes it read. The pipeline imports only the types from here, so a raw
 // sidecar never loads this module.
 import type { SidecarConfig } from "./config.ts";
-import { JsonLinesEncoder } from "./json-lines.ts";
-import { WasmJsonLinesEncoder, wasmAvailable } from "./json-lines-wasm.ts";
+import type { JsonLinesEncoder } from "./json-lines.ts";
+import { jsonLinesEncoder, type WasmJsonLinesEncoder } from "./json-lines-wasm.ts";
 import { RecordEncoder, recordParts } from "./json-record.ts";
 import { createGrouper } from "./multiline.ts";
 import { ByteBuilder } from "./transform-bytes.ts";
@@ -57,9 +57,7 @@ export class JsonTransform implements Transform {
   readonly recordPerLine = true;
 
   constructor(file: string, config: Pick<SidecarConfig, "pod">, options: TransformOptions = {}) {
-    // The JavaScript encoder only where WebAssembly is left out (node --jitless): it is 3x slower.
-    const parts = recordParts(file, config.pod);
-    this.#encoder = wasmAvailable() ? new WasmJsonLinesEncoder(parts) : new JsonLinesEncoder(parts);
+    this.#encoder = jsonLinesEncoder(recordParts(file, config.pod));
     this.#reuse = options.reuseOutput === true;
   }
 

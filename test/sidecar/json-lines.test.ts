@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { frameLines } from "../../sidecar/framing.ts";
 import { JsonLinesEncoder } from "../../sidecar/json-lines.ts";
-import { WasmJsonLinesEncoder } from "../../sidecar/json-lines-wasm.ts";
+import { WasmJsonLinesEncoder, jsonLinesEncoder } from "../../sidecar/json-lines-wasm.ts";
 import { RecordEncoder, recordParts } from "../../sidecar/json-record.ts";
 import { ByteBuilder } from "../../sidecar/transform-bytes.ts";
 
@@ -32,6 +32,8 @@ function stringified(input: Buffer, pod = POD): string {
   return lines.map((log) => JSON.stringify({ time, file: FILE, log, pod: pod.podName, namespace: pod.podNamespace, node: pod.nodeName, container: pod.containerName }) + "\n").join("");
 }
 
+const b = (s: string): Buffer => Buffer.from(s, "utf8");
+
 const ENCODERS = [
   ["webassembly", WasmJsonLinesEncoder],
   ["javascript", JsonLinesEncoder],
@@ -44,7 +46,6 @@ for (const [kind, Encoder] of ENCODERS) {
     return Buffer.from(enc.encode(input, 0, input.length));
   }
 
-  const b = (s: string): Buffer => Buffer.from(s, "utf8");
   const CASES: [string, Buffer][] = [
     ["plain", b("hello world\n")],
     ["quotes", b('say "hi" and ""\n"\n')],
@@ -172,3 +173,20 @@ for (const [kind, Encoder] of ENCODERS) {
     assert.equal(enc.encode(b("abc"), 1, 1).length, 0);
   });
 }
+
+test("json lines: the WebAssembly encoder where it can be made, the JavaScript one where its memory is refused, the same records from both", () => {
+  const parts = recordParts(FILE, POD);
+  const refused = (): WasmJsonLinesEncoder => {
+    throw new RangeError("WebAssembly.Instance(): Out of memory: Cannot allocate Wasm memory for new instance");
+  };
+  const made = jsonLinesEncoder(parts);
+  const fallback = jsonLinesEncoder(parts, refused);
+  assert.ok(made instanceof WasmJsonLinesEncoder);
+  assert.ok(fallback instanceof JsonLinesEncoder);
+  const input = b('a "quoted" line\n\tand a tab\n');
+  for (const enc of [made, fallback]) enc.setTime(TIME);
+  assert.equal(fallback.encode(input, 0, input.length).toString("latin1"), made.encode(input, 0, input.length).toString("latin1"));
+  assert.throws(() => jsonLinesEncoder(parts, () => {
+    throw new TypeError("a defect, not a refusal");
+  }), TypeError);
+});
