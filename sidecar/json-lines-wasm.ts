@@ -106,7 +106,7 @@ export class WasmJsonLinesEncoder {
     this.#writeConsts();
   }
 
-  /** The joint (tail + head) at JOINT_AT, with 16 readable bytes after it. */
+  /** The joint (a record's tail, then the next one's head) at JOINT_AT. */
   #writeConsts(): void {
     this.#ensure(JOINT_AT + align(this.#jointLen) + 16);
     this.#u8.set(this.#consts, JOINT_AT);
