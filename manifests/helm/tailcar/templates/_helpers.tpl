@@ -38,3 +38,33 @@ The container's environment for .Values.settings: one TAILCAR_WEBHOOK_ variable 
 {{- end }}
 {{- end }}
 {{- end -}}
+
+{{- /* What both webhooks of the MutatingWebhookConfiguration share. */ -}}
+{{- define "tailcar.webhookCommon" -}}
+clientConfig:
+  service:
+    name: tailcar-webhook
+    namespace: {{ .Release.Namespace }}
+    path: /mutate
+    port: 443
+rules:
+  - apiGroups: [""]
+    apiVersions: ["v1"]
+    operations: ["CREATE"]
+    resources: ["pods"]
+    scope: Namespaced
+sideEffects: None
+admissionReviewVersions: ["v1"]
+failurePolicy: {{ .Values.admission.failurePolicy }}
+reinvocationPolicy: IfNeeded
+timeoutSeconds: {{ .Values.admission.timeoutSeconds }}
+matchPolicy: Equivalent
+{{- end -}}
+{{- define "tailcar.namespaceRequirements" -}}
+- key: kubernetes.io/metadata.name
+  operator: NotIn
+  values: {{ concat .Values.admission.excludedNamespaces (list .Release.Namespace) | uniq | toJson }}
+{{- with .Values.admission.namespaceSelector.matchExpressions }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
