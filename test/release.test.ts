@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import { parse } from "yaml";
 import { actionlintBinary } from "../localcluster/tools/go-tools.ts";
-import { DEFAULT_IMAGE_REPOSITORY, INJECTION_ROWS } from "../webhook/injection-rows.ts";
+import { DEFAULT_IMAGE_REPOSITORY, defaultImage } from "../webhook/injection-rows.ts";
 import { packageVersion } from "../webhook/package-version.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -72,8 +72,7 @@ test("the chart, the kustomize base, the sidecar image default and package.json 
   assert.equal(values["image"].tag, "", "the chart's image tag is its appVersion unless given");
   const [image] = yaml("manifests/base/kustomization.yaml")["images"] as Obj[];
   assert.deepEqual(image, { name: "tailcar-webhook", newName: values["image"].repository, newTag: version });
-  const sidecar = INJECTION_ROWS.find((r) => r.key === "image")!;
-  assert.equal(sidecar.default, `${DEFAULT_IMAGE_REPOSITORY}:${version}`);
+  assert.equal(defaultImage(version), `${DEFAULT_IMAGE_REPOSITORY}:${version}`, "the sidecar image an injector of this version injects by default");
 
   const release = yaml(".github/workflows/release.yml");
   assert.match(JSON.stringify(release["on"].push.tags), /v\[0-9\]/);

@@ -11,6 +11,7 @@ import { SIDECAR_ROWS } from "../settings/sidecar-rows.ts";
 import { FILES_ROW } from "./annotations.ts";
 import { POD_ROWS } from "./injection-rows.ts";
 import { INJECT_ROWS } from "./inject-command.ts";
+import { UNINJECT_ROWS } from "./uninject-command.ts";
 import { WEBHOOK_ROWS } from "./webhook-rows.ts";
 import { CHECK_ROWS } from "./check/rows.ts";
 
@@ -27,6 +28,7 @@ const flagged = (rows: readonly AnyRow[]): AnyRow[] => rows.filter((r) => r.flag
 export const REFERENCE_TABLES: readonly ReferenceTable[] = [
   { doc: "docs/webhook.md", name: "webhook", rows: flagged(WEBHOOK_ROWS), columns: ["fileKey", "flag", "env", "default", "help"] },
   { doc: "docs/webhook.md", name: "inject", rows: flagged(INJECT_ROWS), columns: ["flag", "default", "help"] },
+  { doc: "docs/webhook.md", name: "uninject", rows: flagged(UNINJECT_ROWS), columns: ["flag", "default", "help"] },
   { doc: "docs/annotations.md", name: "annotations", rows: [FILES_ROW, ...POD_ROWS], columns: ["annotation", "flag", "default", "kind", "help"] },
   { doc: "docs/sidecar.md", name: "sidecar", rows: SIDECAR_ROWS, columns: ["flag", "env", "default", "help"] },
   { doc: "docs/check.md", name: "check", rows: CHECK_ROWS, columns: ["flag", "default", "help"] },
