@@ -11,7 +11,7 @@
 import { openFollowable, stat, type Followable, type OpenFile } from "./files.ts";
 import type { SidecarConfig } from "./config.ts";
 import { countLines } from "./framing.ts";
-import { LineReader, VERIFIED_BEFORE_BYTES } from "./line-reader.ts";
+import { CHUNK_BYTES, FORWARD_CHUNK_BYTES, LineReader, VERIFIED_BEFORE_BYTES } from "./line-reader.ts";
 import { compareIdentity, identify, readAt, tailHash, verifiedHead, type FileIdentity } from "./identity.ts";
 import type { Checkpoint } from "./checkpoint.ts";
 import { CHECKPOINT_VERSION } from "./checkpoint.ts";
@@ -73,7 +73,7 @@ export class Follower {
   constructor(options: FollowerOptions) {
     this.#o = options;
     this.path = options.path;
-    this.#reader = new LineReader(options.config.maxLineBytes);
+    this.#reader = new LineReader(options.config.maxLineBytes, options.config.sink === "stdout" ? CHUNK_BYTES : FORWARD_CHUNK_BYTES);
     this.#out = new FileOutput(options);
     const cp = options.checkpoint;
     // The checkpointed file may have been rotated to another followed name while we were down:
