@@ -1,6 +1,7 @@
 // Prometheus metrics over the plain counters in stats.ts, with prom-client imported only here and
 // only when a port is given. Its own Registry: nothing leaks into or from the global one.
 import { createServer, type Server } from "node:http";
+import { SIDECAR_METRIC_NAMES } from "../settings/sidecar-metric-names.ts";
 import type { SinkStats } from "./sinks/network-sink.ts";
 import type { FileStats, Stats } from "./stats.ts";
 
@@ -16,9 +17,9 @@ const COUNTERS: readonly { key: CounterKey; name: string; help: string }[] = [
   { key: "bytesRead", name: "tailcar_sidecar_read_bytes_total", help: "Bytes read from followed files" },
   { key: "linesWritten", name: "tailcar_sidecar_lines_written_total", help: "Lines acknowledged by the sink" },
   { key: "bytesWritten", name: "tailcar_sidecar_written_bytes_total", help: "Bytes acknowledged by the sink" },
-  { key: "rotations", name: "tailcar_sidecar_rotations_total", help: "Switches to a new file at the followed path (rename+create, delete+recreate, symlink change)" },
-  { key: "truncations", name: "tailcar_sidecar_truncations_total", help: "Truncations seen (copytruncate: each may have lost lines written between copy and truncate)" },
-  { key: "truncatedUnreadBytes", name: "tailcar_sidecar_copytruncate_lost_bytes_total", help: "Bytes seen in a file but neither read nor found in a copy when it was truncated (exact when nothing was written after the last look, else a lower bound of copytruncate loss)" },
+  { key: "rotations", name: SIDECAR_METRIC_NAMES.rotations, help: "Switches to a new file at the followed path (rename+create, delete+recreate, symlink change)" },
+  { key: "truncations", name: SIDECAR_METRIC_NAMES.truncations, help: "Truncations seen (copytruncate: each may have lost lines written between copy and truncate)" },
+  { key: "truncatedUnreadBytes", name: SIDECAR_METRIC_NAMES.copytruncateLostBytes, help: "Bytes seen in a file but neither read nor found in a copy when it was truncated (exact when nothing was written after the last look, else a lower bound of copytruncate loss)" },
   { key: "longLinesSplit", name: "tailcar_sidecar_long_line_splits_total", help: "Pieces cut from lines longer than --max-line-bytes" },
 ];
 
@@ -74,7 +75,7 @@ export async function serveMetrics(stats: Stats, port: number, sink?: SinkMetric
     }
   }
   new prom.Gauge({
-    name: "tailcar_sidecar_lag_bytes",
+    name: SIDECAR_METRIC_NAMES.lagBytes,
     help: "Bytes in the followed file not yet acknowledged by the sink",
     labelNames: ["file"],
     registers: [registry],
@@ -83,7 +84,7 @@ export async function serveMetrics(stats: Stats, port: number, sink?: SinkMetric
     },
   });
   new prom.Gauge({
-    name: "tailcar_sidecar_file_not_followed",
+    name: SIDECAR_METRIC_NAMES.fileNotFollowed,
     help: "1 while no file is read for the path, with the reason: missing, followed-elsewhere, directory, fifo, socket, device, pseudo-file, not-regular, or the errno of the open (EACCES, ...)",
     labelNames: ["file", "reason"],
     registers: [registry],
