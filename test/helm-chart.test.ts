@@ -135,4 +135,15 @@ describe("the Helm chart", () => {
       ]);
     }
   });
+  test("with monitoring.enabled the chart renders the objects of kubectl kustomize manifests/monitoring, but for Helm's labels; without, none of them", (t) => {
+    if (typeof tools === "string") return t.skip(tools);
+    const kinds = new Set(["ServiceMonitor", "PodMonitor", "PrometheusRule"]);
+    const monitoring = (objects: KubernetesObject[]): KubernetesObject[] =>
+      objects.filter((o) => kinds.has(o.kind!) || (o.kind === "ConfigMap" && o.metadata?.labels?.["grafana_dashboard"] !== undefined));
+    assert.deepEqual(monitoring(renderChart(ready())), [], "off by default: the base install needs no CRDs");
+    const fromChart = comparable(monitoring(renderChart(ready(), { monitoring: { enabled: true } })));
+    const fromKustomize = comparable(kustomize(ready(), "monitoring"));
+    assert.ok(fromKustomize.length >= 3, "the kustomization renders the ServiceMonitor, the rules and the dashboard");
+    assert.deepEqual(fromChart, fromKustomize);
+  });
 });

@@ -1,9 +1,11 @@
 // The reference tables of docs/, each written from its rows between markers, and the Helm chart's
-// settings and version fields (chart-values.ts, release-version.ts). The docs test fails when a file
-// and its rows disagree; `npm run docs:settings` writes them again.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+// settings and version fields (chart-values.ts, release-version.ts) and its copies of the monitoring
+// objects (chart-monitoring.ts). The docs test fails when a file and its rows disagree; `npm run
+// docs:settings` writes them again.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { renderTable, replaceBetweenMarkers, type Column } from "../settings/docs-table.ts";
 import { BASE_DEPLOYMENT, baseChoices, CHART_ENV_TEMPLATE, CHART_VALUES, chartRows, renderEnvTemplate, renderValuesBlock } from "./chart-values.ts";
+import { MONITORING_DIR, monitoringCopies } from "./chart-monitoring.ts";
 import { packageVersion } from "./package-version.ts";
 import { VERSIONED_FILES, withVersion } from "./release-version.ts";
 import type { AnyRow } from "../settings/row.ts";
@@ -46,6 +48,7 @@ export function expectedDocs(root: URL): Map<string, string> {
   docs.set(CHART_VALUES, replaceBetweenMarkers(read(CHART_VALUES), "chart", renderValuesBlock(baseChoices(read(BASE_DEPLOYMENT), [...injection, ...webhook])), "yaml"));
   docs.set(CHART_ENV_TEMPLATE, renderEnvTemplate());
   for (const file of VERSIONED_FILES) docs.set(file, withVersion(file, read(file), packageVersion()));
+  for (const [copy, original] of monitoringCopies(read(`${MONITORING_DIR}kustomization.yaml`))) docs.set(copy, read(original));
   return docs;
 }
 
@@ -53,6 +56,7 @@ if (import.meta.main) {
   const root = new URL("../", import.meta.url);
   for (const [doc, text] of expectedDocs(root)) {
     if (existsSync(new URL(doc, root)) && readFileSync(new URL(doc, root), "utf8") === text) continue;
+    mkdirSync(new URL(".", new URL(doc, root)), { recursive: true });
     writeFileSync(new URL(doc, root), text);
     process.stdout.write(`wrote ${doc}\n`);
   }
