@@ -191,6 +191,7 @@ export class Follower {
       const reserved = first?.reserved;
       const now = this.#state;
       if (reserved !== undefined && (now.kind !== "reading" || now.key !== reserved)) this.#o.owners.release(reserved, this.path);
+      if (first) this.#o.stats.lookedAt = Date.now();
     }
   }
 

@@ -1,6 +1,9 @@
 // Prometheus metrics over the plain counters in stats.ts, with prom-client imported only here and
-// only when a port is given. Its own Registry: nothing leaks into or from the global one.
+// only when a port is given. Its own Registry: nothing leaks into or from the global one. The same
+// port answers /readyz (health.ts), the readiness probe the injector gives a sidecar with metrics.
 import { createServer, type Server } from "node:http";
+import { METRICS_PATH, READY_PATH } from "../settings/sidecar-paths.ts";
+import { readiness } from "./health.ts";
 import type { SinkStats } from "./sinks/network-sink.ts";
 import type { FileStats, Stats } from "./stats.ts";
 
@@ -9,7 +12,7 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-type CounterKey = Exclude<keyof FileStats, "lagBytes" | "notFollowed">;
+type CounterKey = Exclude<keyof FileStats, "lagBytes" | "notFollowed" | "lookedAt">;
 
 const COUNTERS: readonly { key: CounterKey; name: string; help: string }[] = [
   { key: "linesRead", name: "tailcar_sidecar_lines_read_total", help: "Lines read from followed files" },
@@ -111,8 +114,13 @@ export async function serveMetrics(stats: Stats, port: number, sink?: SinkMetric
     },
   });
   const server: Server = createServer((req, res) => {
-    if (req.url !== "/metrics") {
-      res.writeHead(404).end("not found: try /metrics\n");
+    if (req.url === READY_PATH) {
+      const r = readiness(stats);
+      res.writeHead(r.ready ? 200 : 503, { "content-type": "application/json" }).end(`${JSON.stringify(r)}\n`);
+      return;
+    }
+    if (req.url !== METRICS_PATH) {
+      res.writeHead(404).end(`not found: try ${METRICS_PATH} or ${READY_PATH}\n`);
       return;
     }
     registry.metrics().then(
