@@ -2,6 +2,7 @@
 // `expected` bytes, then prints the monotonic times (ns) of its first and last byte as JSON and
 // keeps the FIFO open until the parent ends it: a tailer that exits when its reader goes away
 // (coreutils tail does) must still be alive when the parent reads its CPU time.
+// It says "first" when the first bytes came, so the parent can read the tailer's CPU time there.
 // Usage: node bench/consumer.ts FIFO EXPECTED_BYTES
 import { openSync, readSync } from "node:fs";
 
@@ -17,7 +18,11 @@ let first = 0n;
 while (got < expected) {
   const n = readSync(fd, buf, 0, buf.length, null);
   if (n === 0) break;
-  if (got === 0) first = process.hrtime.bigint();
+  if (got === 0) {
+    first = process.hrtime.bigint();
+    // The parent reads the tailer's CPU time here: what streaming costs, start-up apart.
+    process.stdout.write("first\n");
+  }
   got += n;
 }
 const last = process.hrtime.bigint();

@@ -116,6 +116,11 @@ export interface ThroughputSample {
   wallS: number;
   steadyS: number;
   cpuS: number;
+  /**
+   * CPU from the first byte the consumer got to its last (per-thread schedstat, ns): what
+   * streaming costs without the process's start-up, which a Node tailer pays once (~0.1 s).
+   */
+  streamCpuS: number;
   /** The tailer's memory right after the consumer had every byte. */
   after: MemoryKiB;
 }
@@ -141,11 +146,15 @@ export async function throughput(t: Tailer, file: string, size: number, dir: str
     });
     const errors = stderrTail(tailer);
     try {
+      if ((await nextLine()) !== "first") throw new Error(`consumer of ${t.name}: no "first" line`);
+      // Read a few ms after the first byte: at most a few MB of the file are streamed by then.
+      const cpuAtFirst = await cpuNs(tailer.pid!);
       const r = JSON.parse(await nextLine()) as ConsumerReport;
+      const cpuAtLast = await cpuNs(tailer.pid!);
       const cpuS = await cpuSeconds(tailer.pid!);
       const after = await memory(tailer.pid!);
       if (r.bytes !== size) throw new Error(`${t.name} delivered ${r.bytes ?? "?"} of ${size} bytes; its stderr: ${errors()}`);
-      return { wallS: Number(BigInt(r.lastNs!) - t0) / 1e9, steadyS: Number(BigInt(r.lastNs!) - BigInt(r.firstNs!)) / 1e9, cpuS, after };
+      return { wallS: Number(BigInt(r.lastNs!) - t0) / 1e9, steadyS: Number(BigInt(r.lastNs!) - BigInt(r.firstNs!)) / 1e9, cpuS, streamCpuS: (cpuAtLast - cpuAtFirst) / 1e9, after };
     } finally {
       await stop(tailer);
     }

@@ -17,6 +17,18 @@ import { benchTransforms, type TransformResult } from "./transform.ts";
 import { machineInfo, publish, renderSidecar } from "./report.ts";
 import { parseSidecarConfig } from "../sidecar/config.ts";
 import { createTransform } from "../sidecar/transform.ts";
+import { POD_ENV } from "../settings/sidecar-rows.ts";
+
+/**
+ * Pod metadata as the webhook sets it (downward API), of typical lengths: a Deployment's pod name,
+ * a cloud node name. Each JSON record carries it, so it adds about 100 bytes a line.
+ */
+const POD_METADATA: Readonly<Record<string, string>> = {
+  [POD_ENV.podName]: "checkout-api-7d9f8c6b5-x2k4q",
+  [POD_ENV.podNamespace]: "shop",
+  [POD_ENV.nodeName]: "ip-10-0-12-34.eu-west-1.compute.internal",
+  [POD_ENV.containerName]: "error-log",
+};
 
 const quick = process.argv.includes("--quick");
 const write = process.argv.includes("--write") || !quick;
@@ -36,7 +48,7 @@ function progress(msg: string): void {
   process.stderr.write(`[bench sidecar ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 }
 
-export interface ThroughputRow { name: string; baseline: boolean; mbPerS: Summary; steadyMbPerS: Summary; ratio: Summary; cpuSPerGB: Summary; cpuRatio: Summary; afterRssMiB: Summary; afterAnonMiB: Summary }
+export interface ThroughputRow { name: string; baseline: boolean; mbPerS: Summary; steadyMbPerS: Summary; ratio: Summary; cpuSPerGB: Summary; cpuRatio: Summary; /** Absent from results stored before they were measured. */ streamCpuSPerGB?: Summary; streamCpuRatio?: Summary; outPerIn?: number; afterRssMiB: Summary; afterAnonMiB: Summary }
 export interface MemoryRow {
   name: string; baseline: boolean; rssMiB: Summary; anonMiB: Summary; settledRssMiB: Summary; settledAnonMiB: Summary;
   /** Absent from results written before it was measured. */
@@ -73,9 +85,9 @@ async function readStart(file: string, n: number): Promise<Buffer> {
   }
 }
 
-/** How many bytes `tailcar sidecar --format json` writes for `file` (no pod metadata): the same transform, in-process. */
-async function jsonOutputBytes(file: string): Promise<number> {
-  const config = parseSidecarConfig(["--file", file, "--format", "json"], {});
+/** How many bytes `tailcar sidecar --format json` writes for `file` in environment `env`: the same transform, in-process. */
+async function jsonOutputBytes(file: string, env: Readonly<Record<string, string>>): Promise<number> {
+  const config = parseSidecarConfig(["--file", file, "--format", "json"], env);
   const transform = createTransform(config, file);
   const fh = await open(file, "r");
   const buf = Buffer.allocUnsafe(MiB);
@@ -120,7 +132,8 @@ async function main(): Promise<void> {
     const main = tailcar(build, IMAGE_RAW_FLAGS);
     const asImage = build ? tailcarAsImage(build) : main;
     const variants = FLAG_VARIANTS.map((f) => tailcar(build, f));
-    const jsonMode = build ? [tailcar(build, [], ["--format", "json"])] : [];
+    const jsonBare = tailcar(build, [], ["--format", "json"]);
+    const jsonMode = build ? [jsonBare, { ...jsonBare, name: `${jsonBare.name} + pod metadata`, env: { ...jsonBare.env, ...POD_METADATA } }] : [];
     const compare = compareBuildRoot();
     const compareJson = build && compare ? [tailcar(await snapshotBuild(dir, compare.root, "compare"), [], ["--format", "json"], ` (${compare.label})`)] : [];
     const reference = build && !quick ? [naiveReader()] : [];
@@ -129,13 +142,14 @@ async function main(): Promise<void> {
     progress(`generating ${FILE_BYTES / MiB} MiB of lines`);
     const file = join(dir, "big.log");
     const { bytes: size, lines } = writeLinesFile(file, FILE_BYTES);
-    const jsonSize = await jsonOutputBytes(file);
+    const outputBytes = new Map<string, number>();
+    for (const t of tailers) outputBytes.set(t.name, t.format === "json" ? await jsonOutputBytes(file, t.env ?? {}) : size);
     const growth = await readStart(file, BLOCKED_GROWTH);
 
     const samples = new Map<string, ThroughputSample[]>();
     for (let r = 0; r < ROUNDS; r++) {
       for (const t of rotate(tailers, r)) {
-        const s = await throughput(t, file, t.format === "json" ? jsonSize : size, dir, r);
+        const s = await throughput(t, file, outputBytes.get(t.name)!, dir, r);
         (samples.get(t.name) ?? samples.set(t.name, []).get(t.name)!).push(s);
         progress(`throughput round ${r + 1}/${ROUNDS} ${t.name}: ${(size / 1e6 / s.wallS).toFixed(0)} MB/s, ${s.cpuS.toFixed(2)} CPU-s`);
       }
@@ -152,6 +166,9 @@ async function main(): Promise<void> {
         ratio: summarize(pairedRatios(base.map((x) => x.wallS), s.map((x) => x.wallS))),
         cpuSPerGB: summarize(s.map((x) => x.cpuS / gb)),
         cpuRatio: summarize(pairedRatios(s.map((x) => x.cpuS), base.map((x) => x.cpuS))),
+        streamCpuSPerGB: summarize(s.map((x) => x.streamCpuS / gb)),
+        streamCpuRatio: summarize(pairedRatios(s.map((x) => x.streamCpuS), base.map((x) => x.streamCpuS))),
+        outPerIn: outputBytes.get(t.name)! / size,
         afterRssMiB: summarize(s.map((x) => x.after.rss / 1024)),
         afterAnonMiB: summarize(s.map((x) => x.after.anonymous / 1024)),
       };

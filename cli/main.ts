@@ -14,6 +14,7 @@ const COMMANDS: Record<string, Command> = {
   webhook: { summary: "serve the mutating admission webhook over HTTPS", load: () => import("../webhook/command.ts") },
   sidecar: { summary: "follow log files and stream them to stdout or a backend", load: () => import("../sidecar/command.ts") },
   inject: { summary: "inject sidecars into manifests offline (YAML in, YAML out)", load: () => import("../webhook/inject-command.ts") },
+  check: { summary: "diagnose the installation, a namespace, a pod or a manifest (a checklist)", load: () => import("../webhook/check/command.ts") },
 };
 
 export function version(): string {

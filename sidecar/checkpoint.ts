@@ -74,7 +74,10 @@ function isCheckpoint(v: unknown, path: string): v is Omit<Checkpoint, "version"
     typeof id.fingerprint === "string" &&
     typeof id.fingerprintLength === "number" &&
     typeof c.tail?.sha256 === "string" &&
-    typeof c.tail.length === "number"
+    typeof c.tail.length === "number" &&
+    // A resume that finds another file counts rotated generations from it (follower-plans.ts).
+    typeof c.savedAt === "string" &&
+    !Number.isNaN(Date.parse(c.savedAt))
   );
 }
 

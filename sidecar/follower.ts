@@ -5,26 +5,26 @@
 //
 // A state machine: starting (before the first look at the path), waiting (no file to read) and
 // reading (one open file). The decisions are plain functions of what was observed, returning
-// plans: resume.ts (where to start after a restart) and follower-plans.ts (what a step does once
-// the file is read to its end; the periodic look at the file and the path). This class gathers the
-// observations and carries the plans out.
+// plans: resume.ts (where to start after a restart) and follower-plans.ts (how a resume is carried
+// out, which file to open and from where, or why to wait; what a step does once the file is read
+// to its end; the periodic look at the file and the path). This class gathers the observations and
+// carries the plans out.
 import { openFollowable, stat, type Followable, type OpenFile } from "./files.ts";
 import type { SidecarConfig } from "./config.ts";
 import { countLines } from "./framing.ts";
-import { LineReader, VERIFIED_BEFORE_BYTES } from "./line-reader.ts";
+import { LineReader } from "./line-reader.ts";
 import { compareIdentity, identify, readAt, tailHash, verifiedHead, type FileIdentity } from "./identity.ts";
 import type { Checkpoint } from "./checkpoint.ts";
 import { CHECKPOINT_VERSION } from "./checkpoint.ts";
-import { isoTime, log, type Fields } from "./log.ts";
+import { isoTime, log } from "./log.ts";
 import type { Sink } from "./sink.ts";
 import type { FileStats } from "./stats.ts";
 import type { Transform } from "./transform.ts";
 import { FileOutput } from "./file-output.ts";
-import { findSkippedRotation } from "./rotated-siblings.ts";
-import { generationsAfter, judgeFile, planIdle, planPath, startOffset, waitingSince, type FinishedFile } from "./follower-plans.ts";
+import { findSkippedRotation, type Skipped } from "./rotated-siblings.ts";
+import { checkpointedKey, generationsAfter, judgeFile, openError, planIdle, planNotTaken, planOpen, planPath, planResumed, planRotatedOn, planTake, startOffset, type FinishedFile, type LogEntry, type OpenLook, type TakeLook, type Wait } from "./follower-plans.ts";
 import { keyOf, type FileOwners } from "./file-owners.ts";
 import type { Reading, State, Waiting } from "./follower-state.ts";
-import type { NotFollowedReason } from "./not-followed.ts";
 
 export { ROTATION_GRACE_MS } from "./follower-plans.ts";
 
@@ -76,13 +76,8 @@ export class Follower {
     this.#reader = new LineReader(options.config.maxLineBytes);
     this.#out = new FileOutput(options);
     const cp = options.checkpoint;
-    // The checkpointed file may have been rotated to another followed name while we were down:
-    // it is ours to finish from the checkpoint, not the other path's to read from 0.
-    let reserved: string | undefined;
-    if (cp?.birthtimeNs && /^\d+$/.test(cp.birthtimeNs) && /^\d+$/.test(cp.identity.dev) && /^\d+$/.test(cp.identity.ino)) {
-      const key = keyOf({ dev: BigInt(cp.identity.dev), ino: BigInt(cp.identity.ino), birthtimeNs: BigInt(cp.birthtimeNs) });
-      if (options.owners.claim(key, this.path) === undefined) reserved = key;
-    }
+    const key = checkpointedKey(cp);
+    const reserved = key !== undefined && options.owners.claim(key, this.path) === undefined ? key : undefined;
     // After a restart the checkpoint says where we were; siblings born before now were seen then.
     this.#state = { kind: "starting", checkpoint: cp, reserved, sinceNs: cp ? undefined : nowNs() };
   }
@@ -181,17 +176,15 @@ export class Follower {
   /** Looks for a file to read: resumes from the checkpoint at the first look, else opens the path. */
   async #openPath(): Promise<boolean> {
     const s = this.#state;
-    const first = s.kind === "starting" ? s : undefined;
-    if (first) this.#state = { kind: "waiting", sinceNs: first.sinceNs, notFollowed: undefined };
+    if (s.kind !== "starting") return this.#openAtPath(false, false);
+    this.#state = { kind: "waiting", sinceNs: s.sinceNs, notFollowed: undefined };
     try {
-      if (first?.checkpoint) return await this.#resume(first.checkpoint);
-      return await this.#openAtPath(first !== undefined, false);
+      return s.checkpoint ? await this.#resume(s.checkpoint) : await this.#openAtPath(true, false);
     } finally {
       // The reservation ends with the first attempt: kept only if it became the file we read.
-      const reserved = first?.reserved;
-      const now = this.#state;
-      if (reserved !== undefined && (now.kind !== "reading" || now.key !== reserved)) this.#o.owners.release(reserved, this.path);
-      if (first) this.#o.stats.lookedAt = Date.now();
+      const now = this.#state as State; // the awaits may have changed what the assignment above set
+      if (s.reserved !== undefined && (now.kind !== "reading" || now.key !== s.reserved)) this.#o.owners.release(s.reserved, this.path);
+      this.#o.stats.lookedAt = Date.now();
     }
   }
 
@@ -202,93 +195,67 @@ export class Follower {
     return s;
   }
 
+  #say(e: LogEntry | undefined): void {
+    if (e) log(e.level, e.msg, { file: this.path, ...e.fields });
+  }
+
+  /** Carries out resume.ts's plan the way planResumed says. */
   async #resume(cp: Checkpoint): Promise<boolean> {
     // Loaded only when needed, as is copytruncate-copy.ts: every module loaded costs RSS at idle.
     const { planResume } = await import("./resume.ts");
-    const plan = await planResume(this.path, cp);
+    const found = await planResume(this.path, cp);
+    const steps = planResumed(found, cp);
     this.#announced = true;
-    if (plan.kind !== "fresh") {
-      const rotated = plan.kind === "rotated";
-      const refilled = rotated && plan.refilled;
-      log(refilled ? "warn" : "info", refilled
-        ? "file truncated, refilled and rotated while stopped: reading the rotated file from the start, then following the path"
-        : rotated ? "finishing a file rotated while stopped, then following the path" : "resuming from checkpoint", {
-        file: this.path,
-        offset: plan.offset,
-        ...(cp.midLine ? { midLine: true } : {}),
-        ...(cp.pending ? { owedBytes: Buffer.byteLength(cp.pending, "base64") } : {}),
-        ...(rotated ? { rotatedTo: plan.rotatedPath } : {}),
-      });
-      if (refilled) this.#o.stats.truncations++;
-      const taken = await this.#take(plan.fh, refilled ? await identify(plan.fh) : cp.identity, plan.offset, plan.before);
-      // The rest of a record the reader has in part comes first, whoever reads the file on.
-      await this.#out.payOwed();
-      if (!taken.adopted) {
-        // The checkpoint is spent: the file is read under another path.
-        if (taken.followedAs !== undefined) await this.#waitFor("followed-elsewhere", { followedAs: taken.followedAs });
-        return false;
-      }
-      taken.reading.rotatedAway = rotated;
-      this.#resumedIno = BigInt(cp.identity.ino);
-      return true;
+    this.#say(steps.log);
+    if (found.kind === "fresh") {
+      await this.#out.payOwed(); // bytes of the checkpointed file the reader has in part
+      this.#waiting().sinceNs = steps.sinceNs;
+      // The checkpoint is spent; --from end does not apply to a file we have not seen.
+      return this.#openAtPath(true, true, found.atPath);
     }
-    log("warn", "checkpoint does not match the file: reading it from the start", { file: this.path, reason: plan.reason });
-    await this.#out.payOwed(); // bytes of the checkpointed file the reader has in part
-    // Files born after the checkpointed one (or, without birth times, since the last save) may
-    // be rotated-away generations we have not read.
-    const born = cp.birthtimeNs && /^\d+$/.test(cp.birthtimeNs) ? BigInt(cp.birthtimeNs) : 0n;
-    this.#waiting().sinceNs = born > 0n ? born + 1n : BigInt(Date.parse(cp.savedAt) - 50) * 1_000_000n;
-    // The checkpoint is spent; --from end does not apply to a file we have not seen.
-    return this.#openAtPath(true, true, plan.atPath);
-  }
-
-  /** `atPath`: the file the resume found at the path (not opened again: it may have been renamed since). */
-  async #openAtPath(firstAttempt: boolean, hadCheckpoint: boolean, atPath?: Followable): Promise<boolean> {
-    // A file may have appeared at the path and been rotated away between two looks: its rotated
-    // name is a sibling born while we waited, and it comes before whatever is at the path now.
-    let opened: Followable | { refused: NotFollowedReason };
-    try {
-      opened = atPath ?? (await openFollowable(this.path));
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      opened = { refused: code === "ENOENT" ? "missing" : (code ?? String(e)) };
-    }
-    if ("refused" in opened) {
-      if (await this.#adoptSkipped(undefined)) return true;
-      this.#waiting().sinceNs ??= nowNs();
-      await this.#waitFor(opened.refused);
-      return false;
-    }
-    const { fh, st } = opened;
-    // Searched after the open, so nothing can be rotated away between the search and the open.
-    if (await this.#adoptSkipped(st)) {
-      await fh.close();
-      return true;
-    }
-    // Read under another path now: no fingerprint (a hash every poll) until it is let go.
-    const other = this.#o.owners.ownerOf(keyOf(st), this.path);
-    if (other !== undefined) {
-      await fh.close();
-      this.#waiting().sinceNs ??= nowNs();
-      await this.#waitFor("followed-elsewhere", { followedAs: other });
-      return false;
-    }
-    const id = await identify(fh);
-    const start = startOffset({ firstAttempt, hadCheckpoint, from: this.#o.config.from, size: id.size });
-    const waited = this.#waiting().notFollowed !== undefined;
-    const first = !this.#announced;
-    const taken = await this.#take(fh, id, start);
+    if (steps.refilled) this.#o.stats.truncations++;
+    const taken = await this.#take(found.fh, steps.refilled ? await identify(found.fh) : cp.identity, found.offset, found.before);
+    // The rest of a record the reader has in part comes first, whoever reads the file on.
+    await this.#out.payOwed();
     if (!taken.adopted) {
-      this.#waiting().sinceNs ??= nowNs();
-      if (taken.followedAs !== undefined) await this.#waitFor("followed-elsewhere", { followedAs: taken.followedAs });
+      // The checkpoint is spent: the file is read under another path.
+      await this.#waitFor(planNotTaken(taken.followedAs));
       return false;
     }
-    if (waited || first) log("info", "following file", { file: this.path, offset: taken.offset });
+    taken.reading.rotatedAway = steps.rotatedAway;
+    this.#resumedIno = BigInt(cp.identity.ino);
     return true;
   }
 
+  /** Looks at the path (planOpen decides each next look); `atPath`: the file the resume found there (not opened again: it may have been renamed since). */
+  async #openAtPath(firstAttempt: boolean, hadCheckpoint: boolean, atPath?: Followable): Promise<boolean> {
+    const opened = atPath ?? (await openFollowable(this.path).catch((e: unknown) => ({ refused: openError(e) })));
+    const file = "refused" in opened ? undefined : opened;
+    const w = this.#waiting();
+    let look: OpenLook = { atPath: "refused" in opened ? opened : "opened", sinceNs: w.sinceNs, announce: w.notFollowed !== undefined || !this.#announced };
+    let plan = planOpen(look);
+    if (plan.kind === "look-for-skipped") {
+      const skipped = await findSkippedRotation(this.path, this.#done, plan.afterBirthNs, file?.st);
+      plan = planOpen((look = { ...look, skipped: (await this.#takeSkipped(skipped)) ?? null }));
+    }
+    if (plan.kind === "ask-owner" && file) plan = planOpen((look = { ...look, ownedBy: this.#o.owners.ownerOf(keyOf(file.st), this.path) ?? null }));
+    if (plan.kind === "take" && file) {
+      const id = await identify(file.fh);
+      const taken = await this.#take(file.fh, id, startOffset({ firstAttempt, hadCheckpoint, from: this.#o.config.from, size: id.size }));
+      plan = planOpen({ ...look, taken });
+    } else await file?.fh.close();
+    if (plan.kind === "read") this.#say(plan.log);
+    else if (plan.kind === "wait") {
+      // From now on, a file at the path may be rotated away before the next look (planOpen).
+      this.#waiting().sinceNs ??= nowNs();
+      await this.#waitFor(plan);
+    }
+    return plan.kind === "read";
+  }
+
   /** The path cannot be read now: say why (once, or at a bounded rate for an error) and show it in the metrics. */
-  async #waitFor(reason: NotFollowedReason, fields: Fields = {}): Promise<void> {
+  async #waitFor({ reason, fields }: Wait): Promise<void> {
+    if (reason === undefined) return;
     // Loaded only when needed, as is resume.ts: a sidecar whose file is there never waits.
     const { notice, observe } = await import("./not-followed.ts");
     const w = this.#waiting();
@@ -304,26 +271,23 @@ export class Follower {
   }
 
   /**
-   * Adopts `fh` from `offset`, unless it is no regular file (a sibling that became something else
-   * after its stat) or another path's follower owns it (then it is closed); a file another path
-   * read to its end is taken on where that read stopped. `before`: the bytes just before `offset`
-   * as the caller checked them (a resume's, against the checkpoint); else they are read here.
+   * Adopts `fh` from `offset` as planTake says: not when it is no regular file or another path's
+   * follower owns it (then it is closed); from where another path stopped, when that one read it
+   * to its end. `before`: the bytes just before `offset` as the caller checked them.
    */
   async #take(fh: OpenFile, identity: FileIdentity & { head?: Buffer }, offset: number, before?: Buffer): Promise<{ adopted: true; offset: number; reading: Reading } | { adopted: false; followedAs?: string }> {
     const st = await fh.stat({ bigint: true });
-    if (!st.isFile()) {
-      await fh.close();
-      return { adopted: false };
-    }
     const key = keyOf(st);
     const owners = this.#o.owners;
     for (;;) {
       const finished = owners.finished(key);
-      let start = offset;
-      // Without a birth time a new file on a reused inode with the same first bytes would pass for
-      // the finished one and lose its start: read it from `offset` (twice, at worst, never lost).
-      const handOn = finished !== undefined && st.birthtimeNs !== 0n && finished.offset > offset && BigInt(finished.offset) <= st.size;
-      if (handOn && (await verifiedHead(fh, finished.identity)) !== undefined) start = finished.offset;
+      const look: TakeLook = { offset, isFile: st.isFile(), birthtimeNs: st.birthtimeNs, size: st.size, finished, checkedBefore: before !== undefined };
+      let plan = planTake(look);
+      if (plan.kind === "compare-head") plan = planTake({ ...look, sameHead: (await verifiedHead(fh, plan.identity)) !== undefined });
+      if (plan.kind !== "claim") {
+        await fh.close();
+        return { adopted: false };
+      }
       // From the check to the claim nothing awaits, so no other follower can claim in between.
       if (owners.finished(key) !== finished) continue;
       const other = owners.claim(key, this.path);
@@ -331,27 +295,19 @@ export class Follower {
         await fh.close();
         return { adopted: false, followedAs: other };
       }
-      if (finished && start !== offset) log("info", "file already read up to here: going on from there", { file: this.path, offset: start, readAs: finished.path });
-      // The reader checks these bytes are still there before its first read: a file truncated and
-      // refilled past `start` before anything was appended would otherwise be read from the middle
-      // of its new content (and again from 0 once the fingerprint told).
-      const n = Math.min(start, VERIFIED_BEFORE_BYTES);
-      const seen = start === offset && before !== undefined ? before : await readAt(fh, start - n, n).catch(() => undefined);
-      return { adopted: true, offset: start, reading: this.#adopt(fh, key, identity, start, seen) };
+      this.#say(plan.handedOn);
+      const seen = plan.before === "given" ? before : await readAt(fh, plan.before.at, plan.before.length).catch(() => undefined);
+      return { adopted: true, offset: plan.start, reading: this.#adopt(fh, key, identity, plan.start, seen) };
     }
   }
 
-  /** A file at the path rotated away before we looked (a sibling born while we waited): follow it first. */
-  async #adoptSkipped(atPath: { ino: bigint; birthtimeNs: bigint } | undefined): Promise<boolean> {
-    const since = this.#waiting().sinceNs;
-    if (since === undefined) return false;
-    const skipped = await findSkippedRotation(this.path, this.#done, since, atPath);
-    if (!skipped) return false;
+  /** Takes a generation rotated away before we looked (rotated-siblings.ts found it); returns its name when taken. */
+  async #takeSkipped(skipped: Skipped | undefined): Promise<string | undefined> {
+    if (!skipped) return undefined;
     const taken = await this.#take(skipped.fh, await identify(skipped.fh), 0);
-    if (!taken.adopted) return false;
-    log("warn", "a file was at the path and rotated away before we looked: reading it first", { file: this.path, rotated: skipped.path });
+    if (!taken.adopted) return undefined;
     taken.reading.rotatedAway = true;
-    return true;
+    return skipped.path;
   }
 
   /** Starts reading `fh` (claimed as `key`) at `offset`; `before`: the bytes just before it, for the reader to check. */
@@ -460,17 +416,10 @@ export class Follower {
     this.#o.stats.rotations++;
     log("info", "file rotated: old file read to its end, following the new one", { file: this.path, oldOffset: this.#reader.pos });
     const waiting = await this.#letGo(true);
-    const skipped = await this.#findNewer(ours);
-    if (skipped) {
-      const taken = await this.#take(skipped.fh, await identify(skipped.fh), 0);
-      if (taken.adopted) {
-        // Read the generation we never saw at the path first; the next check moves on from it.
-        log("warn", "a rotated file was never seen at the path (rotated twice between looks): reading it first", { file: this.path, skipped: skipped.path });
-        taken.reading.rotatedAway = true;
-        return;
-      }
-    }
-    waiting.sinceNs = waitingSince(ours, this.#resumedIno);
+    // A generation we never saw at the path is read first; the next check moves on from it.
+    const next = planRotatedOn(await this.#takeSkipped(await this.#findNewer(ours)), ours, this.#resumedIno);
+    if (next.kind === "read") return this.#say(next.log);
+    waiting.sinceNs = next.sinceNs;
     await this.#openPath();
   }
 

@@ -3,6 +3,7 @@
 // port answers /readyz (health.ts), the readiness probe the injector gives a sidecar with metrics.
 import { createServer, type Server } from "node:http";
 import type { Registry } from "prom-client";
+import { SIDECAR_METRIC_NAMES } from "../settings/sidecar-metric-names.ts";
 import { METRICS_PATH, READY_PATH } from "../settings/sidecar-paths.ts";
 import { readiness } from "./health.ts";
 import type { SinkStats } from "./sinks/network-sink.ts";
@@ -20,9 +21,9 @@ const COUNTERS: readonly { key: CounterKey; name: string; help: string }[] = [
   { key: "bytesRead", name: "tailcar_sidecar_read_bytes_total", help: "Bytes read from followed files" },
   { key: "linesWritten", name: "tailcar_sidecar_lines_written_total", help: "Lines acknowledged by the sink" },
   { key: "bytesWritten", name: "tailcar_sidecar_written_bytes_total", help: "Bytes acknowledged by the sink" },
-  { key: "rotations", name: "tailcar_sidecar_rotations_total", help: "Switches to a new file at the followed path (rename+create, delete+recreate, symlink change)" },
-  { key: "truncations", name: "tailcar_sidecar_truncations_total", help: "Truncations seen (copytruncate: each may have lost lines written between copy and truncate)" },
-  { key: "truncatedUnreadBytes", name: "tailcar_sidecar_copytruncate_lost_bytes_total", help: "Bytes seen in a file but neither read nor found in a copy when it was truncated (exact when nothing was written after the last look, else a lower bound of copytruncate loss)" },
+  { key: "rotations", name: SIDECAR_METRIC_NAMES.rotations, help: "Switches to a new file at the followed path (rename+create, delete+recreate, symlink change)" },
+  { key: "truncations", name: SIDECAR_METRIC_NAMES.truncations, help: "Truncations seen (copytruncate: each may have lost lines written between copy and truncate)" },
+  { key: "truncatedUnreadBytes", name: SIDECAR_METRIC_NAMES.copytruncateLostBytes, help: "Bytes seen in a file but neither read nor found in a copy when it was truncated (exact when nothing was written after the last look, else a lower bound of copytruncate loss)" },
   { key: "longLinesSplit", name: "tailcar_sidecar_long_line_splits_total", help: "Pieces cut from lines longer than --max-line-bytes" },
 ];
 
@@ -120,7 +121,7 @@ async function newRegistry(stats: Stats, sink: SinkMetricsSource | undefined): P
     }
   }
   new prom.Gauge({
-    name: "tailcar_sidecar_lag_bytes",
+    name: SIDECAR_METRIC_NAMES.lagBytes,
     help: "Bytes in the followed file not yet acknowledged by the sink",
     labelNames: ["file"],
     registers: [registry],
@@ -129,7 +130,7 @@ async function newRegistry(stats: Stats, sink: SinkMetricsSource | undefined): P
     },
   });
   new prom.Gauge({
-    name: "tailcar_sidecar_file_not_followed",
+    name: SIDECAR_METRIC_NAMES.fileNotFollowed,
     help: "1 while no file is read for the path, with the reason: missing, followed-elsewhere, directory, fifo, socket, device, pseudo-file, not-regular, or the errno of the open (EACCES, ...)",
     labelNames: ["file", "reason"],
     registers: [registry],

@@ -11,6 +11,7 @@ import { open, openFollowable, type OpenFile } from "./files.ts";
 import type { BigIntStats } from "node:fs";
 import { basename } from "node:path";
 import type { Checkpoint } from "./checkpoint.ts";
+import { checkpointBirthNs } from "./follower-plans.ts";
 import { compareIdentity, readAt } from "./identity.ts";
 import { sha256Hex } from "./sha256.ts";
 import { isOtherName, isRotatedName, scanSiblings, type Sibling } from "./rotated-siblings.ts";
@@ -46,7 +47,7 @@ async function matches(fh: OpenFile, cp: Checkpoint): Promise<{ before: Buffer }
 
 /** Whether the open file `st` is the checkpointed one (by device, inode and, when recorded, birth time), whatever it holds now. */
 function isCheckpointedFile(st: BigIntStats, cp: Checkpoint): boolean {
-  const born = cp.birthtimeNs && /^\d+$/.test(cp.birthtimeNs) ? BigInt(cp.birthtimeNs) : undefined;
+  const born = checkpointBirthNs(cp);
   return st.dev.toString() === cp.identity.dev && st.ino.toString() === cp.identity.ino && (born === undefined || born === st.birthtimeNs);
 }
 

@@ -73,6 +73,11 @@ export async function generateCertBundle(request: CertRequest): Promise<CertBund
   return { caCert: ca.cert, cert: leaf.cert, key: leaf.private };
 }
 
+/** PEM certificates in a bundle, in order. */
+export function pemCertificates(bundle: string): string[] {
+  return bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+}
+
 /** One spelling per address: OpenSSL prints IPv6 SANs expanded and in capitals ("0:0:0:0:0:0:0:1"). */
 function canonicalIp(ip: string): string {
   return isIP(ip) === 6 ? new URL(`http://[${ip}]/`).hostname.slice(1, -1) : ip;

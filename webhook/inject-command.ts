@@ -7,6 +7,7 @@ import jsonpatch from "fast-json-patch";
 import { isCollection, parse, stringify, type Document } from "yaml";
 import { bool, count, list, text } from "../settings/kinds.ts";
 import { renderHelp } from "../settings/help.ts";
+import { readCommandLine } from "../settings/command-line.ts";
 import { readSettings, SettingsError } from "../settings/read.ts";
 import { setting, type Row } from "../settings/row.ts";
 import { deepFreeze } from "./deep-freeze.ts";
@@ -227,18 +228,8 @@ class StdoutWriter {
 }
 
 export async function run(argv: readonly string[]): Promise<number> {
-  let parsed: InjectArgs;
-  try {
-    parsed = parseInjectArgs(argv);
-  } catch (e) {
-    if (!(e instanceof SettingsError)) throw e;
-    process.stderr.write(`${e.message.split("\n").map((line) => `tailcar inject: ${line}\n`).join("")}\n${HELP}`);
-    return 2;
-  }
-  if (parsed.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  const parsed = readCommandLine("tailcar inject", HELP, () => parseInjectArgs(argv));
+  if (typeof parsed === "number") return parsed;
   const out = new StdoutWriter(process.stdout);
   // Warnings are written with the output they are about, not one system call each: a stream of
   // many pods can warn about every one of them.

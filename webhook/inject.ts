@@ -45,6 +45,19 @@ export interface InjectStatus {
   containers: string[];
 }
 
+/** The tailcar.io/status annotation as inject() writes it, or undefined when absent or not of that shape. */
+export function parseInjectStatus(text: string | undefined): InjectStatus | undefined {
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(value) || typeof value.version !== "string" || !Array.isArray(value.containers) || !value.containers.every((c) => typeof c === "string")) return undefined;
+  return { version: value.version, containers: value.containers as string[] };
+}
+
 function isContainerList(value: unknown): value is Container[] {
   return Array.isArray(value) && value.every((c) => isRecord(c) && typeof c.name === "string" && c.name !== ""
     && (c.volumeMounts === undefined || (Array.isArray(c.volumeMounts) && c.volumeMounts.every(isRecord))));

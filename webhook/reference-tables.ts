@@ -8,6 +8,7 @@ import { FILES_ROW } from "./annotations.ts";
 import { POD_ROWS } from "./injection-rows.ts";
 import { INJECT_ROWS } from "./inject-command.ts";
 import { WEBHOOK_ROWS } from "./webhook-rows.ts";
+import { CHECK_ROWS } from "./check/rows.ts";
 
 export interface ReferenceTable {
   /** Under the repository's root. */
@@ -24,6 +25,7 @@ export const REFERENCE_TABLES: readonly ReferenceTable[] = [
   { doc: "docs/webhook.md", name: "inject", rows: flagged(INJECT_ROWS), columns: ["flag", "default", "help"] },
   { doc: "docs/annotations.md", name: "annotations", rows: [FILES_ROW, ...POD_ROWS], columns: ["annotation", "flag", "default", "kind", "help"] },
   { doc: "docs/sidecar.md", name: "sidecar", rows: SIDECAR_ROWS, columns: ["flag", "env", "default", "help"] },
+  { doc: "docs/check.md", name: "check", rows: CHECK_ROWS, columns: ["flag", "default", "help"] },
 ];
 
 /** Every doc with its tables as the rows say: path → text. */

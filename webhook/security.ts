@@ -5,7 +5,8 @@ import type { Container, PodSpec, SecurityContext } from "./pod-types.ts";
 /** Used when neither the app container nor the pod names a user: the conventional "nonroot" uid. */
 export const DEFAULT_SIDECAR_UID = 65532;
 
-function integer(value: unknown): number | undefined {
+/** A uid or gid as the API takes it (a non-negative integer), or undefined. */
+export function integer(value: unknown): number | undefined {
   return typeof value === "number" && Number.isInteger(value) && value >= 0 ? value : undefined;
 }
 

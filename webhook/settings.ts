@@ -41,6 +41,9 @@ export interface WebhookSettings {
 }
 
 const COMMAND = "tailcar webhook";
+
+/** Namespaces never injected: kube-system and the webhook's own. */
+export const excludedNamespacesFor = (webhookNamespace: string): readonly string[] => [...new Set(["kube-system", webhookNamespace])];
 const flagOf = (key: string): string => WEBHOOK_ROWS.find((r) => r.key === key)!.flag!;
 
 export function parseWebhookSettings(
@@ -91,7 +94,7 @@ export function parseWebhookSettings(
     shutdownGraceMs: v.shutdownGrace,
     reportMissedPods: v.reportMissedPods,
     missedPodsIntervalMs: v.missedPodsInterval,
-    inject: { ...injection, excludedNamespaces: [...new Set(["kube-system", v.namespace])] },
+    inject: { ...injection, excludedNamespaces: excludedNamespacesFor(v.namespace) },
   };
 }
 

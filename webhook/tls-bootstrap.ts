@@ -4,7 +4,7 @@
 import { AdmissionregistrationV1Api, ApiException, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { V1Secret } from "@kubernetes/client-node";
 import { X509Certificate } from "node:crypto";
-import { bundleProblem, generateCertBundle, serviceDnsNames, type CertBundle, type CertRequest } from "./certs.ts";
+import { bundleProblem, generateCertBundle, pemCertificates, serviceDnsNames, type CertBundle, type CertRequest } from "./certs.ts";
 import { errorMessage, type Logger } from "./log.ts";
 
 export interface BootstrapSettings {
@@ -48,11 +48,6 @@ export function bundleFromSecret(secret: V1Secret): CertBundle | undefined {
   const key = unb64(data["tls.key"]);
   const caCert = unb64(data["ca.crt"]);
   return cert && key && caCert ? { cert, key, caCert } : undefined;
-}
-
-/** PEM certificates in a bundle, in order. */
-function pemCertificates(bundle: string): string[] {
-  return bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
 }
 
 /**

@@ -44,7 +44,8 @@ export interface VolumeChanges {
   appMounts: VolumeMount[];
 }
 
-function covers(mountPath: string, file: string): boolean {
+/** Whether a mount at `mountPath` holds `file`. */
+export function covers(mountPath: string, file: string): boolean {
   const dir = mountPath.length > 1 ? mountPath.replace(/\/+$/, "") : mountPath;
   return file === dir || file.startsWith(dir === "/" ? "/" : `${dir}/`);
 }

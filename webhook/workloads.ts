@@ -39,6 +39,9 @@ function injectPod(pod: Pod, options: InjectOptions, version: string, label: str
   return { pod: result.pod, warnings, injected: result.injected.length };
 }
 
+const podOfTemplate = (template: Record<string, unknown>): Pod =>
+  ({ apiVersion: "v1", kind: "Pod", ...(template.metadata !== undefined && { metadata: template.metadata as Pod["metadata"] }), spec: template.spec as Pod["spec"] });
+
 /** Replaces the value at `path` in a copy of `object`, or returns undefined when the path is absent. */
 function withTemplate(object: Record<string, unknown>, path: readonly string[], options: InjectOptions, version: string, label: string): ManifestResult | undefined {
   const copy = structuredClone(object);
@@ -51,11 +54,26 @@ function withTemplate(object: Record<string, unknown>, path: readonly string[], 
   const last = path.at(-1)!;
   const template = parent[last];
   if (!isRecord(template)) return undefined;
-  const pod: Pod = { apiVersion: "v1", kind: "Pod", ...(template.metadata !== undefined && { metadata: template.metadata as Pod["metadata"] }), spec: template.spec as Pod["spec"] };
-  const result = injectPod(pod, options, version, label);
+  const result = injectPod(podOfTemplate(template), options, version, label);
   if (result.injected === 0) return { object, warnings: result.warnings, injected: 0 };
   parent[last] = { ...template, metadata: result.pod.metadata, spec: result.pod.spec };
   return { object: copy, warnings: result.warnings, injected: result.injected };
+}
+
+/** The pods a manifest object holds, each as a v1 Pod with the label warnings use (`Deployment/web`), as injectManifest finds them. */
+export function manifestPods(object: unknown, where = "document"): { label: string; pod: Pod }[] {
+  if (!isRecord(object)) return [];
+  const label = describe(object, where);
+  const kind = object.kind;
+  if (kind === "Pod") return [{ label, pod: object as Pod }];
+  if (typeof kind === "string" && kind.endsWith("List") && Array.isArray(object.items)) {
+    return object.items.flatMap((item, i) => manifestPods(item, `${label} item ${i + 1}`));
+  }
+  const path = typeof kind === "string" ? TEMPLATE_PATH[kind] : undefined;
+  let template: unknown = object;
+  for (const key of path ?? []) template = isRecord(template) ? template[key] : undefined;
+  if (path === undefined || !isRecord(template)) return [];
+  return [{ label, pod: podOfTemplate(template) }];
 }
 
 /** `version`: the injector's, for the tailcar.io/status annotation. */

@@ -37,7 +37,7 @@ test("tailcar with an unknown command names it and prints the usage on stderr, e
 });
 
 test("every subcommand's --help goes to stdout with exit 0, and its usage errors to stderr with exit 2", () => {
-  for (const command of ["webhook", "sidecar", "inject"]) {
+  for (const command of ["webhook", "sidecar", "inject", "check"]) {
     const help = tailcar([command, "--help"]);
     assert.equal(help.status, 0, command);
     assert.equal(help.stderr, "", command);

@@ -47,6 +47,16 @@ test("a missing checkpoint is no problem; a broken or foreign one is refused wit
   assert.match("problem" in old ? String(old.problem) : "", /not a version 1 or 2 checkpoint for \/old.log/);
 });
 
+test("a checkpoint whose savedAt is no time is refused with the reason (it bounds the search for rotated generations; unparsed, it stopped the sidecar)", async (t) => {
+  const dir = tempDir(t);
+  for (const savedAt of ["yesterday", 0, undefined]) {
+    writeFileSync(checkpointFile(dir, "/when.log"), JSON.stringify({ ...sample("/when.log", 5), savedAt }));
+    const loaded = await loadCheckpoint(dir, "/when.log");
+    assert.equal(loaded.checkpoint, undefined, `savedAt ${savedAt}`);
+    assert.match("problem" in loaded ? String(loaded.problem) : "", /not a version 1 or 2 checkpoint for \/when.log/);
+  }
+});
+
 test("a version 1 checkpoint (written before midLine and pending existed) loads as the current version", async (t) => {
   const dir = tempDir(t);
   const { version: _, ...rest } = sample("/v1.log", 42);
