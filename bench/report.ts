@@ -124,7 +124,7 @@ export function renderSidecar(x: SidecarResults): string {
   out.push("");
   out.push("### JSON transforms (in-process, 64 KiB chunks of whole lines, with pod metadata)");
   out.push("");
-  out.push("Baseline: the obvious version, `toString` + `JSON.stringify` of an object per line, in the same run. \"json reuse\" builds every output in the same memory (`createTransform(…, { reuseOutput: true })`), as the sidecar does: it writes each output before its next push. \"json per-line (before)\" is the encoder `--format json` used until the one-buffer encoder (docs/decisions.md, \"JSON records in one buffer\"), each output a Buffer of its own as it was.");
+  out.push("Baseline: the obvious version, `toString` + `JSON.stringify` of an object per line, in the same run. \"json reuse\" builds every output in the same memory (`createTransform(…, { reuseOutput: true })`), as the sidecar does: it writes each output before its next push. \"encoder: …\" rows are the two encoders of `--format json` by themselves: WebAssembly, which the sidecar uses, and JavaScript, its fallback where WebAssembly is left out (`--jitless`) and the encoder before it (docs/decisions.md, \"JSON records with WebAssembly SIMD\"); \"no pod\" without pod metadata. \"json per-line (before)\" is the encoder `--format json` used until the one-buffer encoder (docs/decisions.md, \"JSON records in one buffer\"), each output a Buffer of its own as it was.");
   out.push("");
   out.push("| transform | MB of input per CPU-second | × naive |");
   out.push("|---|---|---|");

@@ -2,7 +2,9 @@
 // per-line version (toString + JSON.stringify of an object per line) measured in the same run.
 // Usage: node bench/transform.ts [--quick] [--json]  (prints a JSON summary on stdout with --json)
 import { parseSidecarConfig, type SidecarConfig } from "../sidecar/config.ts";
-import { RecordEncoder } from "../sidecar/json-record.ts";
+import { JsonLinesEncoder } from "../sidecar/json-lines.ts";
+import { WasmJsonLinesEncoder } from "../sidecar/json-lines-wasm.ts";
+import { RecordEncoder, recordParts } from "../sidecar/json-record.ts";
 import { createTransform } from "../sidecar/transform.ts";
 import { ByteBuilder } from "../sidecar/transform-bytes.ts";
 import { summarize, type Summary } from "./stats.ts";
@@ -33,6 +35,19 @@ function chunks(data: Buffer): Buffer[] {
 
 type Variant = (parts: Buffer[]) => number;
 
+/** One of the two encoders of --format json by itself, as JsonTransform with reuse drives it. */
+function encoder(make: typeof JsonLinesEncoder | typeof WasmJsonLinesEncoder, withPod: boolean): Variant {
+  return (parts) => {
+    const e = new make(recordParts("/var/log/app.log", withPod ? config(undefined).pod : {}));
+    let n = 0;
+    for (const p of parts) {
+      e.setTime(Date.now());
+      n += e.encode(p, 0, p.length).length;
+    }
+    return n;
+  };
+}
+
 const variants: Record<string, Variant> = {
   naive: (parts) => {
     let n = 0;
@@ -61,6 +76,10 @@ const variants: Record<string, Variant> = {
     for (const p of parts) n += t.push(p, (off += p.length)).out.length;
     return n;
   },
+  "encoder: webassembly": encoder(WasmJsonLinesEncoder, true),
+  "encoder: javascript": encoder(JsonLinesEncoder, true),
+  "encoder: webassembly, no pod": encoder(WasmJsonLinesEncoder, false),
+  "encoder: javascript, no pod": encoder(JsonLinesEncoder, false),
   "json per-line (before)": (parts) => {
     const encoder = new RecordEncoder("/var/log/app.log", config(undefined).pod);
     const out = new ByteBuilder();
@@ -106,5 +125,5 @@ export function benchTransforms(): TransformResult[] {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const results = benchTransforms();
   if (process.argv.includes("--json")) process.stdout.write(JSON.stringify(results) + "\n");
-  else for (const r of results) console.log(`${r.name.padEnd(24)} ${r.mbPerS.median.toFixed(0)} MB/s (${r.mbPerS.min.toFixed(0)}–${r.mbPerS.max.toFixed(0)}), ${r.ratioToNaive.median.toFixed(2)}× naive`);
+  else for (const r of results) console.log(`${r.name.padEnd(30)} ${r.mbPerS.median.toFixed(0)} MB/s (${r.mbPerS.min.toFixed(0)}–${r.mbPerS.max.toFixed(0)}), ${r.ratioToNaive.median.toFixed(2)}× naive`);
 }

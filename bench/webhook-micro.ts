@@ -5,7 +5,7 @@
 // Usage: node bench/webhook-micro.ts [--rounds N] [--calls N]
 import { admit } from "../webhook/admit.ts";
 import { inject } from "../webhook/inject.ts";
-import { DEFAULT_INJECT_OPTIONS } from "../webhook/options.ts";
+import { defaultInjectOptions } from "../webhook/options.ts";
 import { patchJson } from "../webhook/known-json.ts";
 import { podPatch } from "../webhook/patch.ts";
 import type { Pod } from "../webhook/pod-types.ts";
@@ -17,6 +17,7 @@ import { packageVersion } from "../webhook/package-version.ts";
 
 /** The injector's version, for the tailcar.io/status annotation. */
 const VERSION = packageVersion();
+const DEFAULT_INJECT_OPTIONS = defaultInjectOptions(VERSION);
 
 const args = toolArgs("webhook-micro", "usage: node bench/webhook-micro.ts [--rounds N] [--calls N]", { rounds: "number", calls: "number" });
 const rounds = args.number("rounds", 9);

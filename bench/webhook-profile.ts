@@ -11,7 +11,7 @@
 import express from "express";
 import { generateCertBundle } from "../webhook/certs.ts";
 import { admit } from "../webhook/admit.ts";
-import { DEFAULT_INJECT_OPTIONS } from "../webhook/options.ts";
+import { defaultInjectOptions } from "../webhook/options.ts";
 import { jsonBody } from "../webhook/json-body.ts";
 import { BODY_LIMIT_BYTES, Readiness, serve } from "../webhook/server.ts";
 import { summarize } from "./stats.ts";
@@ -22,6 +22,7 @@ import { packageVersion } from "../webhook/package-version.ts";
 
 /** The injector's version, for the tailcar.io/status annotation. */
 const VERSION = packageVersion();
+const DEFAULT_INJECT_OPTIONS = defaultInjectOptions(VERSION);
 
 const USAGE = "usage: node [--cpu-prof] bench/webhook-profile.ts [KIND...] [noop-raw] [reference-json] [reference-spin] [reference-use] [--seconds N] [--rounds N]";
 const args = toolArgs("webhook-profile", USAGE, { seconds: "number", rounds: "number" });

@@ -9,7 +9,7 @@ import type { SecureContextOptions } from "node:tls";
 import { admit } from "../webhook/admit.ts";
 import { batchedSink, createLogger, type Logger } from "../webhook/log.ts";
 import { createMetrics } from "../webhook/metrics.ts";
-import { DEFAULT_INJECT_OPTIONS } from "../webhook/options.ts";
+import { defaultInjectOptions } from "../webhook/options.ts";
 import { createApp, Readiness, serve } from "../webhook/server.ts";
 import { admissionReviewJson } from "../webhook/review.ts";
 import { computedAnswerApp, noopApp, tailcarAnswerText, tailcarShapedApp } from "./webhook.ts";
@@ -17,6 +17,7 @@ import { packageVersion } from "../webhook/package-version.ts";
 
 /** The injector's version, for the tailcar.io/status annotation. */
 const VERSION = packageVersion();
+const DEFAULT_INJECT_OPTIONS = defaultInjectOptions(VERSION);
 
 export const SERVER_KINDS = ["noop", "tailcar", "reference", "reference-admit", "admit-send", "tailcar-nolog", "tailcar-fmtonly", "tailcar-nometrics"] as const;
 /**
@@ -54,7 +55,7 @@ function devNullLogger(): Logger {
 }
 
 function tailcarApp(readiness: Readiness, logger: Logger = devNullLogger(), processMetrics = true): ReturnType<typeof noopApp> {
-  return createApp({ options: DEFAULT_INJECT_OPTIONS, metrics: createMetrics({ processMetrics }), logger, readiness });
+  return createApp({ options: DEFAULT_INJECT_OPTIONS, version: VERSION, metrics: createMetrics({ processMetrics }), logger, readiness });
 }
 
 /** The app behind each server kind (also served in-process by bench/webhook-profile.ts). */

@@ -6,7 +6,7 @@
 import { admit } from "../webhook/admit.ts";
 import { nestsDeeperThan, SCAN_FROM_BYTES } from "../webhook/json-depth.ts";
 import { createLogger } from "../webhook/log.ts";
-import { DEFAULT_INJECT_OPTIONS } from "../webhook/options.ts";
+import { defaultInjectOptions } from "../webhook/options.ts";
 import { admissionReviewJson } from "../webhook/review.ts";
 import { BODY_LIMIT_BYTES } from "../webhook/server.ts";
 import { summarize } from "./stats.ts";
@@ -17,6 +17,7 @@ import { packageVersion } from "../webhook/package-version.ts";
 
 /** The injector's version, for the tailcar.io/status annotation. */
 const VERSION = packageVersion();
+const DEFAULT_INJECT_OPTIONS = defaultInjectOptions(VERSION);
 
 const args = toolArgs("webhook-worst-case", "usage: node bench/webhook-worst-case.ts [--rounds N] [--only NAME]", { rounds: "number", only: "string" });
 const rounds = args.number("rounds", 5);

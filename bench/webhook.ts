@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import express from "express";
 import { parse } from "yaml";
 import { generateCertBundle } from "../webhook/certs.ts";
-import { DEFAULT_INJECT_OPTIONS } from "../webhook/options.ts";
+import { defaultInjectOptions } from "../webhook/options.ts";
 import { admit } from "../webhook/admit.ts";
 import { jsonBody } from "../webhook/json-body.ts";
 import { BODY_LIMIT_BYTES } from "../webhook/server.ts";
@@ -27,6 +27,7 @@ import { packageVersion } from "../webhook/package-version.ts";
 
 /** The injector's version, for the tailcar.io/status annotation. */
 const VERSION = packageVersion();
+const DEFAULT_INJECT_OPTIONS = defaultInjectOptions(VERSION);
 
 const SELF = fileURLToPath(import.meta.url);
 const LOAD = fileURLToPath(new URL("webhook-load.ts", import.meta.url));

@@ -15,6 +15,7 @@ const COMMANDS: Record<string, Command> = {
   sidecar: { summary: "follow log files and stream them to stdout or a backend", load: () => import("../sidecar/command.ts") },
   inject: { summary: "inject sidecars into manifests offline (YAML in, YAML out)", load: () => import("../webhook/inject-command.ts") },
   check: { summary: "diagnose the installation, a namespace, a pod or a manifest (a checklist)", load: () => import("../webhook/check/command.ts") },
+  uninject: { summary: "remove what inject (or the webhook) added from manifests (YAML in, YAML out)", load: () => import("../webhook/uninject-command.ts") },
 };
 
 export function version(): string {

@@ -33,18 +33,22 @@ export function renderTable(rows: readonly AnyRow[], columns: readonly Column[])
   ].join("\n");
 }
 
-const begin = (name: string): string => `<!-- settings:${name} begin (written by npm run docs:settings; edit the rows, not this table) -->`;
-const end = (name: string): string => `<!-- settings:${name} end -->`;
+/** How the marker lines are written: an HTML comment in Markdown, a `#` comment in YAML. */
+export type MarkerStyle = "html" | "yaml";
+
+const comment = (text: string, style: MarkerStyle): string => (style === "html" ? `<!-- ${text} -->` : `# ${text}`);
+const begin = (name: string, style: MarkerStyle): string => comment(`settings:${name} begin (written by npm run docs:settings; edit the rows, not this ${style === "html" ? "table" : "block"})`, style);
+const end = (name: string, style: MarkerStyle): string => comment(`settings:${name} end`, style);
 
 /** `doc` with the text between the markers named `name` replaced by `content`; throws when the markers are missing. */
-export function replaceBetweenMarkers(doc: string, name: string, content: string): string {
-  const b = doc.indexOf(begin(name));
-  const e = doc.indexOf(end(name));
-  if (b < 0 || e < b) throw new Error(`markers of the table "${name}" not found: add the lines\n${begin(name)}\n${end(name)}`);
-  return `${doc.slice(0, b + begin(name).length)}\n${content}\n${doc.slice(e)}`;
+export function replaceBetweenMarkers(doc: string, name: string, content: string, style: MarkerStyle = "html"): string {
+  const b = doc.indexOf(begin(name, style));
+  const e = doc.indexOf(end(name, style));
+  if (b < 0 || e < b) throw new Error(`markers of the table "${name}" not found: add the lines\n${begin(name, style)}\n${end(name, style)}`);
+  return `${doc.slice(0, b + begin(name, style).length)}\n${content}\n${doc.slice(e)}`;
 }
 
 /** Both marker lines around `content`, for a table put in a doc for the first time. */
-export function withMarkers(name: string, content: string): string {
-  return `${begin(name)}\n${content}\n${end(name)}`;
+export function withMarkers(name: string, content: string, style: MarkerStyle = "html"): string {
+  return `${begin(name, style)}\n${content}\n${end(name, style)}`;
 }

@@ -1,8 +1,5 @@
 // The engine: reads a command's rows from flags > environment > config file > defaults, checks
 // every value with its kind's one rule, and says which flag, variable or key a bad value came from.
-// Not `import { parseArgs } from "node:util"`: node:util's ES module facade evaluates every export,
-// which loads the stream modules and net, RSS every sidecar pod would pay (docs/decisions.md).
-const { parseArgs } = process.getBuiltinModule("node:util");
 import { Invalid } from "./kind.ts";
 import type { AnyRow, ValuesOf } from "./row.ts";
 import { nearestName } from "./suggest.ts";
@@ -34,6 +31,10 @@ export function invalidMessage(source: string, text: string, problem: string, is
 }
 
 function fromFlags(rows: readonly AnyRow[], argv: readonly string[], command: string): Map<string, Given> {
+  // No flags, no parseArgs: a sidecar in a pod has none (every setting is in its environment), and
+  // node:util loads parseArgs as a module of its own on first use, resident memory every JSON and
+  // forwarding sidecar kept (docs/decisions.md).
+  if (argv.length === 0) return new Map();
   const byName = new Map<string, AnyRow>();
   const options: Record<string, { type: "string" | "boolean"; short?: string }> = {};
   for (const row of rows) {
@@ -44,7 +45,9 @@ function fromFlags(rows: readonly AnyRow[], argv: readonly string[], command: st
   }
   // Not strict: unknown options and missing values come back as tokens, and are reported here with
   // a suggestion and the flag's name instead of parseArgs' generic message.
-  const { tokens } = parseArgs({ args: [...argv], options, strict: false, allowPositionals: true, allowNegative: true, tokens: true });
+  // Not `import { parseArgs } from "node:util"`: node:util's ES module facade evaluates every
+  // export, which loads the stream modules and net.
+  const { tokens } = process.getBuiltinModule("node:util").parseArgs({ args: [...argv], options, strict: false, allowPositionals: true, allowNegative: true, tokens: true });
   const given = new Map<string, Given>();
   const add = (row: AnyRow, text: string, flag: string): void => {
     const seen = given.get(row.key);

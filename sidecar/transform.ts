@@ -5,7 +5,8 @@
 // follower writes the bytes it read. The pipeline imports only the types from here, so a raw
 // sidecar never loads this module.
 import type { SidecarConfig } from "./config.ts";
-import { JsonLinesEncoder } from "./json-lines.ts";
+import type { JsonLinesEncoder } from "./json-lines.ts";
+import { jsonLinesEncoder, type WasmJsonLinesEncoder } from "./json-lines-wasm.ts";
 import { RecordEncoder, recordParts } from "./json-record.ts";
 import { createGrouper } from "./multiline.ts";
 import { ByteBuilder } from "./transform-bytes.ts";
@@ -49,14 +50,14 @@ const EMPTY = Buffer.alloc(0);
 
 /** JSON, one record per line. */
 export class JsonTransform implements Transform {
-  readonly #encoder: JsonLinesEncoder;
+  readonly #encoder: JsonLinesEncoder | WasmJsonLinesEncoder;
   #reuse: boolean;
   private end = 0;
   readonly pending = false;
   readonly recordPerLine = true;
 
   constructor(file: string, config: Pick<SidecarConfig, "pod">, options: TransformOptions = {}) {
-    this.#encoder = new JsonLinesEncoder(recordParts(file, config.pod));
+    this.#encoder = jsonLinesEncoder(recordParts(file, config.pod));
     this.#reuse = options.reuseOutput === true;
   }
 

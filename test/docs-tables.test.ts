@@ -1,15 +1,18 @@
-// The reference tables in docs/ are written from the settings rows: a row changed without
-// `npm run docs:settings` (or a table edited by hand) fails here.
+// The reference tables in docs/ and the Helm chart's settings are written from the settings rows,
+// and the chart's and the kustomize base's version from package.json: a row or the version changed
+// without `npm run docs:settings` (or a generated part edited by hand) fails here.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 import { expectedDocs, REFERENCE_TABLES } from "../webhook/reference-tables.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
-test("every reference table in docs/ is what its rows render (npm run docs:settings writes them)", () => {
-  for (const [doc, text] of expectedDocs(ROOT)) {
-    assert.ok(readFileSync(new URL(doc, ROOT), "utf8") === text, `${doc} disagrees with its settings rows: run npm run docs:settings`);
+test("every reference table in docs/, the chart's settings and the versions are what the rows and package.json render (npm run docs:settings writes them)", () => {
+  const docs = expectedDocs(ROOT);
+  assert.ok(docs.has("manifests/helm/tailcar/values.yaml") && docs.has("manifests/helm/tailcar/templates/_settings.tpl") && docs.has("manifests/base/kustomization.yaml"));
+  for (const [doc, text] of docs) {
+    assert.ok(existsSync(new URL(doc, ROOT)) && readFileSync(new URL(doc, ROOT), "utf8") === text, `${doc} disagrees with its settings rows or package.json's version: run npm run docs:settings`);
   }
 });
 

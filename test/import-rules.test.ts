@@ -47,3 +47,29 @@ test("the import scan sees static, re-exported, side-effect and dynamic imports"
   const text = `import a from "../webhook/a.ts";\nexport { b } from "../webhook/b.ts";\nimport "../webhook/c.ts";\nconst d = () => import("../webhook/d.ts");\nimport {\n  e,\n} from "./e.ts";\n`;
   assert.deepEqual(importsOf("sidecar/x.ts", text), ["webhook/a.ts", "webhook/b.ts", "webhook/c.ts", "webhook/d.ts", "sidecar/e.ts"]);
 });
+
+/** The pure core of injection: loading these (and what they import) must read no file. */
+const PURE_CORE = ["webhook/injection-rows.ts", "webhook/options.ts", "webhook/inject.ts", "webhook/workloads.ts", "webhook/admit.ts", "webhook/uninject.ts"];
+const FILE_READING = /(?:from\s*|import\s*\(?\s*|getBuiltinModule\(\s*)["'](?:node:)?fs(?:\/promises)?["']/;
+
+/** Every module `roots` load, following relative imports. */
+function closure(roots: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const target of importsOf(file, readFileSync(join(ROOT, file), "utf8"))) visit(target);
+  };
+  roots.forEach(visit);
+  return [...seen].sort();
+}
+
+test("the injection core (rows, options, inject, workloads, admit, uninject) loads nothing that reads files: the version is given by the commands", () => {
+  const readers = closure(PURE_CORE).filter((file) => FILE_READING.test(readFileSync(join(ROOT, file), "utf8")));
+  assert.deepEqual(readers, []);
+});
+
+test("the file-reading scan sees node:fs imported, re-exported, dynamically and through getBuiltinModule", () => {
+  for (const text of [`import { readFileSync } from "node:fs";`, `export { readFile } from "fs/promises";`, `await import("node:fs")`, `process.getBuiltinModule("node:fs")`]) assert.match(text, FILE_READING);
+  for (const text of [`import { x } from "./fs.ts";`, `import { parse } from "yaml";`]) assert.doesNotMatch(text, FILE_READING);
+});

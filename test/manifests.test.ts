@@ -16,9 +16,11 @@ import { resolveEnv } from "../localcluster/harness/local-pod-spec.ts";
 
 const ROOT = fileURLToPath(new URL("../manifests/", import.meta.url));
 
+/** The YAML files under `dir`, except the Helm chart's (templates, not YAML: test/helm-chart.test.ts renders them). */
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
     const p = join(dir, f);
+    if (p === join(ROOT, "helm")) return [];
     return statSync(p).isDirectory() ? yamlFiles(p) : f.endsWith(".yaml") ? [p] : [];
   });
 }

@@ -15,7 +15,9 @@ export const STATUS_ANNOTATION = "tailcar.io/status";
 export const INJECT_LABEL = "tailcar.io/inject";
 export const NAMESPACE_LABEL = "tailcar.io/injection";
 
-export interface PodConfig extends PodValues {
+export interface PodConfig extends Omit<PodValues, "image"> {
+  /** The annotation's, or the cluster's (InjectOptions.image, always set). */
+  image: string;
   files: FileEntry[];
 }
 

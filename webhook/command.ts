@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { generateCertBundle } from "./certs.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
+import { injectOptions } from "./options.ts";
+import { packageVersion } from "./package-version.ts";
 import { createApp, Readiness, serve, type RunningServer } from "./server.ts";
 import { parseWebhookSettings, SettingsError, settingsHelp, type WebhookSettings } from "./settings.ts";
 import { resolveSidecarMode } from "./sidecar-mode.ts";
@@ -136,7 +138,8 @@ export async function run(argv: readonly string[]): Promise<number> {
   }
   const logger = createLogger();
   const sidecarMode = await resolveSidecarMode(settings.sidecarMode, settings.kubeconfig, logger);
-  const options = { ...settings.inject, sidecarMode };
+  const version = packageVersion();
+  const options = injectOptions({ ...settings.inject, sidecarMode }, version);
   const readiness = new Readiness(settings.selfBootstrap ? ["tls", "caBundle"] : ["tls"]);
   let source: TlsSource;
   try {
@@ -150,7 +153,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     return 1;
   }
   const metrics = createMetrics();
-  const app = createApp({ options, metrics, logger, readiness });
+  const app = createApp({ options, version, metrics, logger, readiness });
   const signal = waitForSignal(logger);
   const running = await serve(app, { port: settings.port, address: settings.address, tls: source.initial }, readiness);
   const stopSource = source.start(running, readiness);

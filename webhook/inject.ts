@@ -40,13 +40,24 @@ export interface InjectResult {
   skipped?: SkipReason;
 }
 
+/**
+ * What the tailcar.io/status annotation records: the injector's version, the sidecars (init
+ * containers or containers) and the volumes it added (their mounts in the app containers are the
+ * only mounts of them there), so that uninject() can remove exactly these.
+ */
 export interface InjectStatus {
   version: string;
   containers: string[];
+  volumes: string[];
 }
 
-/** The tailcar.io/status annotation as inject() writes it, or undefined when absent or not of that shape. */
-export function parseInjectStatus(text: string | undefined): InjectStatus | undefined {
+/** A tailcar.io/status annotation as read back: `volumes` is absent from one written before injection recorded them. */
+export type RecordedInjectStatus = Omit<InjectStatus, "volumes"> & { volumes: string[] | undefined };
+
+const isNameList = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === "string");
+
+/** The tailcar.io/status annotation as inject() writes it (or wrote it before it listed volumes), or undefined when absent or not of that shape. */
+export function parseInjectStatus(text: string | undefined): RecordedInjectStatus | undefined {
   if (text === undefined) return undefined;
   let value: unknown;
   try {
@@ -54,8 +65,9 @@ export function parseInjectStatus(text: string | undefined): InjectStatus | unde
   } catch {
     return undefined;
   }
-  if (!isRecord(value) || typeof value.version !== "string" || !Array.isArray(value.containers) || !value.containers.every((c) => typeof c === "string")) return undefined;
-  return { version: value.version, containers: value.containers as string[] };
+  if (!isRecord(value) || typeof value.version !== "string" || !isNameList(value.containers)) return undefined;
+  if (value.volumes !== undefined && !isNameList(value.volumes)) return undefined;
+  return { version: value.version, containers: value.containers, volumes: value.volumes };
 }
 
 function isContainerList(value: unknown): value is Container[] {
@@ -120,13 +132,13 @@ export function inject(pod: Pod, options: InjectOptions, context: InjectContext)
 
   // The copy that injection may change; buildSidecars replaces the app containers it changes.
   const spec: PodSpec = { ...pod.spec, containers: [...pod.spec.containers] };
-  const sidecars = buildSidecars(spec, config, options, warnings);
+  const { sidecars, volumes } = buildSidecars(spec, config, options, warnings);
   if (sidecars.length === 0) return skip(pod, "no-valid-files", warnings);
   if (options.sidecarMode === "native") spec.initContainers = [...(spec.initContainers ?? []), ...sidecars];
   else spec.containers.push(...sidecars);
 
   const injected = sidecars.map((c) => c.name);
-  const status: InjectStatus = { version: context.version, containers: injected };
+  const status: InjectStatus = { version: context.version, containers: injected, volumes };
   // Spreading keeps the keys' order, and a key added here comes last, as an assignment would.
   const metadata = { ...pod.metadata };
   metadata.annotations = { ...(isRecord(metadata.annotations) ? metadata.annotations : {}), [STATUS_ANNOTATION]: JSON.stringify(status) };
@@ -135,8 +147,8 @@ export function inject(pod: Pod, options: InjectOptions, context: InjectContext)
   return { pod: { ...pod, metadata, spec }, injected, warnings };
 }
 
-/** Adds the volumes and app mounts to `spec` and returns the sidecars, in the annotation's order. */
-function buildSidecars(spec: PodSpec, config: PodConfig, options: InjectOptions, warnings: string[]): Container[] {
+/** Adds the volumes and app mounts to `spec` and returns the sidecars, in the annotation's order, and the volumes' names. */
+function buildSidecars(spec: PodSpec, config: PodConfig, options: InjectOptions, warnings: string[]): { sidecars: Container[]; volumes: string[] } {
   const apps = spec.containers;
   const takenNames = new Set([...apps, ...(spec.initContainers ?? [])].map((c) => c.name));
   const volumes = spec.volumes ?? [];
@@ -183,17 +195,14 @@ function buildSidecars(spec: PodSpec, config: PodConfig, options: InjectOptions,
       ...(metrics !== undefined && { metricsPort: metrics.port }),
     }));
   }
-  if (sidecars.length === 0) return [];
+  if (sidecars.length === 0) return { sidecars, volumes: [] };
   for (const [i, app] of apps.entries()) {
     const mounts = changes.appMounts.filter((m) => !(app.volumeMounts ?? []).some((own) => own.mountPath === m.mountPath));
     if (mounts.length > 0) apps[i] = { ...app, volumeMounts: [...(app.volumeMounts ?? []), ...mounts.map((m) => ({ ...m }))] };
   }
-  spec.volumes = [
-    ...(spec.volumes ?? []),
-    ...changes.volumes,
-    { name: checkpointVolume, emptyDir: { sizeLimit: options.checkpointVolumeSizeLimit } },
-  ];
-  return sidecars;
+  const added = [...changes.volumes, { name: checkpointVolume, emptyDir: { sizeLimit: options.checkpointVolumeSizeLimit } }];
+  spec.volumes = [...(spec.volumes ?? []), ...added];
+  return { sidecars, volumes: added.map((v) => v.name) };
 }
 
 /**

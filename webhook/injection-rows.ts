@@ -7,12 +7,19 @@ import { named, optional, setting, type Row, type Sources, type ValuesOf } from 
 import { FORWARD_SINKS, OUTPUT_FORMATS, START_POSITIONS } from "../settings/vocabulary.ts";
 import { imageReferenceProblem } from "./image-reference.ts";
 import { METRICS_LABEL, METRICS_PORT_BASE, METRICS_PORT_NAME_PREFIX } from "./metrics-ports.ts";
-import { packageVersion } from "./package-version.ts";
 
 export const PULL_POLICIES = ["Always", "IfNotPresent", "Never"] as const;
 export const DELIVERY_MODES = ["stream", "forward"] as const;
 export const SIDECAR_MODE_SETTINGS = ["native", "classic", "auto"] as const;
 export const DEFAULT_IMAGE_REPOSITORY = "ghcr.io/tailcar/tailcar-sidecar";
+
+/**
+ * The sidecar image of an injector of `version`, when no image is set. The version is given by the
+ * commands (they read it from package.json), so that loading these rows reads no file.
+ */
+export function defaultImage(version: string): string {
+  return `${DEFAULT_IMAGE_REPOSITORY}:${version}`;
+}
 
 /**
  * One sidecar a file: 20 sidecars request 960 Mi of memory (48 Mi each) and make an admission
@@ -45,7 +52,8 @@ export const POD_ROWS = [
   optional("maxLineBytes", sizeUpTo(4 * 1024 * 1024), "lines longer than this are split, each piece marked", both("maxLineBytes", "max-line-bytes", { defaultText: "1Mi (the sidecar's)", example: "2Mi" })),
   optional("forwardSink", oneOf(FORWARD_SINKS), "backend for mode forward", both("forwardSink", "forward-sink", { example: "loki" })),
   optional("forwardEndpoint", url(), "backend base URL for mode forward; user:password@ in it is sent as basic auth and redacted from every message", both("forwardEndpoint", "forward-endpoint", { example: "http://ops:pw@loki.logging:3100" })),
-  setting("image", image, `${DEFAULT_IMAGE_REPOSITORY}:${packageVersion()}`, "sidecar image", both("image", "image", { defaultText: `${DEFAULT_IMAGE_REPOSITORY}:<tailcar version>`, example: "example.com/tailcar/sidecar:2" })),
+  // Unset: defaultImage(the injector's version), filled in by injectOptions (options.ts).
+  optional("image", image, "sidecar image", both("image", "image", { defaultText: defaultImage("<tailcar version>"), example: "example.com/tailcar/sidecar:2" })),
   setting("imagePullPolicy", oneOf(PULL_POLICIES), "IfNotPresent", "sidecar imagePullPolicy", both("imagePullPolicy", "image-pull-policy", { example: "Always" })),
   setting("cpuRequest", quantity, "10m", "CPU request of each sidecar", both("cpuRequest", "cpu-request", { example: "20m" })),
   setting("memoryRequest", quantity, "48Mi", "memory request of each sidecar", both("memoryRequest", "memory-request", { example: "64Mi" })),

@@ -1,4 +1,5 @@
-// The package version, for the default image tag and the tailcar.io/status annotation. Found by
+// The package version, for the default image tag and the tailcar.io/status annotation: read by the
+// commands (tailcar webhook, tailcar inject), which give it to injection as an input. Found by
 // walking up from this file, because the same code runs from webhook/ (tests, type stripping) and
 // from dist/webhook/ (the built CLI), one directory deeper.
 import { readFileSync } from "node:fs";

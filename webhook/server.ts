@@ -11,7 +11,6 @@ import { admissionReviewJson } from "./review.ts";
 import type { Logger } from "./log.ts";
 import type { WebhookMetrics } from "./metrics.ts";
 import type { InjectOptions } from "./options.ts";
-import { packageVersion } from "./package-version.ts";
 
 /** The API server's own limit for a request body; a Pod cannot be bigger than this. */
 export const BODY_LIMIT_BYTES = 3 * 1024 * 1024;
@@ -40,6 +39,8 @@ export class Readiness {
 
 export interface AppDeps {
   readonly options: InjectOptions;
+  /** The webhook's version, for the tailcar.io/status annotation. */
+  readonly version: string;
   readonly metrics: WebhookMetrics;
   readonly logger: Logger;
   readonly readiness: Readiness;
@@ -90,7 +91,7 @@ export function createApp(deps: AppDeps): express.Express {
   const { metrics, logger, readiness } = deps;
   // A frozen copy: injection keeps per-configuration work for frozen options only (memo.ts).
   const options = deepFreeze(structuredClone(deps.options));
-  const version = packageVersion();
+  const { version } = deps;
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);

@@ -8,7 +8,7 @@ import { renderHelp } from "../settings/help.ts";
 import { givenText, readSettings, SettingsError } from "../settings/read.ts";
 import { conflicts } from "./combinations.ts";
 import { POD_ROWS } from "./injection-rows.ts";
-import type { InjectOptions, SidecarMode } from "./options.ts";
+import type { InjectSettings, SidecarMode } from "./options.ts";
 import { WEBHOOK_ROWS } from "./webhook-rows.ts";
 
 export { SettingsError } from "../settings/read.ts";
@@ -36,8 +36,11 @@ export interface WebhookSettings {
   /** Only acted on when the webhook has API access (see webhook/missed-pods.ts). */
   readonly reportMissedPods: boolean;
   readonly missedPodsIntervalMs: number;
-  /** Injection defaults; sidecarMode is resolved from the setting above at start-up. */
-  readonly inject: Omit<InjectOptions, "sidecarMode">;
+  /**
+   * Injection defaults; sidecarMode is resolved from the setting above at start-up, and an unset
+   * image from the webhook's version (injectOptions).
+   */
+  readonly inject: Omit<InjectSettings, "sidecarMode">;
 }
 
 const COMMAND = "tailcar webhook";
@@ -74,7 +77,7 @@ export function parseWebhookSettings(
 
   const { sidecarMode: _resolvedLater, ...injection } = Object.fromEntries(
     [...POD_ROWS.map((r) => r.key), "sidecarMode", "checkpointVolumeSizeLimit", "maxSidecarsPerPod"].map((k) => [k, v[k as keyof typeof v]]),
-  ) as unknown as InjectOptions;
+  ) as unknown as InjectSettings;
   return {
     port: v.port,
     address: v.address || (v.selfSigned ? "127.0.0.1" : ""),

@@ -1,16 +1,21 @@
 // Finding the pods in a manifest: a Pod itself, the pod template of a workload, or the items of a
-// List. Other kinds pass through untouched. Pure; used by `tailcar inject`.
+// List. Other kinds pass through untouched. Pure; used by `tailcar inject` and `tailcar uninject`.
 import { inject } from "./inject.ts";
 import type { InjectOptions } from "./options.ts";
 import { isRecord, type Pod } from "./pod-types.ts";
 import { SKIP_REASONS } from "./skip-reasons.ts";
+import { uninject, UNINJECT_SKIP_REASONS } from "./uninject.ts";
 
 export interface ManifestResult {
   object: unknown;
   /** Each prefixed with the object it is about, e.g. `Deployment/web: …`. */
   warnings: string[];
-  injected: number;
+  /** Sidecars injected (or removed) in all. */
+  changed: number;
 }
+
+/** One pod changed: warnings already prefixed with `label`, and the sidecars added or removed. */
+type PodChange = (pod: Pod, label: string) => { pod: Pod; warnings: string[]; changed: number };
 
 const TEMPLATE_PATH: Record<string, readonly string[]> = {
   Deployment: ["spec", "template"],
@@ -30,20 +35,11 @@ function describe(object: Record<string, unknown>, fallback: string): string {
   return `${kind} (${fallback})`;
 }
 
-function injectPod(pod: Pod, options: InjectOptions, version: string, label: string): { pod: Pod; warnings: string[]; injected: number } {
-  const result = inject(pod, options, { version });
-  const warnings = result.warnings.map((w) => `${label}: ${w}`);
-  if (result.skipped !== undefined && result.skipped !== "no-files-annotation") {
-    warnings.push(`${label}: not injected: ${SKIP_REASONS[result.skipped]}`);
-  }
-  return { pod: result.pod, warnings, injected: result.injected.length };
-}
-
 const podOfTemplate = (template: Record<string, unknown>): Pod =>
   ({ apiVersion: "v1", kind: "Pod", ...(template.metadata !== undefined && { metadata: template.metadata as Pod["metadata"] }), spec: template.spec as Pod["spec"] });
 
 /** Replaces the value at `path` in a copy of `object`, or returns undefined when the path is absent. */
-function withTemplate(object: Record<string, unknown>, path: readonly string[], options: InjectOptions, version: string, label: string): ManifestResult | undefined {
+function withTemplate(object: Record<string, unknown>, path: readonly string[], change: PodChange, label: string): ManifestResult | undefined {
   const copy = structuredClone(object);
   let parent: Record<string, unknown> = copy;
   for (const key of path.slice(0, -1)) {
@@ -54,13 +50,38 @@ function withTemplate(object: Record<string, unknown>, path: readonly string[], 
   const last = path.at(-1)!;
   const template = parent[last];
   if (!isRecord(template)) return undefined;
-  const result = injectPod(podOfTemplate(template), options, version, label);
-  if (result.injected === 0) return { object, warnings: result.warnings, injected: 0 };
+  const result = change(podOfTemplate(template), label);
+  if (result.changed === 0) return { object, warnings: result.warnings, changed: 0 };
   parent[last] = { ...template, metadata: result.pod.metadata, spec: result.pod.spec };
-  return { object: copy, warnings: result.warnings, injected: result.injected };
+  return { object: copy, warnings: result.warnings, changed: result.changed };
 }
 
-/** The pods a manifest object holds, each as a v1 Pod with the label warnings use (`Deployment/web`), as injectManifest finds them. */
+/** `skipped`: how a warning says an object was not changed ("not injected"). */
+function changePods(object: unknown, change: PodChange, skipped: string, where: string): ManifestResult {
+  if (!isRecord(object)) return { object, warnings: [], changed: 0 };
+  const label = describe(object, where);
+  const kind = object.kind;
+  if (kind === "Pod") {
+    const result = change(object as Pod, label);
+    return { object: result.changed > 0 ? result.pod : object, warnings: result.warnings, changed: result.changed };
+  }
+  if (typeof kind === "string" && kind.endsWith("List") && Array.isArray(object.items)) {
+    const warnings: string[] = [];
+    let changed = 0;
+    const items = object.items.map((item, i) => {
+      const r = changePods(item, change, skipped, `${label} item ${i + 1}`);
+      warnings.push(...r.warnings);
+      changed += r.changed;
+      return r.object;
+    });
+    return { object: changed > 0 ? { ...object, items } : object, warnings, changed };
+  }
+  const path = typeof kind === "string" ? TEMPLATE_PATH[kind] : undefined;
+  if (path) return withTemplate(object, path, change, label) ?? { object, warnings: [`${label}: ${skipped}: no pod template at ${path.join(".")}`], changed: 0 };
+  return { object, warnings: [], changed: 0 };
+}
+
+/** The pods a manifest object holds, each as a v1 Pod with the label warnings use (`Deployment/web`), as changePods finds them. */
 export function manifestPods(object: unknown, where = "document"): { label: string; pod: Pod }[] {
   if (!isRecord(object)) return [];
   const label = describe(object, where);
@@ -76,27 +97,26 @@ export function manifestPods(object: unknown, where = "document"): { label: stri
   return [{ label, pod: podOfTemplate(template) }];
 }
 
+const NOT_INJECTED = "not injected";
+const LEFT = "left as it is";
+
 /** `version`: the injector's, for the tailcar.io/status annotation. */
 export function injectManifest(object: unknown, options: InjectOptions, version: string, where = "document"): ManifestResult {
-  if (!isRecord(object)) return { object, warnings: [], injected: 0 };
-  const label = describe(object, where);
-  const kind = object.kind;
-  if (kind === "Pod") {
-    const result = injectPod(object as Pod, options, version, label);
-    return { object: result.injected > 0 ? result.pod : object, warnings: result.warnings, injected: result.injected };
-  }
-  if (typeof kind === "string" && kind.endsWith("List") && Array.isArray(object.items)) {
-    const warnings: string[] = [];
-    let injected = 0;
-    const items = object.items.map((item, i) => {
-      const r = injectManifest(item, options, version, `${label} item ${i + 1}`);
-      warnings.push(...r.warnings);
-      injected += r.injected;
-      return r.object;
-    });
-    return { object: injected > 0 ? { ...object, items } : object, warnings, injected };
-  }
-  const path = typeof kind === "string" ? TEMPLATE_PATH[kind] : undefined;
-  if (path) return withTemplate(object, path, options, version, label) ?? { object, warnings: [`${label}: not injected: no pod template at ${path.join(".")}`], injected: 0 };
-  return { object, warnings: [], injected: 0 };
+  return changePods(object, (pod, label) => {
+    const result = inject(pod, options, { version });
+    const warnings = result.warnings.map((w) => `${label}: ${w}`);
+    if (result.skipped !== undefined && result.skipped !== "no-files-annotation") warnings.push(`${label}: ${NOT_INJECTED}: ${SKIP_REASONS[result.skipped]}`);
+    return { pod: result.pod, warnings, changed: result.injected.length };
+  }, NOT_INJECTED, where);
+}
+
+/** What injection added to the manifest's pods removed, by their tailcar.io/status annotations. */
+export function uninjectManifest(object: unknown, where = "document"): ManifestResult {
+  return changePods(object, (pod, label) => {
+    const result = uninject(pod);
+    const warnings = result.warnings.map((w) => `${label}: ${w}`);
+    if (result.skipped !== undefined) warnings.push(`${label}: ${LEFT}: ${UNINJECT_SKIP_REASONS[result.skipped]}`);
+    // A status that names no sidecar present still goes: the pod changed.
+    return { pod: result.pod, warnings, changed: result.skipped === undefined ? Math.max(result.removed.length, 1) : 0 };
+  }, LEFT, where);
 }

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Builds one Go program pinned by the go.mod/go.sum of a folder, once per set of pins, for the
-# harness's log backends (victorialogs/build.sh, otel-collector/build.sh call it). Prints the
-# binary's path on stdout; progress goes to stderr.
+# harness's log backends (victorialogs/build.sh, otel-collector/build.sh call it) and the tools the
+# tests run (../tools/helm/build.sh, ../tools/actionlint/build.sh). Prints the binary's path on
+# stdout; progress goes to stderr.
 # Usage: go-cached-build.sh FOLDER PACKAGE CACHE-NAME BINARY-NAME "what it is" "what it is for"
 # Cache: ${XDG_CACHE_HOME:-$HOME/.cache}/tailcar/CACHE-NAME/<hash of the folder's *.go, go.mod, go.sum, go version>/BINARY-NAME
 set -eu

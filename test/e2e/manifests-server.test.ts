@@ -1,6 +1,6 @@
 // The shipped manifests as a real API server takes them: each install and the example, built by
-// kustomize, pass `kubectl apply --dry-run=server --validate=strict` (every field known to the API,
-// every value valid); and the examples' pods, injected by `tailcar webhook`, are admitted in a
+// kustomize, and the Helm chart rendered for each TLS mode, pass `kubectl apply --dry-run=server
+// --validate=strict` (every field known to the API, every value valid); and the examples' pods, injected by `tailcar webhook`, are admitted in a
 // namespace that enforces Pod Security `restricted`, with the sidecars their READMEs describe.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -16,6 +16,7 @@ import { GoMissingError } from "../../localcluster/harness/go-build.ts";
 import { resolveEnv } from "../../localcluster/harness/local-pod-spec.ts";
 import { startWebhookCluster, type WebhookCluster } from "./webhook-cluster.ts";
 import { applicationPodYAML, REPO_ROOT } from "../../localcluster/webhook-process.ts";
+import { chartTools, renderChart } from "../chart-render.ts";
 
 const START_MS = 10 * 60_000;
 const MANIFESTS = join(REPO_ROOT, "manifests");
@@ -70,37 +71,51 @@ describe("the shipped manifests on a real API server", { timeout: START_MS + 3 *
     await cluster?.stop();
   });
 
+  /** `kubectl apply --dry-run=server --validate=strict` of `objects`: every one is accepted, but those of NEEDS_CRDS. */
+  async function acceptsAll(objects: KubernetesObject[], certManager: boolean): Promise<void> {
+    const skipped = objects.filter((o) => NEEDS_CRDS.has(`${o.apiVersion} ${o.kind}`));
+    if (certManager) assert.equal(skipped.length, 2, "the Certificate and its Issuer are the only objects left out");
+    else assert.deepEqual(skipped, []);
+    // A dry run creates nothing, so the objects in a new namespace need that namespace for real.
+    for (const ns of objects.filter((o) => o.kind === "Namespace")) {
+      await cluster!.client.create(ns).catch((e: unknown) => {
+        if (!String(e).includes("AlreadyExists")) throw e;
+      });
+    }
+    // The webhook under test is registered as "tailcar" (with a url): applied over it, the
+    // shipped configuration would be a patch of that one, not the create a user's install is.
+    const rest = objects
+      .filter((o) => !skipped.includes(o))
+      .map((o) => (o.kind === "MutatingWebhookConfiguration" ? { ...o, metadata: { ...o.metadata, name: `${o.metadata!.name}-as-shipped` } } : o));
+    const run = spawnSync(kubectl, ["--kubeconfig", cluster!.cp.kubeconfigPath, "apply", "--dry-run=server", "--validate=strict", "-f", "-"], {
+      input: rest.map((o) => stringify(o)).join("---\n"),
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    assert.equal(run.status, 0, `kubectl apply failed:\n${run.stderr}`);
+    // One line an object: "deployment.apps/tailcar-webhook created (server dry run)".
+    const accepted = run.stdout.split("\n").filter((l) => l.endsWith(" (server dry run)"));
+    for (const o of rest) {
+      const line = new RegExp(`^${o.kind!.toLowerCase()}(\\.[a-z0-9.-]+)?/${o.metadata!.name} (created|configured|unchanged) `);
+      assert.ok(accepted.some((l) => line.test(l)), `${o.kind} ${o.metadata!.name} is not in kubectl's answer:\n${run.stdout}`);
+    }
+    assert.equal(accepted.length, rest.length, run.stdout);
+  }
+
   for (const dir of ["", "overlays/cert-manager", "overlays/apiserver-only", ...EXAMPLES]) {
     test(`manifests/${dir}: kubectl apply --dry-run=server --validate=strict accepts every object`, async (t) => {
       if (!kubectl) return t.skip("no Go to build kubectl, and no kubectl on PATH");
-      const objects = kustomize(dir);
-      const skipped = objects.filter((o) => NEEDS_CRDS.has(`${o.apiVersion} ${o.kind}`));
-      if (dir === "overlays/cert-manager") assert.equal(skipped.length, 2, "the Certificate and its Issuer are the only objects left out");
-      else assert.deepEqual(skipped, []);
-      // A dry run creates nothing, so the objects in a new namespace need that namespace for real.
-      for (const ns of objects.filter((o) => o.kind === "Namespace")) {
-        await cluster!.client.create(ns).catch((e: unknown) => {
-          if (!String(e).includes("AlreadyExists")) throw e;
-        });
-      }
-      // The webhook under test is registered as "tailcar" (with a url): applied over it, the
-      // shipped configuration would be a patch of that one, not the create a user's install is.
-      const rest = objects
-        .filter((o) => !skipped.includes(o))
-        .map((o) => (o.kind === "MutatingWebhookConfiguration" ? { ...o, metadata: { ...o.metadata, name: `${o.metadata!.name}-as-shipped` } } : o));
-      const run = spawnSync(kubectl, ["--kubeconfig", cluster!.cp.kubeconfigPath, "apply", "--dry-run=server", "--validate=strict", "-f", "-"], {
-        input: rest.map((o) => stringify(o)).join("---\n"),
-        encoding: "utf8",
-        timeout: 60_000,
-      });
-      assert.equal(run.status, 0, `kubectl apply failed:\n${run.stderr}`);
-      // One line an object: "deployment.apps/tailcar-webhook created (server dry run)".
-      const accepted = run.stdout.split("\n").filter((l) => l.endsWith(" (server dry run)"));
-      for (const o of rest) {
-        const line = new RegExp(`^${o.kind!.toLowerCase()}(\\.[a-z0-9.-]+)?/${o.metadata!.name} (created|configured|unchanged) `);
-        assert.ok(accepted.some((l) => line.test(l)), `${o.kind} ${o.metadata!.name} is not in kubectl's answer:\n${run.stdout}`);
-      }
-      assert.equal(accepted.length, rest.length, run.stdout);
+      await acceptsAll(kustomize(dir), dir === "overlays/cert-manager");
+    });
+  }
+
+  for (const mode of ["self-bootstrap", "cert-manager"]) {
+    test(`the Helm chart with tls.mode ${mode}: kubectl apply --dry-run=server --validate=strict accepts every object it renders`, async (t) => {
+      const tools = await chartTools();
+      if (typeof tools === "string") return t.skip(tools);
+      const objects = renderChart(tools, { tls: { mode }, namespace: { create: true }, networkPolicy: { from: [{ ipBlock: { cidr: "192.0.2.0/24" } }] } });
+      assert.ok(objects.some((o) => o.kind === "Deployment") && objects.some((o) => o.kind === "NetworkPolicy"));
+      await acceptsAll(objects, mode === "cert-manager");
     });
   }
 

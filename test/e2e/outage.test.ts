@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { CoreV1Event, V1Pod } from "@kubernetes/client-node";
 import { findMissedPods, listInScope, wouldInject, type CoreLists } from "../../webhook/missed-pods.ts";
-import { DEFAULT_INJECT_OPTIONS } from "../../webhook/options.ts";
+import { DEFAULT_INJECT_OPTIONS } from "../webhook/default-options.ts";
 import { parseObjects, pollUntil, type TestClient } from "../../localcluster/harness/index.ts";
 import { startWebhookCluster, type WebhookCluster } from "./webhook-cluster.ts";
 import { applicationPodYAML, metricValue, startWebhook } from "../../localcluster/webhook-process.ts";

@@ -22,7 +22,7 @@ import { leftoversOf, startRealNode, type RealNode } from "../../localcluster/no
 import { skipReasonOrFail } from "../../localcluster/prerequisites.ts";
 import { applicationPodYAML, metricValue } from "../../localcluster/webhook-process.ts";
 import { MISSED_PODS_METRIC, MISSED_REASON } from "../../webhook/missed-pods.ts";
-import { DEFAULT_INJECT_OPTIONS } from "../../webhook/options.ts";
+import { DEFAULT_INJECT_OPTIONS } from "../webhook/default-options.ts";
 import { fileLines } from "./sidecar-log-lines.ts";
 
 const run = promisify(execFile);

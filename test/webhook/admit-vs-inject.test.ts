@@ -13,7 +13,7 @@ import { admit } from "../../webhook/admit.ts";
 import { deepFreeze } from "../../webhook/deep-freeze.ts";
 import { INJECTION_ROWS } from "../../webhook/injection-rows.ts";
 import { parseInjectArgs } from "../../webhook/inject-command.ts";
-import type { InjectOptions } from "../../webhook/options.ts";
+import { injectOptions, type InjectOptions } from "../../webhook/options.ts";
 import type { Pod } from "../../webhook/pod-types.ts";
 import { parseWebhookSettings } from "../../webhook/settings.ts";
 import { loadGoldenCases } from "../golden/fixtures.ts";
@@ -54,7 +54,7 @@ test("every injection setting with a flag has an example, valid and not its defa
 
 test("the webhook's defaults and tailcar inject's options are the same for the same flags", () => {
   const webhook = parseWebhookSettings(["--self-signed", ...ARGS], {});
-  const inject = parseInjectArgs(["-f", "-", ...ARGS]).options;
+  const inject = parseInjectArgs(["-f", "-", ...ARGS], VERSION).options;
   const { excludedNamespaces: _a, ...fromWebhook } = webhook.inject;
   const { excludedNamespaces: _b, sidecarMode, ...fromInject } = inject;
   assert.deepEqual(fromWebhook, fromInject);
@@ -63,7 +63,7 @@ test("the webhook's defaults and tailcar inject's options are the same for the s
 
 test("the same pods injected by the webhook's admission path and by tailcar inject, with every setting given, come out the same", { skip: !existsSync(CLI) && "run npm run build first", timeout: 60_000 }, () => {
   const settings = parseWebhookSettings(["--self-signed", ...ARGS], {});
-  const options: InjectOptions = deepFreeze({ ...settings.inject, sidecarMode: settings.sidecarMode === "native" ? "native" : "classic" });
+  const options: InjectOptions = deepFreeze(injectOptions({ ...settings.inject, sidecarMode: settings.sidecarMode === "native" ? "native" : "classic" }, VERSION));
   const input = pods();
   const r = spawnSync(process.execPath, [CLI, "inject", "-f", "-", ...ARGS], { input: input.map((p) => stringify(p)).join("---\n"), encoding: "utf8", timeout: 30_000 });
   assert.equal(r.status, 0, r.stderr);

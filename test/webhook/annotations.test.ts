@@ -5,7 +5,7 @@ import { claimName, nameFromPath } from "../../webhook/container-name.ts";
 import { isDns1123Label } from "../../settings/dns1123.ts";
 import { parseFileEntries } from "../../webhook/file-entries.ts";
 import { POD_ROWS } from "../../webhook/injection-rows.ts";
-import { DEFAULT_INJECT_OPTIONS } from "../../webhook/options.ts";
+import { DEFAULT_INJECT_OPTIONS } from "./default-options.ts";
 import { parseQuantity, quantityProblem } from "../../settings/quantity.ts";
 
 test("tailcar.io/files entries: names, paths, separators", () => {

@@ -9,7 +9,7 @@ import { Agent } from "node:https";
 import { Worker } from "node:worker_threads";
 import { admit } from "../../webhook/admit.ts";
 import { nestsDeeperThan } from "../../webhook/json-depth.ts";
-import { DEFAULT_INJECT_OPTIONS } from "../../webhook/options.ts";
+import { DEFAULT_INJECT_OPTIONS } from "./default-options.ts";
 import { BODY_LIMIT_BYTES } from "../../webhook/server.ts";
 import { pathologicalReviews } from "../../bench/webhook-pathological.ts";
 import { call, podCreate, startTestServer, type TestServer } from "./https-helpers.ts";

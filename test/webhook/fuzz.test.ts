@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { Agent } from "node:https";
 import { brotliCompressSync, deflateSync, gzipSync } from "node:zlib";
 import fc from "fast-check";
-import { DEFAULT_INJECT_OPTIONS } from "../../webhook/options.ts";
+import { DEFAULT_INJECT_OPTIONS } from "./default-options.ts";
 import { call, podCreate, startTestServer, type TestServer } from "./https-helpers.ts";
 
 const SEED = process.env["TAILCAR_FUZZ_SEED"] !== undefined ? Number(process.env["TAILCAR_FUZZ_SEED"]) : Math.floor(Math.random() * 2 ** 31);

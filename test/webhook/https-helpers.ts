@@ -4,7 +4,8 @@ import { request, Agent } from "node:https";
 import { generateCertBundle, type CertBundle } from "../../webhook/certs.ts";
 import { createLogger, type Logger } from "../../webhook/log.ts";
 import { createMetrics, type WebhookMetrics } from "../../webhook/metrics.ts";
-import { DEFAULT_INJECT_OPTIONS, type InjectOptions } from "../../webhook/options.ts";
+import type { InjectOptions } from "../../webhook/options.ts";
+import { DEFAULT_INJECT_OPTIONS, VERSION } from "./default-options.ts";
 import { createApp, Readiness, serve, type RunningServer } from "../../webhook/server.ts";
 
 let certs: Promise<CertBundle> | undefined;
@@ -29,7 +30,7 @@ export async function startTestServer(options: InjectOptions = DEFAULT_INJECT_OP
   const logger: Logger = createLogger((line) => logs.push(JSON.parse(line) as Record<string, unknown>));
   const metrics = createMetrics();
   const readiness = new Readiness(conditions);
-  const app = createApp({ options, metrics, logger, readiness });
+  const app = createApp({ options, version: VERSION, metrics, logger, readiness });
   const running = await serve(app, { port: 0, address: "127.0.0.1", tls: { cert: bundle.cert, key: bundle.key } }, readiness);
   return { port: running.port, ca: bundle.caCert, metrics, readiness, logs, running, close: () => running.close(1000) };
 }

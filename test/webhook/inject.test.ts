@@ -3,7 +3,8 @@ import { test } from "node:test";
 import fc from "fast-check";
 import { parseSidecarConfig } from "../../sidecar/config.ts";
 import { inject, SKIP_REASONS } from "../../webhook/inject.ts";
-import { DEFAULT_INJECT_OPTIONS, type InjectOptions } from "../../webhook/options.ts";
+import type { InjectOptions } from "../../webhook/options.ts";
+import { DEFAULT_INJECT_OPTIONS } from "./default-options.ts";
 import type { Container, Pod } from "../../webhook/pod-types.ts";
 import { packageVersion } from "../../webhook/package-version.ts";
 

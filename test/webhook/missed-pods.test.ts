@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { findMissedPods, inScope, MISSED_REASON, missedEvent, wouldInject, type NamespaceView, type PodView } from "../../webhook/missed-pods.ts";
-import { DEFAULT_INJECT_OPTIONS } from "../../webhook/options.ts";
+import { DEFAULT_INJECT_OPTIONS } from "./default-options.ts";
 
 const ns = (name: string, injection?: string): NamespaceView => ({
   metadata: { name, labels: { "kubernetes.io/metadata.name": name, ...(injection ? { "tailcar.io/injection": injection } : {}) } },

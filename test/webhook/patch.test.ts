@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { inject } from "../../webhook/inject.ts";
-import { DEFAULT_INJECT_OPTIONS } from "../../webhook/options.ts";
+import { DEFAULT_INJECT_OPTIONS } from "./default-options.ts";
 import { podPatch } from "../../webhook/patch.ts";
 import { applyPodPatch } from "./apply-patch.ts";
 import type { Pod } from "../../webhook/pod-types.ts";

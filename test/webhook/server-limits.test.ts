@@ -7,14 +7,14 @@ import assert from "node:assert/strict";
 import { connect, type TLSSocket } from "node:tls";
 import { createLogger } from "../../webhook/log.ts";
 import { createMetrics } from "../../webhook/metrics.ts";
-import { DEFAULT_INJECT_OPTIONS } from "../../webhook/options.ts";
+import { DEFAULT_INJECT_OPTIONS, VERSION } from "./default-options.ts";
 import { BODY_LIMIT_BYTES, createApp, DEFAULT_TIMEOUTS, Readiness, serve, type RunningServer, type ServerTimeouts } from "../../webhook/server.ts";
 import { call, testCerts } from "./https-helpers.ts";
 
 async function start(timeouts?: Partial<ServerTimeouts>): Promise<{ running: RunningServer; ca: string }> {
   const bundle = await testCerts();
   const readiness = new Readiness();
-  const app = createApp({ options: DEFAULT_INJECT_OPTIONS, metrics: createMetrics({ processMetrics: false }), logger: createLogger(() => {}), readiness });
+  const app = createApp({ options: DEFAULT_INJECT_OPTIONS, version: VERSION, metrics: createMetrics({ processMetrics: false }), logger: createLogger(() => {}), readiness });
   const running = await serve(app, { port: 0, address: "127.0.0.1", tls: { cert: bundle.cert, key: bundle.key }, ...(timeouts && { timeouts }) }, readiness);
   return { running, ca: bundle.caCert };
 }

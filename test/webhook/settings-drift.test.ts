@@ -9,7 +9,7 @@ import { parseAllDocuments, stringify } from "yaml";
 import { parseSidecarConfig } from "../../sidecar/config.ts";
 import { parsePodConfig } from "../../webhook/annotations.ts";
 import { inject } from "../../webhook/inject.ts";
-import type { InjectOptions } from "../../webhook/options.ts";
+import { injectOptions, type InjectOptions } from "../../webhook/options.ts";
 import type { Container, Pod } from "../../webhook/pod-types.ts";
 import { parseWebhookSettings } from "../../webhook/settings.ts";
 import { packageVersion } from "../../webhook/package-version.ts";
@@ -23,7 +23,7 @@ const skip = !existsSync(CLI) && "run npm run build first";
 /** The webhook's injection options for these flags, or the start-up error. */
 function defaults(argv: string[]): InjectOptions | Error {
   try {
-    return { ...parseWebhookSettings(["--self-signed", ...argv], {}).inject, sidecarMode: "native" } as InjectOptions;
+    return injectOptions({ ...parseWebhookSettings(["--self-signed", ...argv], {}).inject, sidecarMode: "native" }, VERSION);
   } catch (e) {
     return e as Error;
   }

@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_INJECT_OPTIONS } from "../../webhook/options.ts";
+import { parseInjectArgs } from "../../webhook/inject-command.ts";
+import { defaultInjectOptions, injectOptions } from "../../webhook/options.ts";
+import { DEFAULT_INJECT_OPTIONS, VERSION } from "./default-options.ts";
 import { parseWebhookSettings } from "../../webhook/settings.ts";
 import { WEBHOOK_ROWS } from "../../webhook/webhook-rows.ts";
 import { parseServerVersion, sidecarModeForVersion } from "../../webhook/sidecar-mode.ts";
@@ -22,8 +24,18 @@ test("defaults: port 8443, all interfaces, sidecar mode auto, the injector's def
   assert.equal(s.address, "");
   assert.equal(s.sidecarMode, "auto");
   assert.equal(s.namespace, "tailcar-system");
-  const { sidecarMode: _ignored, ...rest } = DEFAULT_INJECT_OPTIONS;
-  assert.deepEqual(s.inject, rest);
+  // No image set: the webhook's command gives its own version's (injectOptions).
+  assert.equal(s.inject.image, undefined);
+  assert.deepEqual(injectOptions({ ...s.inject, sidecarMode: "native" }, VERSION), DEFAULT_INJECT_OPTIONS);
+});
+
+test("the default sidecar image is the given version's, for the webhook's defaults and tailcar inject alike; a set image is kept", () => {
+  const image = "ghcr.io/tailcar/tailcar-sidecar:9.8.7-given";
+  assert.equal(defaultInjectOptions("9.8.7-given").image, image);
+  assert.equal(injectOptions({ ...parseWebhookSettings(["--self-signed"], {}).inject, sidecarMode: "native" }, "9.8.7-given").image, image);
+  assert.equal(parseInjectArgs(["-f", "-"], "9.8.7-given").options.image, image);
+  assert.equal(parseInjectArgs(["-f", "-", "--image", "example.com/x:1"], "9.8.7-given").options.image, "example.com/x:1");
+  assert.equal(injectOptions({ ...parseWebhookSettings(["--self-signed", "--image", "example.com/x:1"], {}).inject, sidecarMode: "native" }, "9.8.7-given").image, "example.com/x:1");
 });
 
 test("--self-signed listens on 127.0.0.1 unless --address says otherwise", () => {

@@ -8,7 +8,7 @@ import { connect } from "node:tls";
 import { bundleProblem, generateCertBundle, serviceDnsNames, subjectAltNames, RENEW_BEFORE_MS } from "../../webhook/certs.ts";
 import { createLogger } from "../../webhook/log.ts";
 import { createMetrics } from "../../webhook/metrics.ts";
-import { DEFAULT_INJECT_OPTIONS } from "../../webhook/options.ts";
+import { DEFAULT_INJECT_OPTIONS, VERSION } from "./default-options.ts";
 import { createApp, Readiness, serve } from "../../webhook/server.ts";
 import { bundleFromSecret, caBundlePatch, mergedCaBundle, secretFor } from "../../webhook/tls-bootstrap.ts";
 import { readTlsPair, watchTlsFiles } from "../../webhook/tls-files.ts";
@@ -120,7 +120,7 @@ test("rewritten certificate files are served without a restart", { timeout: 20_0
   writeFileSync(certFile, first.cert);
   writeFileSync(keyFile, first.key);
   const readiness = new Readiness();
-  const app = createApp({ options: DEFAULT_INJECT_OPTIONS, metrics: createMetrics({ processMetrics: false }), logger: createLogger(() => {}), readiness });
+  const app = createApp({ options: DEFAULT_INJECT_OPTIONS, version: VERSION, metrics: createMetrics({ processMetrics: false }), logger: createLogger(() => {}), readiness });
   const initial = await readTlsPair(certFile, keyFile);
   const running = await serve(app, { port: 0, address: "127.0.0.1", tls: initial }, readiness);
   const errors: Error[] = [];
@@ -178,7 +178,7 @@ test("a Secret volume's atomic ..data symlink swap (how the kubelet updates moun
   const keyFile = join(dir, "tls.key");
   const initial = await readTlsPair(certFile, keyFile);
   const readiness = new Readiness();
-  const app = createApp({ options: DEFAULT_INJECT_OPTIONS, metrics: createMetrics({ processMetrics: false }), logger: createLogger(() => {}), readiness });
+  const app = createApp({ options: DEFAULT_INJECT_OPTIONS, version: VERSION, metrics: createMetrics({ processMetrics: false }), logger: createLogger(() => {}), readiness });
   const running = await serve(app, { port: 0, address: "127.0.0.1", tls: initial }, readiness);
   const watcher = watchTlsFiles(certFile, keyFile, initial, { pollIntervalMs: 300, onChange: (pair) => running.server.setSecureContext(pair), onError: () => {} });
   try {

@@ -10,7 +10,7 @@ import fc from "fast-check";
 import jsonpatch from "fast-json-patch";
 import { parse, parseAllDocuments, parseDocument, stringify } from "yaml";
 import { injectInputs } from "../../webhook/inject-command.ts";
-import { DEFAULT_INJECT_OPTIONS } from "../../webhook/options.ts";
+import { DEFAULT_INJECT_OPTIONS } from "./default-options.ts";
 import { injectManifest } from "../../webhook/workloads.ts";
 import { applyPatchToDocument } from "../../webhook/yaml-patch.ts";
 import { nodesOf } from "./json-trees.ts";
@@ -94,7 +94,7 @@ async function injected(text: string): Promise<{ out: string; expected: unknown[
   writeFileSync(file, text);
   try {
     let out = "";
-    await injectInputs([file], DEFAULT_INJECT_OPTIONS, { warn: () => {}, write: (text) => void (out += text) });
+    await injectInputs([file], DEFAULT_INJECT_OPTIONS, VERSION, { warn: () => {}, write: (text) => void (out += text) });
     const expected = parseAllDocuments(text, YAML_1_1).map((d) => injectManifest(d.toJS(), DEFAULT_INJECT_OPTIONS, VERSION).object);
     return { out, expected };
   } finally {

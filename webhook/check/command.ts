@@ -8,7 +8,7 @@ import { readSettings, SettingsError } from "../../settings/read.ts";
 import type { ValuesOf } from "../../settings/row.ts";
 import { NAMESPACE_LABEL } from "../annotations.ts";
 import { inject } from "../inject.ts";
-import { DEFAULT_INJECT_OPTIONS } from "../options.ts";
+import { defaultInjectOptions } from "../options.ts";
 import { packageVersion } from "../package-version.ts";
 import { manifestPods } from "../workloads.ts";
 import { CHECK_ROWS } from "./rows.ts";
@@ -75,13 +75,15 @@ function readManifest(file: string): string {
 /** The pods of manifests, each injected as the webhook would (unless it already is), then checked. */
 export function checkManifests(files: readonly { readonly name: string; readonly text: string }[]): CheckResult[] {
   const results: CheckResult[] = [];
+  const version = packageVersion();
+  const options = defaultInjectOptions(version);
   for (const { name, text } of files) {
     const docs = parseAllDocuments(text);
     for (const [i, doc] of docs.entries()) {
       if (doc.errors.length > 0) throw new Error(`${name}: document ${i + 1}: ${doc.errors[0]!.message}`);
       for (const { label, pod } of manifestPods(doc.toJS(), `${name} document ${i + 1}`)) {
         const group = `${label} (${name})`;
-        const result = inject(pod, DEFAULT_INJECT_OPTIONS, { version: packageVersion() });
+        const result = inject(pod, options, { version });
         const own = new Set((pod.spec?.volumes ?? []).map((v) => v.name));
         const input: PodInput = result.injected.length > 0
           ? { group, pod: result.pod, addedVolumes: new Set((result.pod.spec?.volumes ?? []).map((v) => v.name).filter((v) => !own.has(v))), injectWarnings: result.warnings }

@@ -4,9 +4,12 @@
 import { NAMESPACE_LABEL, STATUS_ANNOTATION } from "../annotations.ts";
 import { parseInjectStatus } from "../inject.ts";
 import { findMissedPods, wouldInject, type NamespaceView, type ObjectMeta, type PodView } from "../missed-pods.ts";
-import { DEFAULT_INJECT_OPTIONS } from "../options.ts";
+import { defaultInjectOptions } from "../options.ts";
 import { byOwner, describeOwner, replaceAdvice, type OwnerReference, type Workload } from "./owners.ts";
 import { fail, ok, skip, warn, type CheckResult } from "./result.ts";
+
+/** The built-in injection settings the check reads pods by; the version only names the default image, which no check here looks at. */
+const DEFAULT_INJECT_OPTIONS = defaultInjectOptions("");
 
 export interface NamespacedPod extends PodView {
   readonly metadata?: ObjectMeta & { readonly ownerReferences?: readonly OwnerReference[] };

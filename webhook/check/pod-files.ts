@@ -6,13 +6,16 @@ import { readSettings, SettingsError } from "../../settings/read.ts";
 import { SIDECAR_ROWS, type SidecarValues } from "../../settings/sidecar-rows.ts";
 import { parsePodConfig, STATUS_ANNOTATION } from "../annotations.ts";
 import { CHECKPOINT_MOUNT_PATH, FILES_ANNOTATION } from "../file-entries.ts";
-import { inject, parseInjectStatus, SKIP_REASONS, type InjectStatus } from "../inject.ts";
-import { DEFAULT_INJECT_OPTIONS } from "../options.ts";
+import { inject, parseInjectStatus, SKIP_REASONS, type RecordedInjectStatus } from "../inject.ts";
+import { defaultInjectOptions } from "../options.ts";
 import type { Container, Pod, Volume, VolumeMount } from "../pod-types.ts";
 import { covers, LOG_VOLUME_BASE } from "../volumes.ts";
 import { fileAccess, volumeKind } from "./file-access.ts";
 import { fail, ok, skip, warn, type CheckResult } from "./result.ts";
 import { checkSidecarMetrics, checkSidecarState, type ContainerStatusView, type PodRef } from "./sidecar-state.ts";
+
+/** The built-in injection settings the check reads pods by; the version only names the default image, which no check here looks at. */
+const DEFAULT_INJECT_OPTIONS = defaultInjectOptions("");
 
 export interface RunningPod {
   readonly namespace: string;
@@ -81,7 +84,7 @@ interface Sidecar {
   readonly settings: SidecarValues | undefined;
 }
 
-function sidecarsOf(pod: Pod, status: InjectStatus): Sidecar[] {
+function sidecarsOf(pod: Pod, status: RecordedInjectStatus): Sidecar[] {
   const all = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
   return status.containers.flatMap((name) => {
     const container = all.find((c) => c.name === name);
@@ -93,7 +96,7 @@ const logMountOf = (sidecar: Container, path: string): VolumeMount | undefined =
   (sidecar.volumeMounts ?? []).filter((m) => m.mountPath !== CHECKPOINT_MOUNT_PATH && covers(m.mountPath, path)).sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
 
 /** The app containers that mount the same volume (and subPath) over the file. */
-function writersOf(pod: Pod, status: InjectStatus, mount: VolumeMount, path: string): Container[] {
+function writersOf(pod: Pod, status: RecordedInjectStatus, mount: VolumeMount, path: string): Container[] {
   return (pod.spec?.containers ?? []).filter((c) => !status.containers.includes(c.name)
     && (c.volumeMounts ?? []).some((m) => m.name === mount.name && m.subPath === mount.subPath && m.subPathExpr === mount.subPathExpr && covers(m.mountPath, path)));
 }

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import type { NamespaceView } from "../../../webhook/missed-pods.ts";
 import { checkDryRun, probeNamespace, probePod } from "../../../webhook/check/admission.ts";
 import { inject } from "../../../webhook/inject.ts";
-import { DEFAULT_INJECT_OPTIONS } from "../../../webhook/options.ts";
+import { DEFAULT_INJECT_OPTIONS } from "../default-options.ts";
 
 const ns = (name: string, label?: string): NamespaceView => ({ metadata: { name, labels: label === undefined ? {} : { "tailcar.io/injection": label } } });
 const excluded = ["kube-system", "tailcar-system"];

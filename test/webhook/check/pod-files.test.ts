@@ -5,7 +5,7 @@ import { stringify } from "yaml";
 import { checkManifests } from "../../../webhook/check/command.ts";
 import { checkInjectedPod, checkNotInjected } from "../../../webhook/check/pod-files.ts";
 import { inject } from "../../../webhook/inject.ts";
-import { DEFAULT_INJECT_OPTIONS } from "../../../webhook/options.ts";
+import { DEFAULT_INJECT_OPTIONS } from "../default-options.ts";
 import type { Pod } from "../../../webhook/pod-types.ts";
 
 const pod = (annotations: Record<string, string>, spec: Pod["spec"], labels: Record<string, string> = {}): Pod =>
