@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-const BENCHES = ["sidecar", "webhook", "real-node", "sidecar-cost"] as const;
+const BENCHES = ["sidecar", "webhook", "real-node", "sidecar-cost", "forwarding"] as const;
 const USAGE = `usage: npm run bench [-- --quick] [-- --write] [-- --only ${BENCHES.join("|")}]
   Runs each benchmark in a process of its own, one after the other; progress goes to stderr.
   A full run writes BENCHMARKS.md and bench/results/ (several minutes: the machine's noise is

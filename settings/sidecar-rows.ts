@@ -23,7 +23,7 @@ export const SIDECAR_ROWS = [
   setting("coalesceMs", duration, 15, "after fs.watch reports a write, wait this long before reading, so that writes landing meanwhile are read and written together (0: read at once; adds up to this much latency a line)", env("COALESCE", "--coalesce")),
   optional("metricsPort", port, "serve Prometheus metrics on this port at /metrics (default off; 0 picks a free port and logs it)", env("METRICS_PORT", "--metrics-port")),
   setting("sink", oneOf(SINK_KINDS), "stdout", "where lines go: stdout, or a backend (see forwarding.md)", env("SINK", "--sink")),
-  optional("endpoint", url(), "backend base URL for the elasticsearch and loki sinks; user:password@ in it is sent as basic auth and redacted from output", env("ENDPOINT", "--endpoint")),
+  optional("endpoint", url(), "backend base URL for the elasticsearch, loki and otlp sinks; user:password@ in it is sent as basic auth and redacted from output", env("ENDPOINT", "--endpoint")),
 ] as const satisfies readonly Row[];
 
 export type SidecarValues = ValuesOf<typeof SIDECAR_ROWS>;

@@ -4,7 +4,7 @@ export const OUTPUT_FORMATS = ["raw", "json"] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 /** Backends a sidecar forwards to. */
-export const FORWARD_SINKS = ["elasticsearch", "loki"] as const;
+export const FORWARD_SINKS = ["elasticsearch", "loki", "otlp"] as const;
 export type ForwardSink = (typeof FORWARD_SINKS)[number];
 
 /** Where a sidecar writes: its stdout, or a backend. */

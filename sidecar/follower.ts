@@ -12,7 +12,7 @@
 import { openFollowable, stat, type Followable, type OpenFile } from "./files.ts";
 import type { SidecarConfig } from "./config.ts";
 import { countLines } from "./framing.ts";
-import { LineReader } from "./line-reader.ts";
+import { CHUNK_BYTES, FORWARD_CHUNK_BYTES, LineReader } from "./line-reader.ts";
 import { compareIdentity, identify, readAt, tailHash, verifiedHead, type FileIdentity } from "./identity.ts";
 import type { Checkpoint } from "./checkpoint.ts";
 import { CHECKPOINT_VERSION } from "./checkpoint.ts";
@@ -73,7 +73,7 @@ export class Follower {
   constructor(options: FollowerOptions) {
     this.#o = options;
     this.path = options.path;
-    this.#reader = new LineReader(options.config.maxLineBytes);
+    this.#reader = new LineReader(options.config.maxLineBytes, options.config.sink === "stdout" ? CHUNK_BYTES : FORWARD_CHUNK_BYTES);
     this.#out = new FileOutput(options);
     const cp = options.checkpoint;
     const key = checkpointedKey(cp);

@@ -5,8 +5,7 @@
 // CPU (docs/decisions.md, "JSON records with WebAssembly SIMD"). Everything lives in the module's
 // memory: the escape table, the bytes between two records, a copy of the chunk and the records,
 // which are returned as a view of that memory.
-import { isUtf8 } from "node:buffer";
-import { ESCAPES, JsonLinesEncoder } from "./json-lines.ts";
+import { encodeRepaired, ESCAPES, JsonLinesEncoder } from "./json-lines.ts";
 import type { RecordParts } from "./json-record.ts";
 import { JSON_LINES_WASM } from "./json-lines-wasm-code.ts";
 
@@ -17,8 +16,6 @@ const JOINT_AT = TABLE_BYTES;
 
 /** Memory kept between chunks; more than this (a huge line's chunk) is given back after it. */
 const KEEP_BYTES = 1024 * 1024;
-
-const EMPTY = Buffer.alloc(0);
 
 /** ESCAPES as the module reads them: 8 bytes a byte, the sequence and, in the eighth, its length. */
 function escapeTable(): Uint8Array {
@@ -125,14 +122,7 @@ export class WasmJsonLinesEncoder {
    * whole) and returns the records: a view of this encoder's memory, valid until the next call.
    */
   encode(src: Buffer, start: number, end: number): Buffer {
-    if (end <= start) return EMPTY;
-    if (!isUtf8(src.subarray(start, end))) {
-      // Rare: the WHATWG decoder replaces each bad sequence and never swallows a newline, so this
-      // is the same as repairing line by line.
-      const repaired = Buffer.from(src.toString("utf8", start, end), "utf8");
-      return this.#encodeValid(repaired, 0, repaired.length);
-    }
-    return this.#encodeValid(src, start, end);
+    return encodeRepaired(src, start, end, (s, a, b) => this.#encodeValid(s, a, b));
   }
 
   #encodeValid(src: Buffer, start: number, end: number): Buffer {

@@ -40,6 +40,18 @@ const SHORT_RUN = 16;
 const KEEP_BYTES = 1024 * 1024;
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * `encodeValid` over `src[start, end)` made valid UTF-8 first. Rare: the WHATWG decoder replaces
+ * each bad sequence and never swallows a newline, so this is the same as repairing line by line.
+ * Both encoders (this one, json-lines-wasm.ts) start here.
+ */
+export function encodeRepaired(src: Buffer, start: number, end: number, encodeValid: (src: Buffer, start: number, end: number) => Buffer): Buffer {
+  if (end <= start) return EMPTY;
+  if (isUtf8(src.subarray(start, end))) return encodeValid(src, start, end);
+  const repaired = Buffer.from(src.toString("utf8", start, end), "utf8");
+  return encodeValid(repaired, 0, repaired.length);
+}
 /**
  * 0 where a word's lowest bits are its first byte (little-endian: x64, arm64, ppc64le); on a
  * big-endian machine (s390x) every byte of a flagged word is looked at, in order.
@@ -96,14 +108,7 @@ export class JsonLinesEncoder {
    * whole) and returns the records: a view of this encoder's memory, valid until the next call.
    */
   encode(src: Buffer, start: number, end: number): Buffer {
-    if (end <= start) return EMPTY;
-    if (!isUtf8(src.subarray(start, end))) {
-      // Rare: the WHATWG decoder replaces each bad sequence and never swallows a newline, so this
-      // is the same as repairing line by line.
-      const repaired = Buffer.from(src.toString("utf8", start, end), "utf8");
-      return this.#encodeValid(repaired, 0, repaired.length);
-    }
-    return this.#encodeValid(src, start, end);
+    return encodeRepaired(src, start, end, (s, a, b) => this.#encodeValid(s, a, b));
   }
 
   /** New memory with `inBytes` for the input and `outBytes` for the output; keeps the old input and its first `keptOut` output bytes. */

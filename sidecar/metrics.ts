@@ -30,7 +30,7 @@ const COUNTERS: readonly { key: CounterKey; name: string; help: string }[] = [
 type SinkCounterKey = "requests" | "failedRequests" | "authFailures" | "linesDropped";
 
 const SINK_COUNTERS: readonly { key: SinkCounterKey; name: string; help: string }[] = [
-  { key: "requests", name: "tailcar_sidecar_sink_requests_total", help: "Requests sent to the backend (elasticsearch and loki sinks)" },
+  { key: "requests", name: "tailcar_sidecar_sink_requests_total", help: "Requests sent to the backend (forwarding sinks)" },
   { key: "failedRequests", name: "tailcar_sidecar_sink_failed_requests_total", help: "Requests the backend did not fully acknowledge (each is retried or split)" },
   { key: "authFailures", name: "tailcar_sidecar_sink_auth_failures_total", help: "Requests the backend answered 401/403: wrong credentials or permissions; the lines stay in the file and are retried" },
   { key: "linesDropped", name: "tailcar_sidecar_sink_dropped_lines_total", help: "Lines the backend rejected for their content, dropped" },

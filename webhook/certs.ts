@@ -93,6 +93,11 @@ export function subjectAltNames(certPem: string): string[] {
     .filter((s) => s.length > 0);
 }
 
+/** When a PEM certificate (the first of a chain) expires, in seconds since the Unix epoch. */
+export function notAfterSeconds(certPem: string): number {
+  return new X509Certificate(certPem).validToDate.getTime() / 1000;
+}
+
 /**
  * Why a stored bundle cannot be reused for these names at this time, or undefined if it can:
  * unparsable, key not matching, not signed by its CA, names missing, or near expiry.

@@ -7,7 +7,7 @@ import { createLogger, type Logger } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
 import { injectOptions } from "./options.ts";
 import { packageVersion } from "./package-version.ts";
-import { createApp, Readiness, serve, type RunningServer } from "./server.ts";
+import { createApp, Readiness, serve } from "./server.ts";
 import { parseWebhookSettings, SettingsError, settingsHelp, type WebhookSettings } from "./settings.ts";
 import { resolveSidecarMode } from "./sidecar-mode.ts";
 import { readTlsPair, watchTlsFiles, type TlsPair } from "./tls-files.ts";
@@ -24,8 +24,10 @@ Options:
 
 interface TlsSource {
   readonly initial: TlsPair;
-  /** Starts whatever keeps the pair current (reload, bootstrap); returns its stop function. */
-  start(running: RunningServer, readiness: Readiness): () => void;
+  /** initial is a stand-in until the real pair arrives (self-bootstrap): not reported as the serving certificate. */
+  readonly placeholder?: boolean;
+  /** Starts whatever keeps the pair current (reload, bootstrap), handing each new pair to `use`; returns its stop function. */
+  start(use: (pair: TlsPair) => void, readiness: Readiness): () => void;
 }
 
 async function selfSignedSource(settings: WebhookSettings, logger: Logger): Promise<TlsSource> {
@@ -39,7 +41,7 @@ async function selfSignedSource(settings: WebhookSettings, logger: Logger): Prom
   if (tempDir !== undefined) process.once("exit", () => rmSync(tempDir, { recursive: true, force: true }));
   return {
     initial: bundle,
-    start: (_running, readiness) => {
+    start: (_use, readiness) => {
       readiness.done("tls");
       return () => {};
     },
@@ -52,12 +54,12 @@ async function fileSource(settings: WebhookSettings, logger: Logger): Promise<Tl
   const initial = await readTlsPair(certFile, keyFile);
   return {
     initial,
-    start: (running, readiness) => {
+    start: (use, readiness) => {
       readiness.done("tls");
       const watcher = watchTlsFiles(certFile, keyFile, initial, {
         pollIntervalMs: settings.tlsReloadIntervalMs,
         onChange: (pair) => {
-          running.server.setSecureContext(pair);
+          use(pair);
           logger.info("TLS certificate reloaded", { certFile });
         },
         onError: (e) => logger.warn("TLS files changed but are not usable yet; still serving the previous certificate", { error: e }),
@@ -77,7 +79,8 @@ async function bootstrapSource(settings: WebhookSettings, logger: Logger): Promi
   const { bootstrapTls } = await import("./tls-bootstrap.ts");
   return {
     initial: placeholder,
-    start: (running, readiness) => {
+    placeholder: true,
+    start: (use, readiness) => {
       let stopped = false;
       let timer: NodeJS.Timeout | undefined;
       const attempt = async (n: number): Promise<void> => {
@@ -87,7 +90,7 @@ async function bootstrapSource(settings: WebhookSettings, logger: Logger): Promi
             logger,
           );
           if (stopped) return;
-          running.server.setSecureContext({ cert: bundle.cert, key: bundle.key });
+          use({ cert: bundle.cert, key: bundle.key });
           readiness.done("tls");
           readiness.done("caBundle");
           logger.info("self-bootstrap done; ready");
@@ -156,7 +159,19 @@ export async function run(argv: readonly string[]): Promise<number> {
   const app = createApp({ options, version, metrics, logger, readiness });
   const signal = waitForSignal(logger);
   const running = await serve(app, { port: settings.port, address: settings.address, tls: source.initial }, readiness);
-  const stopSource = source.start(running, readiness);
+  // Every pair served after the first goes through here, so the expiry gauge follows each reload.
+  const record = (pair: TlsPair): void => {
+    try {
+      metrics.certificateInUse(pair.cert);
+    } catch (e) {
+      logger.warn("could not read the serving certificate's expiry; its metric keeps the previous value", { error: e });
+    }
+  };
+  if (source.placeholder !== true) record(source.initial);
+  const stopSource = source.start((pair) => {
+    running.server.setSecureContext(pair);
+    record(pair);
+  }, readiness);
   // The default endpoint may carry user:password@ (sent by the sidecars as basic auth): never print it.
   const shownOptions = options.forwardEndpoint === undefined ? options : { ...options, forwardEndpoint: redactCredentials(options.forwardEndpoint) };
   logger.info("listening", { port: running.port, address: settings.address || "*", sidecarMode, injectOptions: shownOptions });

@@ -2,35 +2,28 @@
 // transiently, drops (and counts) items the backend rejects for their content.
 
 import { VICTORIALOGS_HEADERS, bulkItem, parseBulkResponse } from "./elasticsearch-encode.ts";
-import { httpReason, httpVerdict, isDenied, post } from "./http-retry.ts";
-import type { Protocol, SendOutcome } from "./network-sink.ts";
+import { httpVerdict, isDenied } from "./http-retry.ts";
+import { HttpProtocol, notAcknowledged } from "./http-protocol.ts";
+import type { SendOutcome } from "./network-sink.ts";
 import type { LineSource, LogLine } from "./records.ts";
 import type { RequestTarget } from "../../settings/url-credentials.ts";
 
 const HEADERS = { "Content-Type": "application/x-ndjson", ...VICTORIALOGS_HEADERS };
 
-export class ElasticsearchProtocol implements Protocol {
+export class ElasticsearchProtocol extends HttpProtocol {
   readonly name = "elasticsearch";
-  readonly url: string;
-  readonly #target: RequestTarget;
-  readonly #headers: Readonly<Record<string, string>>;
   readonly #index: string;
 
   constructor(target: RequestTarget, index: string) {
-    this.url = target.shown;
-    this.#target = target;
-    this.#headers = { ...HEADERS, ...target.headers };
+    super(target, HEADERS);
     this.#index = index;
   }
 
   async send(lines: readonly LogLine[], source: LineSource, signal: AbortSignal, timeoutMs: number): Promise<SendOutcome> {
     const body = lines.map((l) => bulkItem(l, source, this.#index)).join("");
-    const res = await post(this.#target.url, body, this.#headers, timeoutMs, signal);
+    const res = await this.post(body, signal, timeoutMs);
     const verdict = httpVerdict(res.status);
-    const reason = httpReason(res);
-    if (verdict === "denied") return { kind: "retry", status: res.status, reason, denied: true };
-    if (verdict === "retry") return { kind: "retry", status: res.status, reason };
-    if (verdict === "split") return { kind: "split", status: res.status, reason };
+    if (verdict !== "ok") return notAcknowledged(res, verdict);
     const answer = parseBulkResponse(res.body, lines.length);
     if (!answer.ok) return { kind: "retry", status: res.status, reason: answer.error };
     const remaining: LogLine[] = [];

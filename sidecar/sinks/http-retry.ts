@@ -42,20 +42,24 @@ export function httpVerdict(status: number): HttpVerdict {
 
 export interface HttpAnswer {
   readonly status: number;
+  /** The body as UTF-8 text, for JSON answers and messages. */
   readonly body: string;
+  /** The body's bytes, for binary (protobuf) answers. */
+  readonly bytes: Buffer;
 }
 
 /** "HTTP 401" or "HTTP 400: <the start of the body>", for messages. */
-export function httpReason(answer: HttpAnswer): string {
+export function httpReason(answer: Pick<HttpAnswer, "status" | "body">): string {
   const body = answer.body.slice(0, 300).trim();
   return body === "" ? `HTTP ${answer.status}` : `HTTP ${answer.status}: ${body}`;
 }
 
 /** One POST; throws on network errors and timeouts. fetch keeps connections alive between calls. */
-export async function post(url: string, body: string, headers: Readonly<Record<string, string>>, timeoutMs: number, abort: AbortSignal): Promise<HttpAnswer> {
+export async function post(url: string, body: string | Uint8Array, headers: Readonly<Record<string, string>>, timeoutMs: number, abort: AbortSignal): Promise<HttpAnswer> {
   const signal = AbortSignal.any([abort, AbortSignal.timeout(timeoutMs)]);
   const res = await fetch(url, { method: "POST", body, headers, signal });
-  return { status: res.status, body: await res.text() };
+  const bytes = Buffer.from(await res.arrayBuffer());
+  return { status: res.status, body: bytes.toString("utf8"), bytes };
 }
 
 /** A failure that reads well in one stderr line: fetch's "fetch failed" says nothing without its cause. */

@@ -4,6 +4,8 @@
 //                  http://vl:9428/insert/elasticsearch → …/insert/elasticsearch/_bulk (VictoriaLogs)
 //   loki:          http://loki:3100          → http://loki:3100/loki/api/v1/push
 //                  http://vl:9428/insert     → …/insert/loki/api/v1/push (VictoriaLogs)
+//   otlp:          http://collector:4318     → http://collector:4318/v1/logs (as OTEL_EXPORTER_OTLP_ENDPOINT)
+//                  http://vl:9428/insert/opentelemetry → …/insert/opentelemetry/v1/logs (VictoriaLogs)
 // Credentials in the URL (user:password@) are sent as a basic-auth header, never printed.
 
 import type { SidecarConfig } from "../config.ts";
@@ -11,8 +13,11 @@ import { DEFAULT_INDEX } from "./elasticsearch-encode.ts";
 import { ElasticsearchProtocol } from "./elasticsearch.ts";
 import { LOKI_PUSH_PATH } from "./loki-encode.ts";
 import { LokiProtocol } from "./loki.ts";
-import { NetworkSink, type NetworkSinkOptions } from "./network-sink.ts";
+import { NetworkSink, type NetworkSinkOptions, type Protocol } from "./network-sink.ts";
+import { OTLP_LOGS_PATH } from "./otlp-encode.ts";
+import { OtlpProtocol } from "./otlp.ts";
 import { requestTarget } from "../../settings/url-credentials.ts";
+import type { ForwardSink } from "../../settings/vocabulary.ts";
 
 export { NetworkSink } from "./network-sink.ts";
 export type { ForwardBatch } from "./records.ts";
@@ -30,7 +35,7 @@ export function elasticsearchIndex(env: Readonly<Record<string, string | undefin
   return env.TAILCAR_ES_INDEX || DEFAULT_INDEX;
 }
 
-/** A network sink for config.sink elasticsearch|loki; undefined for stdout (the tailer's own sink). */
+/** A network sink for config.sink elasticsearch|loki|otlp; undefined for stdout (the tailer's own sink). */
 export function createSink(
   config: SidecarConfig,
   env: Readonly<Record<string, string | undefined>> = process.env,
@@ -38,9 +43,16 @@ export function createSink(
 ): NetworkSink | undefined {
   if (config.sink === "stdout") return undefined;
   if (config.endpoint === undefined) throw new Error(`--sink ${config.sink} needs --endpoint URL`);
-  const protocol =
-    config.sink === "elasticsearch"
-      ? new ElasticsearchProtocol(requestTarget(apiUrl(config.endpoint, "/_bulk")), elasticsearchIndex(env))
-      : new LokiProtocol(requestTarget(apiUrl(config.endpoint, LOKI_PUSH_PATH)));
-  return new NetworkSink(protocol, { pod: config.pod, ...options });
+  return new NetworkSink(protocolFor(config.sink, config.endpoint, env), { pod: config.pod, ...options });
+}
+
+function protocolFor(sink: ForwardSink, endpoint: string, env: Readonly<Record<string, string | undefined>>): Protocol {
+  switch (sink) {
+    case "elasticsearch":
+      return new ElasticsearchProtocol(requestTarget(apiUrl(endpoint, "/_bulk")), elasticsearchIndex(env));
+    case "loki":
+      return new LokiProtocol(requestTarget(apiUrl(endpoint, LOKI_PUSH_PATH)));
+    case "otlp":
+      return new OtlpProtocol(requestTarget(apiUrl(endpoint, OTLP_LOGS_PATH)));
+  }
 }

@@ -50,7 +50,7 @@ function allOutput(sidecar: Sidecar, metrics: string): string {
   return `--- stdout\n${sidecar.stdout()}\n--- stderr\n${sidecar.stderr()}\n--- metrics\n${metrics}`;
 }
 
-for (const sink of ["elasticsearch", "loki"] as const satisfies readonly SinkKind[]) {
+for (const sink of ["elasticsearch", "loki", "otlp"] as const satisfies readonly SinkKind[]) {
   test(`${sink}: with basic auth on the backend and user:password@ in the endpoint, every line arrives once and no output holds the password`, { timeout: 90_000 }, async (t) => {
     const dir = tempDir(t);
     const file = join(dir, "app.log");

@@ -6,6 +6,7 @@ import { appendFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { query, victoriaLogsBinary } from "../../localcluster/backend/victorialogs.ts";
+import type { ForwardSink } from "../../settings/vocabulary.ts";
 
 /** For a before() hook: the first build of VictoriaLogs takes minutes, longer than a test's timeout. */
 export const buildBackend = { fn: (): void => void victoriaLogsBinary(), options: { timeout: 20 * 60_000 } };
@@ -18,11 +19,18 @@ export function sinkSummary(stderr: string): Record<string, number> | undefined 
 
 export const CLI = join(import.meta.dirname, "..", "..", "dist", "cli", "main.js");
 
-export type SinkKind = "elasticsearch" | "loki";
+export type SinkKind = ForwardSink;
 
-/** The endpoint a user gives for VictoriaLogs (the sink appends /_bulk or /loki/api/v1/push). */
+/** The endpoint a user gives for VictoriaLogs (the sink appends /_bulk, /loki/api/v1/push or /v1/logs). */
 export function endpointFor(sink: SinkKind, baseUrl: string): string {
-  return sink === "elasticsearch" ? `${baseUrl}/insert/elasticsearch` : `${baseUrl}/insert`;
+  switch (sink) {
+    case "elasticsearch":
+      return `${baseUrl}/insert/elasticsearch`;
+    case "loki":
+      return `${baseUrl}/insert`;
+    case "otlp":
+      return `${baseUrl}/insert/opentelemetry`;
+  }
 }
 
 export function tempDir(t: { after(fn: () => void): void }): string {
@@ -50,11 +58,14 @@ export interface Sidecar {
   stop(ms?: number): Promise<number | null>;
 }
 
-export function startSidecar(t: { after(fn: () => Promise<unknown> | void): void }, args: readonly string[]): Sidecar {
+/** The pod metadata every forwarding test's sidecar gets, as the webhook's downward-API variables would set it. */
+export const POD = { TAILCAR_POD_NAME: "app-1", TAILCAR_POD_NAMESPACE: "shop", TAILCAR_CONTAINER_NAME: "error-log" } as const;
+
+export function startSidecar(t: { after(fn: () => Promise<unknown> | void): void }, args: readonly string[], env: Readonly<Record<string, string>> = {}): Sidecar {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
   const child = spawn(process.execPath, [CLI, "sidecar", ...args], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, TAILCAR_POD_NAME: "app-1", TAILCAR_POD_NAMESPACE: "shop", TAILCAR_CONTAINER_NAME: "error-log" },
+    env: { ...process.env, ...POD, ...env },
   });
   let err = "";
   let out = "";

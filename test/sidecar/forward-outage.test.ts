@@ -11,7 +11,7 @@ import { buildBackend, endpointFor, sinkSummary, missingNumbers, startSidecar, t
 
 before(buildBackend.fn, buildBackend.options);
 
-const SINKS = ["elasticsearch", "loki"] as const satisfies readonly SinkKind[];
+const SINKS = ["elasticsearch", "loki", "otlp"] as const satisfies readonly SinkKind[];
 
 function warnings(stderr: string): string[] {
   return stderr.split("\n").filter((l) => l.includes("backend did not accept lines"));

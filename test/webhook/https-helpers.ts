@@ -48,7 +48,8 @@ export function call(
   method: string,
   path: string,
   body?: string | Buffer,
-  options: { timeoutMs?: number; agent?: Agent; headers?: Record<string, string> } = {},
+  /** servername: the name the certificate must carry (default: the address, 127.0.0.1). */
+  options: { timeoutMs?: number; agent?: Agent; headers?: Record<string, string>; servername?: string } = {},
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = request(
@@ -58,6 +59,7 @@ export function call(
         method,
         path,
         ca,
+        ...(options.servername === undefined ? {} : { servername: options.servername }),
         agent: options.agent ?? false,
         headers: { "content-type": "application/json", ...options.headers },
         timeout: options.timeoutMs ?? 5000,
