@@ -2,9 +2,10 @@
 // shut down cleanly on SIGTERM. stdout carries only log data; diagnostics are JSON lines on stderr.
 import type { SidecarConfig } from "./config.ts";
 import { log } from "./log.ts";
-import type { SinkMetricsSource } from "./metrics.ts";
+import type { MetricsServer, SinkMetricsSource } from "./metrics.ts";
 import { handedSettings, handOver, RELAUNCHED_ENV, nodeFlagsFor, relaunchFlags } from "./node-flags.ts";
 import type { Sink } from "./sink.ts";
+import type { Stats } from "./stats.ts";
 import type { Transform } from "./transform.ts";
 // Imported when needed, not here: the settings engine (config.ts), which a re-executed sidecar does
 // not load since its predecessor hands it the parsed settings (about 1 MiB of RSS at idle), and the
@@ -76,6 +77,23 @@ function relaunchForFlags(config: SidecarConfig): void {
   }
 }
 
+/**
+ * The metrics and readiness server, or undefined when its port cannot be had (EADDRINUSE: a port
+ * another container of the pod listens on without declaring it): the files are still streamed, and
+ * the error says why the readiness probe fails.
+ */
+async function startMetrics(stats: Stats, port: number, sink: SinkMetricsSource | undefined): Promise<MetricsServer | undefined> {
+  const [{ serveMetrics }, { METRICS_PATH, READY_PATH }] = await Promise.all([import("./metrics.ts"), import("../settings/sidecar-paths.ts")]);
+  try {
+    const metrics = await serveMetrics(stats, port, sink);
+    log("info", "serving metrics", { port: metrics.port, path: METRICS_PATH, ready: READY_PATH });
+    return metrics;
+  } catch (e) {
+    log("error", "cannot serve metrics: streaming without them (the readiness probe fails)", { port, error: (e as Error).message });
+    return undefined;
+  }
+}
+
 export async function run(argv: readonly string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
     process.stdout.write(await helpText());
@@ -98,8 +116,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     transformFor: await transformFactory(config),
     countLines: config.metricsPort !== undefined,
   });
-  const metrics = config.metricsPort === undefined ? undefined : await (await import("./metrics.ts")).serveMetrics(tailer.stats, config.metricsPort, output.metrics);
-  if (metrics) log("info", "serving metrics", { port: metrics.port, path: "/metrics" });
+  const metrics = config.metricsPort === undefined ? undefined : await startMetrics(tailer.stats, config.metricsPort, output.metrics);
   const onSignal = (signal: NodeJS.Signals): void => {
     log("info", "stopping: reading the files to their end, then saving checkpoints", { signal, drainTimeoutMs: config.drainTimeoutMs });
     tailer.stop();

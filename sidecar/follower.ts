@@ -184,6 +184,7 @@ export class Follower {
       // The reservation ends with the first attempt: kept only if it became the file we read.
       const now = this.#state as State; // the awaits may have changed what the assignment above set
       if (s.reserved !== undefined && (now.kind !== "reading" || now.key !== s.reserved)) this.#o.owners.release(s.reserved, this.path);
+      this.#o.stats.lookedAt = Date.now();
     }
   }
 

@@ -1,7 +1,11 @@
 // Prometheus metrics over the plain counters in stats.ts, with prom-client imported only here and
-// only when a port is given. Its own Registry: nothing leaks into or from the global one.
+// only when a port is given. Its own Registry: nothing leaks into or from the global one. The same
+// port answers /readyz (health.ts), the readiness probe the injector gives a sidecar with metrics.
 import { createServer, type Server } from "node:http";
+import type { Registry } from "prom-client";
 import { SIDECAR_METRIC_NAMES } from "../settings/sidecar-metric-names.ts";
+import { METRICS_PATH, READY_PATH } from "../settings/sidecar-paths.ts";
+import { readiness } from "./health.ts";
 import type { SinkStats } from "./sinks/network-sink.ts";
 import type { FileStats, Stats } from "./stats.ts";
 
@@ -10,7 +14,7 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-type CounterKey = Exclude<keyof FileStats, "lagBytes" | "notFollowed">;
+type CounterKey = Exclude<keyof FileStats, "lagBytes" | "notFollowed" | "lookedAt">;
 
 const COUNTERS: readonly { key: CounterKey; name: string; help: string }[] = [
   { key: "linesRead", name: "tailcar_sidecar_lines_read_total", help: "Lines read from followed files" },
@@ -38,7 +42,49 @@ export interface SinkMetricsSource {
   readonly stats: Readonly<SinkStats>;
 }
 
+/**
+ * Serves /readyz and /metrics on `port`. It listens before prom-client is loaded (about 0.5 s of
+ * a loaded machine), so that kubelet's first readiness probe, asked as soon as the container runs,
+ * finds it answering; /metrics waits for the registry. Resolves once both are served.
+ */
 export async function serveMetrics(stats: Stats, port: number, sink?: SinkMetricsSource): Promise<MetricsServer> {
+  let registry: Promise<Registry> | undefined;
+  const server: Server = createServer((req, res) => {
+    if (req.url === READY_PATH) {
+      const r = readiness(stats);
+      res.writeHead(r.ready ? 200 : 503, { "content-type": "application/json" }).end(`${JSON.stringify(r)}\n`);
+      return;
+    }
+    if (req.url !== METRICS_PATH) {
+      res.writeHead(404).end(`not found: try ${METRICS_PATH} or ${READY_PATH}\n`);
+      return;
+    }
+    (registry ?? Promise.reject(new Error("not loaded yet")))
+      .then(async (r) => {
+        const text = await r.metrics();
+        res.writeHead(200, { "content-type": r.contentType }).end(text);
+      })
+      .catch((e: unknown) => res.writeHead(500).end(`metrics failed: ${String(e)}\n`));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, () => resolve());
+  });
+  registry = newRegistry(stats, sink);
+  try {
+    await registry;
+  } catch (e) {
+    server.close();
+    throw e;
+  }
+  const address = server.address();
+  return {
+    port: typeof address === "object" && address ? address.port : port,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function newRegistry(stats: Stats, sink: SinkMetricsSource | undefined): Promise<Registry> {
   const prom = await import("prom-client");
   const registry = new prom.Registry();
   // prom-client counters only go up by inc(): feed each the growth since the last scrape.
@@ -111,23 +157,5 @@ export async function serveMetrics(stats: Stats, port: number, sink?: SinkMetric
       lastSeen.set("checkpointSaveFailures", stats.checkpointSaveFailures);
     },
   });
-  const server: Server = createServer((req, res) => {
-    if (req.url !== "/metrics") {
-      res.writeHead(404).end("not found: try /metrics\n");
-      return;
-    }
-    registry.metrics().then(
-      (text) => res.writeHead(200, { "content-type": registry.contentType }).end(text),
-      (e: unknown) => res.writeHead(500).end(`metrics failed: ${String(e)}\n`),
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, () => resolve());
-  });
-  const address = server.address();
-  return {
-    port: typeof address === "object" && address ? address.port : port,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  return registry;
 }

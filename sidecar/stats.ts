@@ -19,6 +19,8 @@ export interface FileStats {
   lagBytes: number;
   /** Why no file is being read for the path (not-followed.ts), while that lasts; undefined while one is. */
   notFollowed: string | undefined;
+  /** Date.now() when the path was first looked at (a file opened, or a reason to wait found); undefined before. */
+  lookedAt: number | undefined;
 }
 
 export interface Stats {
@@ -47,5 +49,6 @@ export function newFileStats(): FileStats {
     longLinesSplit: 0,
     lagBytes: 0,
     notFollowed: undefined,
+    lookedAt: undefined,
   };
 }

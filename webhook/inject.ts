@@ -9,6 +9,7 @@ import { INJECT_LABEL, STATUS_ANNOTATION, type PodConfig } from "./annotations.t
 import { claimName, nameFromPath } from "./container-name.ts";
 import { FILES_ANNOTATION } from "./file-entries.ts";
 import { podConfigFor, sidecarFor } from "./memo.ts";
+import { claimMetricsPort, METRICS_LABEL, METRICS_LABEL_VALUE, METRICS_PORT_BASE, takenPorts, type TakenPorts } from "./metrics-ports.ts";
 import type { InjectOptions } from "./options.ts";
 import { isRecord, type Container, type Pod, type PodSpec } from "./pod-types.ts";
 import { sidecarUser } from "./security.ts";
@@ -141,6 +142,8 @@ export function inject(pod: Pod, options: InjectOptions, context: InjectContext)
   // Spreading keeps the keys' order, and a key added here comes last, as an assignment would.
   const metadata = { ...pod.metadata };
   metadata.annotations = { ...(isRecord(metadata.annotations) ? metadata.annotations : {}), [STATUS_ANNOTATION]: JSON.stringify(status) };
+  // What a PodMonitor selects the pods by: a selector matches labels only.
+  if (sidecars.some((c) => c.ports !== undefined)) metadata.labels = { ...(isRecord(metadata.labels) ? metadata.labels : {}), [METRICS_LABEL]: METRICS_LABEL_VALUE };
   return { pod: { ...pod, metadata, spec }, injected, warnings };
 }
 
@@ -161,6 +164,7 @@ function buildSidecars(spec: PodSpec, config: PodConfig, options: InjectOptions,
     names.set(entry.path, claimName(entry.name, takenNames));
   }
 
+  const metricsPorts = portsForMetrics(spec, config, warnings);
   const changes: VolumeChanges = { volumes: [], appMounts: [] };
   const checkpointVolume = claimName(CHECKPOINT_VOLUME_BASE, takenVolumes);
   const sidecars: Container[] = [];
@@ -177,6 +181,8 @@ function buildSidecars(spec: PodSpec, config: PodConfig, options: InjectOptions,
     const name = names.get(entry.path) ?? claimName(entry.name ?? nameFromPath(entry.path), takenNames);
     const { user, warning } = sidecarUser(spec, plan.owner ?? apps[0], name);
     if (warning !== undefined) warnings.push(warning);
+    const metrics = metricsPorts && claimMetricsPort(metricsPorts);
+    if (metricsPorts && metrics === undefined) warnings.push(`sidecar ${JSON.stringify(name)} serves no metrics: every port from ${METRICS_PORT_BASE} up is declared by the pod`);
     sidecars.push(sidecarFor({
       name,
       path: entry.path,
@@ -186,6 +192,7 @@ function buildSidecars(spec: PodSpec, config: PodConfig, options: InjectOptions,
       ...user,
       native: options.sidecarMode === "native",
       ...(plan.env !== undefined && { extraEnv: plan.env }),
+      ...(metrics !== undefined && { metricsPort: metrics.port }),
     }));
   }
   if (sidecars.length === 0) return { sidecars, volumes: [] };
@@ -196,4 +203,18 @@ function buildSidecars(spec: PodSpec, config: PodConfig, options: InjectOptions,
   const added = [...changes.volumes, { name: checkpointVolume, emptyDir: { sizeLimit: options.checkpointVolumeSizeLimit } }];
   spec.volumes = [...(spec.volumes ?? []), ...added];
   return { sidecars, volumes: added.map((v) => v.name) };
+}
+
+/**
+ * The ports the sidecars' metrics ports must avoid, when they serve metrics; undefined when they do
+ * not, or when the pod uses the node's network, where a port is shared with every process of the
+ * node and no declaration in the pod says which are free.
+ */
+function portsForMetrics(spec: PodSpec, config: PodConfig, warnings: string[]): TakenPorts | undefined {
+  if (!config.sidecarMetrics) return undefined;
+  if (spec["hostNetwork"] === true) {
+    warnings.push("sidecar metrics (tailcar.io/sidecar-metrics) left off: the pod uses the node's network (hostNetwork), where a port of the sidecars could collide with any process of the node");
+    return undefined;
+  }
+  return takenPorts(spec);
 }

@@ -2,10 +2,11 @@
 // comes from: the webhook's flag, TAILCAR_WEBHOOK_ variable and config key, the same flag of
 // `tailcar inject`, and for the per-pod ones the tailcar.io/ annotation. The webhook's defaults,
 // `tailcar inject` and the annotations are all read from these rows, with the same rules.
-import { checkedText, count, multiline, oneOf, quantity, sizeUpTo, url } from "../settings/kinds.ts";
+import { bool, checkedText, count, multiline, oneOf, quantity, sizeUpTo, url } from "../settings/kinds.ts";
 import { named, optional, setting, type Row, type Sources, type ValuesOf } from "../settings/row.ts";
 import { FORWARD_SINKS, OUTPUT_FORMATS, START_POSITIONS } from "../settings/vocabulary.ts";
 import { imageReferenceProblem } from "./image-reference.ts";
+import { METRICS_LABEL, METRICS_PORT_BASE, METRICS_PORT_NAME_PREFIX } from "./metrics-ports.ts";
 
 export const PULL_POLICIES = ["Always", "IfNotPresent", "Never"] as const;
 export const DELIVERY_MODES = ["stream", "forward"] as const;
@@ -58,6 +59,7 @@ export const POD_ROWS = [
   setting("memoryRequest", quantity, "48Mi", "memory request of each sidecar", both("memoryRequest", "memory-request", { example: "64Mi" })),
   optional("cpuLimit", quantity, "CPU limit of each sidecar (default none: throttling a tailer only makes it fall behind)", both("cpuLimit", "cpu-limit", { example: "500m" })),
   setting("memoryLimit", quantity, "96Mi", "memory limit of each sidecar", both("memoryLimit", "memory-limit", { example: "128Mi" })),
+  setting("sidecarMetrics", bool, false, `each sidecar serves /metrics and /readyz on a port of its own (from ${METRICS_PORT_BASE} up, skipping every containerPort and hostPort the pod declares; named ${METRICS_PORT_NAME_PREFIX}PORT) with a readiness probe, and the pod gets the label ${METRICS_LABEL} for a PodMonitor (docs/sidecar.md)`, both("sidecarMetrics", "sidecar-metrics", { example: "true" })),
 ] as const satisfies readonly Row[];
 
 /** Settings of the whole cluster (or of one `tailcar inject` run): no annotation changes them. */

@@ -50,16 +50,35 @@ export interface ResourceRequirements {
   limits?: Record<string, string>;
 }
 
+export interface ContainerPort {
+  name?: string;
+  containerPort: number;
+  hostPort?: number;
+  protocol?: string;
+  [key: string]: unknown;
+}
+
+export interface Probe {
+  httpGet?: { path?: string; port: number | string; [key: string]: unknown };
+  periodSeconds?: number;
+  timeoutSeconds?: number;
+  failureThreshold?: number;
+  [key: string]: unknown;
+}
+
 export interface Container {
   name: string;
   image?: string;
   imagePullPolicy?: string;
   command?: string[];
   args?: string[];
+  ports?: ContainerPort[];
   env?: EnvVar[];
   volumeMounts?: VolumeMount[];
   resources?: ResourceRequirements;
   securityContext?: SecurityContext;
+  readinessProbe?: Probe;
+  startupProbe?: Probe;
   /** "Always" on an init container makes it a native sidecar (Kubernetes ≥ 1.29). */
   restartPolicy?: string;
   [key: string]: unknown;

@@ -1,9 +1,11 @@
 // One sidecar container for one file. The command is exactly `tailcar sidecar`; every setting is
 // in the environment (the contract of settings/sidecar-rows.ts), so what runs in the pod can be
 // rerun locally from the pod spec alone.
+import { READY_PATH } from "../settings/sidecar-paths.ts";
 import { POD_ENV, toEnv, type SidecarSettings } from "../settings/sidecar-rows.ts";
 import type { PodConfig } from "./annotations.ts";
 import { CHECKPOINT_MOUNT_PATH } from "./file-entries.ts";
+import { metricsPortName } from "./metrics-ports.ts";
 import type { Container, EnvVar, VolumeMount } from "./pod-types.ts";
 import { sidecarSecurityContext } from "./security.ts";
 
@@ -21,9 +23,27 @@ export interface SidecarSpec {
   native: boolean;
   /** Variables copied from the app container (those its shared mount's subPathExpr uses). */
   extraEnv?: EnvVar[];
+  /** The port the sidecar serves /metrics and /readyz on (tailcar.io/sidecar-metrics); undefined: none. */
+  metricsPort?: number;
 }
 
-export function sidecarSettings(path: string, config: PodConfig, checkpointDir: string): SidecarSettings {
+/**
+ * The probes of a sidecar that serves /readyz (docs/decisions.md, "Sidecar probes"). Readiness
+ * is the only one a native sidecar gets: its startupProbe would hold back the app containers' start
+ * until it passed, and block them for good if it never did. A classic sidecar also gets a startup
+ * probe every second, so that its readiness is asked as soon as it has started (not a readiness
+ * period later), and a slow start has a minute before kubelet restarts it. No liveness probe.
+ */
+function sidecarProbes(port: number, native: boolean): Pick<Container, "readinessProbe" | "startupProbe"> {
+  // A new object each: one shared by both probes would be written as a YAML alias by tailcar inject.
+  const get = () => ({ httpGet: { path: READY_PATH, port } });
+  return {
+    readinessProbe: { ...get(), periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 3 },
+    ...(!native && { startupProbe: { ...get(), periodSeconds: 1, timeoutSeconds: 1, failureThreshold: 60 } }),
+  };
+}
+
+export function sidecarSettings(path: string, config: PodConfig, checkpointDir: string, metricsPort?: number): SidecarSettings {
   const forward = config.mode === "forward" && config.forwardSink !== undefined && config.forwardEndpoint !== undefined;
   return {
     files: [path],
@@ -32,6 +52,7 @@ export function sidecarSettings(path: string, config: PodConfig, checkpointDir: 
     ...(config.from !== undefined && { from: config.from }),
     ...(config.multiline !== undefined && { multiline: config.multiline }),
     ...(config.maxLineBytes !== undefined && { maxLineBytes: config.maxLineBytes }),
+    ...(metricsPort !== undefined && { metricsPort }),
     ...(forward && { sink: config.forwardSink, endpoint: config.forwardEndpoint }),
   };
 }
@@ -44,7 +65,7 @@ export function sidecarContainer(s: SidecarSpec): Container {
   const { config } = s;
   const env: EnvVar[] = [
     ...(s.extraEnv ?? []).filter((e) => !e.name.startsWith("TAILCAR_")),
-    ...toEnv(sidecarSettings(s.path, s.config, CHECKPOINT_MOUNT_PATH)),
+    ...toEnv(sidecarSettings(s.path, s.config, CHECKPOINT_MOUNT_PATH, s.metricsPort)),
     fieldEnv(POD_ENV.podName, "metadata.name"),
     fieldEnv(POD_ENV.podNamespace, "metadata.namespace"),
     fieldEnv(POD_ENV.nodeName, "spec.nodeName"),
@@ -57,10 +78,12 @@ export function sidecarContainer(s: SidecarSpec): Container {
     image: s.config.image,
     imagePullPolicy: s.config.imagePullPolicy,
     command: [...SIDECAR_COMMAND],
+    ...(s.metricsPort !== undefined && { ports: [{ name: metricsPortName(s.metricsPort), containerPort: s.metricsPort, protocol: "TCP" }] }),
     env,
     resources: { requests: { cpu: config.cpuRequest, memory: config.memoryRequest }, limits },
     securityContext: sidecarSecurityContext(s),
     volumeMounts: [s.logMount, { name: s.checkpointVolume, mountPath: CHECKPOINT_MOUNT_PATH, subPath: s.name }],
+    ...(s.metricsPort !== undefined && sidecarProbes(s.metricsPort, s.native)),
     ...(s.native && { restartPolicy: "Always" }),
   };
 }

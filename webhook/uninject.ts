@@ -1,12 +1,13 @@
 // pod → pod + warnings, pure: the reverse of inject(). What injection added is what its
 // tailcar.io/status annotation records: the sidecars (init containers in native mode, containers
 // in classic mode), the volumes (the checkpoint emptyDir and the log emptyDirs), the app
-// containers' mounts of those volumes, and the annotation itself. Everything else is the user's and
-// stays, tailcar.io/files included. A status that disagrees with the pod (a sidecar removed by
-// hand) removes what is there and warns about the rest. Like inject(), the input is never mutated
-// and the result copies only the objects on the paths it changes.
+// containers' mounts of those volumes, the annotation itself, and the sidecar-metrics label.
+// Everything else is the user's and stays, tailcar.io/files included. A status that disagrees with
+// the pod (a sidecar removed by hand) removes what is there and warns about the rest. Like inject(),
+// the input is never mutated and the result copies only the objects on the paths it changes.
 import { STATUS_ANNOTATION } from "./annotations.ts";
 import { CHECKPOINT_VOLUME_BASE, parseInjectStatus } from "./inject.ts";
+import { METRICS_LABEL } from "./metrics-ports.ts";
 import { isRecord, type Container, type Pod, type PodSpec, type Volume } from "./pod-types.ts";
 import { LOG_VOLUME_BASE } from "./volumes.ts";
 
@@ -108,5 +109,12 @@ export function uninject(pod: Pod): UninjectResult {
   }
 
   const { [STATUS_ANNOTATION]: _status, ...rest } = annotations;
-  return { pod: { ...pod, metadata: { ...pod.metadata, annotations: rest as Record<string, string> }, spec }, removed, warnings };
+  const metadata = { ...pod.metadata, annotations: rest as Record<string, string> };
+  // The label injection put on a pod whose sidecars serve metrics; a map it created goes with it.
+  if (isRecord(metadata.labels) && Object.hasOwn(metadata.labels, METRICS_LABEL)) {
+    const { [METRICS_LABEL]: _label, ...labels } = metadata.labels;
+    if (Object.keys(labels).length > 0) metadata.labels = labels;
+    else delete metadata.labels;
+  }
+  return { pod: { ...pod, metadata, spec }, removed, warnings };
 }

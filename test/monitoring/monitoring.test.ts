@@ -154,12 +154,12 @@ test("the ServiceMonitor scrapes the Service's HTTPS port, checking the certific
   assert.equal(endpoint.tlsConfig.insecureSkipVerify, undefined);
 });
 
-test("kubectl kustomize manifests/monitoring gives a ServiceMonitor, a PrometheusRule and the dashboard as a labelled ConfigMap; no install needs their CRDs", { timeout: 120_000 }, async () => {
+test("kubectl kustomize manifests/monitoring gives a ServiceMonitor, the sidecars' PodMonitor, a PrometheusRule and the dashboard as a labelled ConfigMap; no install needs their CRDs", { timeout: 120_000 }, async () => {
   const kubectl = await findOrBuildKubectl();
   const build = (dir: string): Obj[] =>
     parseAllDocuments(execFileSync(kubectl, ["kustomize", join(ROOT, dir)], { encoding: "utf8", timeout: 60_000 })).map((d) => d.toJS() as Obj);
   const objects = build("manifests/monitoring");
-  assert.deepEqual(objects.map((o) => `${o["apiVersion"]} ${o["kind"]}`).sort(), ["monitoring.coreos.com/v1 PrometheusRule", "monitoring.coreos.com/v1 ServiceMonitor", "v1 ConfigMap"]);
+  assert.deepEqual(objects.map((o) => `${o["apiVersion"]} ${o["kind"]}`).sort(), ["monitoring.coreos.com/v1 PodMonitor", "monitoring.coreos.com/v1 PrometheusRule", "monitoring.coreos.com/v1 ServiceMonitor", "v1 ConfigMap"]);
   for (const o of objects) assert.equal(o["metadata"].namespace, "tailcar-system");
   const configMap = objects.find((o) => o["kind"] === "ConfigMap")!;
   assert.equal(configMap["metadata"].labels.grafana_dashboard, "1");
