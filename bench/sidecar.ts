@@ -48,7 +48,7 @@ function progress(msg: string): void {
   process.stderr.write(`[bench sidecar ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 }
 
-export interface ThroughputRow { name: string; baseline: boolean; mbPerS: Summary; steadyMbPerS: Summary; ratio: Summary; cpuSPerGB: Summary; cpuRatio: Summary; /** Absent from results stored before they were measured. */ streamCpuSPerGB?: Summary; streamCpuRatio?: Summary; outPerIn?: number; afterRssMiB: Summary; afterAnonMiB: Summary }
+export interface ThroughputRow { name: string; baseline: boolean; mbPerS: Summary; steadyMbPerS: Summary; ratio: Summary; /** Absent from results stored before it was measured. */ steadyRatio?: Summary; cpuSPerGB: Summary; cpuRatio: Summary; /** Absent from results stored before they were measured. */ streamCpuSPerGB?: Summary; streamCpuRatio?: Summary; outPerIn?: number; afterRssMiB: Summary; afterAnonMiB: Summary }
 export interface MemoryRow {
   name: string; baseline: boolean; rssMiB: Summary; anonMiB: Summary; settledRssMiB: Summary; settledAnonMiB: Summary;
   /** Absent from results written before it was measured. */
@@ -164,6 +164,7 @@ async function main(): Promise<void> {
         mbPerS: summarize(s.map((x) => size / 1e6 / x.wallS)),
         steadyMbPerS: summarize(s.map((x) => size / 1e6 / x.steadyS)),
         ratio: summarize(pairedRatios(base.map((x) => x.wallS), s.map((x) => x.wallS))),
+        steadyRatio: summarize(pairedRatios(base.map((x) => x.steadyS), s.map((x) => x.steadyS))),
         cpuSPerGB: summarize(s.map((x) => x.cpuS / gb)),
         cpuRatio: summarize(pairedRatios(s.map((x) => x.cpuS), base.map((x) => x.cpuS))),
         streamCpuSPerGB: summarize(s.map((x) => x.streamCpuS / gb)),
