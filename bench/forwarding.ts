@@ -6,7 +6,6 @@
 // Usage: node bench/forwarding.ts [--quick] [--write]  (a full run writes BENCHMARKS.md's
 // forwarding section and bench/results/forwarding.json).
 import { spawn, type ChildProcess } from "node:child_process";
-import { rmSync } from "node:fs";
 import { appendFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,7 +14,7 @@ import { freePort, query, startVictoriaLogs, victoriaLogsBinary, type VictoriaLo
 import { RELAUNCHED_ENV } from "../sidecar/node-flags.ts";
 import type { ForwardSink } from "../settings/vocabulary.ts";
 import { renderForwarding } from "./forwarding-render.ts";
-import { cpuNs, killAll, memory } from "./probes.ts";
+import { cpuNs, killAll, memory, stopOnSignal } from "./probes.ts";
 import { machineInfo, publish } from "./report.ts";
 import { summarize, pairedRatios, type Summary } from "./stats.ts";
 import { sidecarBuilt, snapshotBuild } from "./tailers.ts";
@@ -260,15 +259,7 @@ async function main(): Promise<void> {
   victoriaLogsBinary(); // built once (minutes the first time), before anything is timed
   const dir = await mkdtemp(join(tmpdir(), "tailcar-bench-fwd-"));
   const loadAtStart = loadavg()[0]!;
-  const stopOnSignal = (): void => {
-    for (const c of children) c.kill("SIGKILL");
-    killAll();
-    rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
-    process.stderr.write("bench forwarding: interrupted\n");
-    process.exit(130);
-  };
-  process.once("SIGINT", stopOnSignal);
-  process.once("SIGTERM", stopOnSignal);
+  stopOnSignal("forwarding", dir, () => { for (const c of children) c.kill("SIGKILL"); });
   try {
     const mainJs = await snapshotBuild(dir);
     const runs = new Map<ForwardSink, ThroughputRun[]>(OUTPUTS.map((s) => [s, []]));

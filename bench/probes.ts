@@ -1,7 +1,7 @@
 // One measurement of one tailer each: throughput and CPU to a 1 MiB-reading pipe consumer,
 // idle memory, memory growth under a blocked stdout, and write-to-stdout latency.
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { closeSync, constants, openSync } from "node:fs";
+import { closeSync, constants, openSync, rmSync } from "node:fs";
 import { open, readdir, readFile, rm, appendFile, writeFile } from "node:fs/promises";
 import { Socket } from "node:net";
 import { join } from "node:path";
@@ -20,6 +20,22 @@ export function killAll(): void {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
 }
 process.once("exit", killAll);
+
+/**
+ * On SIGINT or SIGTERM: `also`, every child killed, `dir` removed and exit 130, synchronously, so
+ * that nothing of the bench's main() runs (and fails noisily) in between.
+ */
+export function stopOnSignal(bench: string, dir: string, also: () => void = () => {}): void {
+  const stop = (): void => {
+    also();
+    killAll();
+    rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    process.stderr.write(`bench ${bench}: interrupted\n`);
+    process.exit(130);
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
 
 function start(command: string, args: readonly string[], stdio: ("ignore" | "pipe" | "inherit" | number)[], env: Record<string, string> = {}): ChildProcess {
   const c = spawn(command, args, { stdio, env: { ...process.env, ...env } });

@@ -5,11 +5,10 @@
 // Usage: node bench/sidecar-cost.ts [--quick] [--write]  (a full run writes BENCHMARKS.md's
 // sidecar-cost section and bench/results/sidecar-cost.json). TAILCAR_BENCH_COMPARE=DIR (another
 // revision's checkout, built) adds its sidecar, with its own defaults, to every table.
-import { rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { idleFleetProbe, latency, killAll } from "./probes.ts";
+import { idleFleetProbe, latency, killAll, stopOnSignal } from "./probes.ts";
 import { summarize, percentile, type Summary } from "./stats.ts";
 import { coreutils, tailcar, sidecarBuilt, snapshotBuild, compareBuildRoot, type Tailer } from "./tailers.ts";
 import { machineInfo, publish, renderSidecarCost } from "./report.ts";
@@ -46,14 +45,7 @@ async function main(): Promise<void> {
   if (!sidecarBuilt()) throw new Error("dist/ missing: npm run build first");
   const dir = await mkdtemp(join(tmpdir(), "tailcar-bench-cost-"));
   const loadAtStart = loadavg()[0]!;
-  const stopOnSignal = (): void => {
-    killAll();
-    rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
-    process.stderr.write("bench sidecar-cost: interrupted\n");
-    process.exit(130);
-  };
-  process.once("SIGINT", stopOnSignal);
-  process.once("SIGTERM", stopOnSignal);
+  stopOnSignal("sidecar-cost", dir);
   try {
     const build = await snapshotBuild(dir);
     const main = tailcar(build, IMAGE_RAW_FLAGS);

@@ -5,12 +5,11 @@
 // TAILCAR_BENCH_COMPARE=DIR (a checkout of another revision, built) adds its --format json
 // sidecar to the throughput rounds, labelled TAILCAR_BENCH_COMPARE_LABEL: an encoder change
 // measured against the one before it in the same run.
-import { rmSync } from "node:fs";
 import { mkdtemp, rm, open } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeLinesFile } from "./gen.ts";
-import { throughput, memoryProbe, settledProbe, latency, killAll, type MemorySample, type ThroughputSample } from "./probes.ts";
+import { throughput, memoryProbe, settledProbe, latency, killAll, stopOnSignal, type MemorySample, type ThroughputSample } from "./probes.ts";
 import { summarize, pairedRatios, percentile, type Summary } from "./stats.ts";
 import { coreutils, busybox, naiveReader, tailcar, tailcarAsImage, sidecarBuilt, snapshotBuild, compareBuildRoot, type Tailer } from "./tailers.ts";
 import { benchTransforms, type TransformResult } from "./transform.ts";
@@ -112,15 +111,7 @@ async function jsonOutputBytes(file: string, env: Readonly<Record<string, string
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "tailcar-bench-"));
   const loadAtStart = loadavg()[0]!;
-  const stopOnSignal = (): void => {
-    // Synchronously, so that nothing of main() runs (and fails noisily) in between.
-    killAll();
-    rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
-    process.stderr.write("bench sidecar: interrupted\n");
-    process.exit(130);
-  };
-  process.once("SIGINT", stopOnSignal);
-  process.once("SIGTERM", stopOnSignal);
+  stopOnSignal("sidecar", dir);
   try {
     const bb = busybox();
     if (!bb) progress("busybox not installed: skipping it (apt-get install -y busybox)");
