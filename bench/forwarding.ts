@@ -15,12 +15,11 @@ import { RELAUNCHED_ENV } from "../sidecar/node-flags.ts";
 import type { ForwardSink } from "../settings/vocabulary.ts";
 import { renderForwarding } from "./forwarding-render.ts";
 import { cpuNs, killAll, memory, stopOnSignal } from "./probes.ts";
-import { machineInfo, publish } from "./report.ts";
+import { benchArgs, machineInfo, publish } from "./report.ts";
 import { summarize, pairedRatios, type Summary } from "./stats.ts";
 import { sidecarBuilt, snapshotBuild } from "./tailers.ts";
 
-const quick = process.argv.includes("--quick");
-const write = process.argv.includes("--write") || !quick;
+const { quick, write } = benchArgs("forwarding");
 const ROUNDS = quick ? 1 : 3;
 const LINES = quick ? 100_000 : 500_000;
 const LINE_BYTES = 200;

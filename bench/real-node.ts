@@ -28,12 +28,10 @@ import { startNodeCollector } from "../localcluster/node-collector.ts";
 import { startVictoriaLogsOnNode, type NodeVictoriaLogs } from "../localcluster/victorialogs-on-node.ts";
 import { containerCgroup, type ContainerCgroup } from "./container-cgroup.ts";
 import { cpuSeconds, memory } from "./probes.ts";
-import { writeJson, writeSection } from "./report.ts";
+import { benchArgs, writeJson, writeSection } from "./report.ts";
 import { formatRange, percentile, summarize, type Summary } from "./stats.ts";
 
-const args = process.argv.slice(2);
-const quick = args.includes("--quick");
-const write = !quick || args.includes("--write");
+const { quick, write } = benchArgs("real-node");
 const ROUNDS = quick ? 1 : 5;
 const INJECTED = "bench";
 const PLAIN = "bench-plain";

@@ -11,10 +11,9 @@ import { join } from "node:path";
 import { idleFleetProbe, latency, killAll, stopOnSignal } from "./probes.ts";
 import { summarize, percentile, type Summary } from "./stats.ts";
 import { coreutils, tailcar, sidecarBuilt, snapshotBuild, compareBuildRoot, type Tailer } from "./tailers.ts";
-import { machineInfo, publish, renderSidecarCost } from "./report.ts";
+import { benchArgs, machineInfo, publish, renderSidecarCost } from "./report.ts";
 
-const quick = process.argv.includes("--quick");
-const write = process.argv.includes("--write") || !quick;
+const { quick, write } = benchArgs("sidecar-cost");
 const ROUNDS = quick ? 1 : 3;
 const FLEET = quick ? 10 : 50;
 /** Past the sidecar's 10 s of fast polling after a file's last bytes (sidecar/poll-pace.ts). */

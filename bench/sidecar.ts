@@ -13,7 +13,7 @@ import { throughput, memoryProbe, settledProbe, latency, killAll, stopOnSignal, 
 import { summarize, pairedRatios, percentile, type Summary } from "./stats.ts";
 import { coreutils, busybox, naiveReader, tailcar, tailcarAsImage, sidecarBuilt, snapshotBuild, compareBuildRoot, type Tailer } from "./tailers.ts";
 import { benchTransforms, type TransformResult } from "./transform.ts";
-import { machineInfo, publish, renderSidecar } from "./report.ts";
+import { benchArgs, machineInfo, publish, renderSidecar } from "./report.ts";
 import { parseSidecarConfig } from "../sidecar/config.ts";
 import { createTransform } from "../sidecar/transform.ts";
 import { POD_ENV } from "../settings/sidecar-rows.ts";
@@ -29,8 +29,7 @@ const POD_METADATA: Readonly<Record<string, string>> = {
   [POD_ENV.containerName]: "error-log",
 };
 
-const quick = process.argv.includes("--quick");
-const write = process.argv.includes("--write") || !quick;
+const { quick, write } = benchArgs("sidecar");
 const MiB = 1024 * 1024;
 const FILE_BYTES = (quick ? 32 : 256) * MiB;
 const ROUNDS = quick ? 3 : 5;

@@ -18,7 +18,7 @@ import { jsonBody } from "../webhook/json-body.ts";
 import { BODY_LIMIT_BYTES } from "../webhook/server.ts";
 import { MEMO_LIMIT } from "../webhook/memo.ts";
 import { cpuSeconds } from "./probes.ts";
-import { machineInfo, publish } from "./report.ts";
+import { benchArgs, machineInfo, publish } from "./report.ts";
 import { formatRange, pairedRatios, summarize, type Summary } from "./stats.ts";
 import { addedCpuUs, judgeWebhook } from "./webhook-targets.ts";
 import type { LoadResult, LoadSpec } from "./webhook-load.ts";
@@ -376,11 +376,11 @@ export function renderWebhook(x: WebhookResults): string {
 }
 
 async function main(): Promise<void> {
-  const quick = process.argv.includes("--quick");
+  const { quick, write } = benchArgs("webhook");
   const results = await benchWebhook(quick);
   const md = renderWebhook(results);
   process.stdout.write(`${md}\n`);
-  if (process.argv.includes("--write") || !quick) {
+  if (write) {
     await publish("webhook", md, results, progress);
   }
 }
