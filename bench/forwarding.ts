@@ -15,7 +15,8 @@ import { RELAUNCHED_ENV } from "../sidecar/node-flags.ts";
 import type { ForwardSink } from "../settings/vocabulary.ts";
 import { renderForwarding } from "./forwarding-render.ts";
 import { cpuNs, killAll, memory, stopOnSignal } from "./probes.ts";
-import { benchArgs, machineInfo, publish } from "./report.ts";
+import { machineInfo, publish } from "./report.ts";
+import { benchArgs } from "./tool-args.ts";
 import { summarize, pairedRatios, type Summary } from "./stats.ts";
 import { sidecarBuilt, snapshotBuild } from "./tailers.ts";
 

@@ -28,7 +28,8 @@ import { startNodeCollector } from "../localcluster/node-collector.ts";
 import { startVictoriaLogsOnNode, type NodeVictoriaLogs } from "../localcluster/victorialogs-on-node.ts";
 import { containerCgroup, type ContainerCgroup } from "./container-cgroup.ts";
 import { cpuSeconds, memory } from "./probes.ts";
-import { benchArgs, writeJson, writeSection } from "./report.ts";
+import { writeJson, writeSection } from "./report.ts";
+import { benchArgs } from "./tool-args.ts";
 import { formatRange, percentile, summarize, type Summary } from "./stats.ts";
 
 const { quick, write } = benchArgs("real-node");

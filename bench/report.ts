@@ -42,25 +42,6 @@ export async function writeJson(name: string, data: unknown): Promise<void> {
   await writeFile(new URL(`${name}.json`, dir), JSON.stringify(data, null, 2) + "\n");
 }
 
-/**
- * A benchmark's command line: --quick (a short smoke run that only prints, unless --write) and
- * --write; --help prints the usage, anything else exits 2 naming it.
- */
-export function benchArgs(name: string, argv: readonly string[] = process.argv.slice(2)): { quick: boolean; write: boolean } {
-  const usage = `usage: node bench/${name}.ts [--quick] [--write]\n  A full run writes its BENCHMARKS.md section and bench/results/${name}.json; --quick is a short\n  smoke run that only prints (unless --write). Progress goes to stderr. npm run bench runs them all.\n`;
-  if (argv.includes("--help") || argv.includes("-h")) {
-    process.stdout.write(usage);
-    process.exit(0);
-  }
-  const unknown = argv.find((a) => a !== "--quick" && a !== "--write");
-  if (unknown !== undefined) {
-    process.stderr.write(`bench ${name}: unknown argument ${JSON.stringify(unknown)}\n${usage}`);
-    process.exit(2);
-  }
-  const quick = argv.includes("--quick");
-  return { quick, write: !quick || argv.includes("--write") };
-}
-
 /** What every result file records of the run's machine: the figures compare only within one machine and load. */
 export function machineInfo(loadAtStart: number): { date: string; cores: number; cpuModel: string; node: string; loadAvg: { start: number; end: number } } {
   return { date: new Date().toISOString(), cores: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadAvg: { start: loadAtStart, end: loadavg()[0]! } };

@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { idleFleetProbe, latency, killAll, stopOnSignal } from "./probes.ts";
 import { summarize, percentile, type Summary } from "./stats.ts";
 import { coreutils, tailcar, sidecarBuilt, snapshotBuild, compareBuildRoot, type Tailer } from "./tailers.ts";
-import { benchArgs, machineInfo, publish, renderSidecarCost } from "./report.ts";
+import { machineInfo, publish, renderSidecarCost } from "./report.ts";
+import { benchArgs } from "./tool-args.ts";
 
 const { quick, write } = benchArgs("sidecar-cost");
 const ROUNDS = quick ? 1 : 3;

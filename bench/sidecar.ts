@@ -13,7 +13,8 @@ import { throughput, memoryProbe, settledProbe, latency, killAll, stopOnSignal, 
 import { summarize, pairedRatios, percentile, type Summary } from "./stats.ts";
 import { coreutils, busybox, naiveReader, tailcar, tailcarAsImage, sidecarBuilt, snapshotBuild, compareBuildRoot, type Tailer } from "./tailers.ts";
 import { benchTransforms, type TransformResult } from "./transform.ts";
-import { benchArgs, machineInfo, publish, renderSidecar } from "./report.ts";
+import { machineInfo, publish, renderSidecar } from "./report.ts";
+import { benchArgs } from "./tool-args.ts";
 import { parseSidecarConfig } from "../sidecar/config.ts";
 import { createTransform } from "../sidecar/transform.ts";
 import { POD_ENV } from "../settings/sidecar-rows.ts";

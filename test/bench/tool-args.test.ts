@@ -38,3 +38,25 @@ test("a bench tool given an unknown flag exits 2 with its usage, before starting
   assert.equal(none.status, 2, none.stderr);
   assert.match(none.stderr, /^webhook-ab: name at least one server kind\nusage:/);
 });
+
+test("boolean options are flags: given or not, never a value", () => {
+  const kinds = { quick: "boolean", rounds: "number" } as const;
+  const on = parseToolArgs(["--quick", "--rounds", "3"], kinds);
+  assert.ok(!("error" in on) && !on.help && on.values["quick"] === true && on.values["rounds"] === 3, JSON.stringify(on));
+  const off = parseToolArgs([], kinds);
+  assert.ok(!("error" in off) && !off.help && off.values["quick"] === false, JSON.stringify(off));
+  const valued = parseToolArgs(["--quick=yes"], kinds);
+  assert.ok("error" in valued && valued.error.includes("--quick"), JSON.stringify(valued));
+});
+
+test("a benchmark given --help prints its usage, and an unknown flag or a stray argument exits 2 before measuring anything", () => {
+  const bench = fileURLToPath(new URL("../../bench/sidecar-cost.ts", import.meta.url));
+  const help = spawnSync(process.execPath, [bench, "--help"], { encoding: "utf8", timeout: 20_000, killSignal: "SIGKILL" });
+  assert.equal(help.status, 0, help.stderr);
+  assert.match(help.stdout, /^usage: node bench\/sidecar-cost\.ts \[--quick\] \[--write\]/);
+  for (const bad of [["--quikc"], ["quick"]]) {
+    const r = spawnSync(process.execPath, [bench, ...bad], { encoding: "utf8", timeout: 20_000, killSignal: "SIGKILL" });
+    assert.equal(r.status, 2, `${bad.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`^bench sidecar-cost: .*${bad[0]}.*\\nusage: node bench/sidecar-cost\\.ts`, "s"));
+  }
+});
