@@ -8,7 +8,7 @@ import { readSettings, SettingsError } from "../../settings/read.ts";
 import type { ValuesOf } from "../../settings/row.ts";
 import { NAMESPACE_LABEL } from "../annotations.ts";
 import { inject } from "../inject.ts";
-import { defaultInjectOptions } from "../options.ts";
+import { CHECK_INJECT_OPTIONS } from "./inject-defaults.ts";
 import { packageVersion } from "../package-version.ts";
 import { manifestPods } from "../workloads.ts";
 import { CHECK_ROWS } from "./rows.ts";
@@ -76,18 +76,14 @@ function readManifest(file: string): string {
 export function checkManifests(files: readonly { readonly name: string; readonly text: string }[]): CheckResult[] {
   const results: CheckResult[] = [];
   const version = packageVersion();
-  const options = defaultInjectOptions(version);
   for (const { name, text } of files) {
     const docs = parseAllDocuments(text);
     for (const [i, doc] of docs.entries()) {
       if (doc.errors.length > 0) throw new Error(`${name}: document ${i + 1}: ${doc.errors[0]!.message}`);
       for (const { label, pod } of manifestPods(doc.toJS(), `${name} document ${i + 1}`)) {
         const group = `${label} (${name})`;
-        const result = inject(pod, options, { version });
-        const own = new Set((pod.spec?.volumes ?? []).map((v) => v.name));
-        const input: PodInput = result.injected.length > 0
-          ? { group, pod: result.pod, addedVolumes: new Set((result.pod.spec?.volumes ?? []).map((v) => v.name).filter((v) => !own.has(v))), injectWarnings: result.warnings }
-          : { group, pod, injectWarnings: result.warnings };
+        const result = inject(pod, CHECK_INJECT_OPTIONS, { version });
+        const input: PodInput = { group, pod: result.injected.length > 0 ? result.pod : pod, injectWarnings: result.warnings };
         results.push(...checkAnnotations(input));
         results.push(...(result.skipped === "already-injected" || result.injected.length > 0 ? checkInjectedPod(input) : checkNotInjected(input, undefined, "recreate it")));
       }

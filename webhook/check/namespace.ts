@@ -4,12 +4,9 @@
 import { NAMESPACE_LABEL, STATUS_ANNOTATION } from "../annotations.ts";
 import { parseInjectStatus } from "../inject.ts";
 import { findMissedPods, wouldInject, type NamespaceView, type ObjectMeta, type PodView } from "../missed-pods.ts";
-import { defaultInjectOptions } from "../options.ts";
+import { CHECK_INJECT_OPTIONS } from "./inject-defaults.ts";
 import { byOwner, describeOwner, replaceAdvice, type OwnerReference, type Workload } from "./owners.ts";
 import { fail, ok, skip, warn, type CheckResult } from "./result.ts";
-
-/** The built-in injection settings the check reads pods by; the version only names the default image, which no check here looks at. */
-const DEFAULT_INJECT_OPTIONS = defaultInjectOptions("");
 
 export interface NamespacedPod extends PodView {
   readonly metadata?: ObjectMeta & { readonly ownerReferences?: readonly OwnerReference[] };
@@ -36,7 +33,7 @@ export function checkMissedPods(name: string, pods: readonly NamespacedPod[], ns
   const group = groupOf(name);
   const id = "missed-injection";
   if (ns === undefined) return [];
-  const missed = new Set(findMissedPods(pods, [ns], wouldInject(DEFAULT_INJECT_OPTIONS), excluded).map((p) => p.uid));
+  const missed = new Set(findMissedPods(pods, [ns], wouldInject(CHECK_INJECT_OPTIONS), excluded).map((p) => p.uid));
   const found = pods.filter((p) => missed.has(p.metadata?.uid ?? ""));
   if (found.length === 0) return [ok(group, id, "no pod that asks for sidecars was admitted without them")];
   return byOwner(found, ownerOf).map(({ owner, pods: some }) =>

@@ -7,15 +7,12 @@ import { SIDECAR_ROWS, type SidecarValues } from "../../settings/sidecar-rows.ts
 import { parsePodConfig, STATUS_ANNOTATION } from "../annotations.ts";
 import { CHECKPOINT_MOUNT_PATH, FILES_ANNOTATION } from "../file-entries.ts";
 import { inject, parseInjectStatus, SKIP_REASONS, type RecordedInjectStatus } from "../inject.ts";
-import { defaultInjectOptions } from "../options.ts";
+import { CHECK_INJECT_OPTIONS } from "./inject-defaults.ts";
 import type { Container, Pod, Volume, VolumeMount } from "../pod-types.ts";
 import { covers, LOG_VOLUME_BASE } from "../volumes.ts";
 import { fileAccess, volumeKind } from "./file-access.ts";
 import { fail, ok, skip, warn, type CheckResult } from "./result.ts";
 import { checkSidecarMetrics, checkSidecarState, type ContainerStatusView, type PodRef } from "./sidecar-state.ts";
-
-/** The built-in injection settings the check reads pods by; the version only names the default image, which no check here looks at. */
-const DEFAULT_INJECT_OPTIONS = defaultInjectOptions("");
 
 export interface RunningPod {
   readonly namespace: string;
@@ -29,8 +26,6 @@ export interface PodInput {
   readonly pod: Pod;
   /** A pod from the API server (its status and metrics are checked); undefined for a manifest's pod. */
   readonly running?: RunningPod;
-  /** A manifest's pod: the volumes injection added. Otherwise emptyDirs named tailcar-logs… are taken as added. */
-  readonly addedVolumes?: ReadonlySet<string>;
   /** A manifest's pod: inject()'s warnings, which say why an entry got no sidecar. */
   readonly injectWarnings?: readonly string[];
 }
@@ -51,7 +46,7 @@ const annotationsOf = (pod: Pod): Record<string, string> => (pod.metadata?.annot
 
 /** The tailcar.io/files entries as the webhook reads them, and the annotation problems it would warn about. */
 export function checkAnnotations(input: PodInput): CheckResult[] {
-  return parsePodConfig(annotationsOf(input.pod), DEFAULT_INJECT_OPTIONS).warnings.map((w) =>
+  return parsePodConfig(annotationsOf(input.pod), CHECK_INJECT_OPTIONS).warnings.map((w) =>
     warn(input.group, "annotation", w, "correct the annotation (docs/annotations.md lists every key and value)"));
 }
 
@@ -62,7 +57,7 @@ export function checkAnnotations(input: PodInput): CheckResult[] {
 export function checkNotInjected(input: PodInput, inScope: boolean | undefined, replaceFix: string): CheckResult[] {
   const id = "injected";
   if (annotationsOf(input.pod)[FILES_ANNOTATION] === undefined) return [skip(input.group, id, `no ${FILES_ANNOTATION} annotation: tailcar has nothing to do for this pod`)];
-  const result = inject(input.pod, DEFAULT_INJECT_OPTIONS, { version: "" });
+  const result = inject(input.pod, CHECK_INJECT_OPTIONS, { version: "" });
   const reasons = [...(input.injectWarnings ?? [])];
   if (result.injected.length > 0) {
     if (inScope === false) {
@@ -101,11 +96,11 @@ function writersOf(pod: Pod, status: RecordedInjectStatus, mount: VolumeMount, p
     && (c.volumeMounts ?? []).some((m) => m.name === mount.name && m.subPath === mount.subPath && m.subPathExpr === mount.subPathExpr && covers(m.mountPath, path)));
 }
 
-function checkVolume(input: PodInput, path: string, mount: VolumeMount, volume: Volume | undefined, writers: readonly Container[]): CheckResult {
+/** `added`: the volumes injection added, as its status lists them (undefined in a status from before it did: then emptyDirs named tailcar-logs… are taken as added). */
+function checkVolume(input: PodInput, path: string, mount: VolumeMount, volume: Volume | undefined, writers: readonly Container[], added: readonly string[] | undefined): CheckResult {
   const id = "file-volume";
   const apps = writers.map((w) => w.name).join(", ") || "no app container";
-  const added = input.addedVolumes?.has(mount.name) ?? (mount.name.startsWith(LOG_VOLUME_BASE) && volume?.emptyDir !== undefined);
-  if (added) {
+  if (added?.includes(mount.name) ?? (mount.name.startsWith(LOG_VOLUME_BASE) && volume?.emptyDir !== undefined)) {
     return warn(input.group, id, `${path}: on emptyDir ${mount.name}, which tailcar added at ${mount.mountPath} in ${apps}: whatever the image has in ${mount.mountPath} is hidden from them`,
       `if the image ships files in ${mount.mountPath} that the app needs, mount a volume of your own there (the sidecar then shares it and nothing is added), or write the log to a directory of its own`);
   }
@@ -123,7 +118,7 @@ export function checkInjectedPod(input: PodInput): CheckResult[] {
   const annotations = annotationsOf(pod);
   const status = parseInjectStatus(annotations[STATUS_ANNOTATION]);
   if (status === undefined) return [];
-  const { config } = parsePodConfig(annotations, DEFAULT_INJECT_OPTIONS);
+  const { config } = parsePodConfig(annotations, CHECK_INJECT_OPTIONS);
   const sidecars = sidecarsOf(pod, status);
   const spec = pod.spec!;
   const results: CheckResult[] = [];
@@ -145,7 +140,7 @@ export function checkInjectedPod(input: PodInput): CheckResult[] {
     }
     const volume = spec.volumes?.find((v) => v.name === mount.name);
     const writers = writersOf(pod, status, mount, entry.path);
-    results.push(checkVolume(input, entry.path, mount, volume, writers));
+    results.push(checkVolume(input, entry.path, mount, volume, writers, status.volumes));
     const access = fileAccess(spec, sidecar.container, writers, volume);
     const line = `${entry.path}: ${access.message}`;
     results.push(access.status === "ok" ? ok(group, "file-access", line) : access.status === "warn" ? warn(group, "file-access", line, access.fix!) : fail(group, "file-access", line, access.fix!));
