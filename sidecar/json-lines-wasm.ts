@@ -6,7 +6,7 @@
 // memory: the escape table, the bytes between two records, a copy of the chunk and the records,
 // which are returned as a view of that memory.
 import { encodeRepaired, ESCAPES, JsonLinesEncoder } from "./json-lines.ts";
-import type { RecordParts } from "./json-record.ts";
+import { recordJoint, type RecordParts } from "./json-record.ts";
 import { JSON_LINES_WASM } from "./json-lines-wasm-code.ts";
 
 const NL = 0x0a;
@@ -67,8 +67,7 @@ export function wasmAvailable(): boolean {
  * U+FFFD. The time is set per chunk (setTime): one Date per chunk, not per line.
  */
 export class WasmJsonLinesEncoder {
-  readonly #afterTime: string;
-  readonly #tail: string;
+  readonly #parts: RecordParts;
   #timeMs = Number.NaN;
   #tailLen = 0;
   #jointLen = 0;
@@ -78,8 +77,7 @@ export class WasmJsonLinesEncoder {
 
   /** `afterTime` and `tail`: the record's members after the time and after the log (recordParts). */
   constructor(parts: RecordParts) {
-    this.#afterTime = parts.afterTime;
-    this.#tail = parts.tail;
+    this.#parts = parts;
     this.#instantiate();
   }
 
@@ -95,10 +93,9 @@ export class WasmJsonLinesEncoder {
   setTime(ms: number): void {
     if (ms === this.#timeMs) return;
     this.#timeMs = ms;
-    const tail = `${this.#tail}}\n`;
-    const head = `{"time":"${new Date(ms).toISOString()}${this.#afterTime}`;
-    this.#consts = Buffer.from(tail + head, "utf8");
-    this.#tailLen = Buffer.byteLength(tail);
+    const joint = recordJoint(this.#parts, ms);
+    this.#consts = joint.bytes;
+    this.#tailLen = joint.tailLen;
     this.#jointLen = this.#consts.length;
     this.#writeConsts();
   }

@@ -8,7 +8,7 @@
 // the calls, not the bytes, are the price. The scan for the bytes that end a line or need
 // escaping reads the input as 32-bit words, two at a time. docs/decisions.md, "JSON records in one buffer".
 import { isUtf8 } from "node:buffer";
-import type { RecordParts } from "./json-record.ts";
+import { recordJoint, type RecordParts } from "./json-record.ts";
 
 const NL = 0x0a;
 const QUOTE = 0x22;
@@ -66,8 +66,7 @@ const align = (n: number): number => (n + 7) & ~7;
  * U+FFFD. The time is set per chunk (setTime): one Date per chunk, not per line.
  */
 export class JsonLinesEncoder {
-  readonly #afterTime: string;
-  readonly #tail: string;
+  readonly #parts: RecordParts;
   /** `tail + head` of a record: the tail alone, the head alone, and both together between lines. */
   #consts = Buffer.alloc(0);
   #tailLen = 0;
@@ -83,17 +82,14 @@ export class JsonLinesEncoder {
 
   /** `afterTime` and `tail`: the record's members after the time and after the log (recordParts). */
   constructor(parts: RecordParts) {
-    this.#afterTime = parts.afterTime;
-    this.#tail = parts.tail;
+    this.#parts = parts;
   }
 
   setTime(ms: number): void {
     if (ms === this.#timeMs) return;
     this.#timeMs = ms;
-    const tail = `${this.#tail}}\n`;
-    const head = `{"time":"${new Date(ms).toISOString()}${this.#afterTime}`;
-    const consts = Buffer.from(tail + head, "utf8");
-    this.#tailLen = Buffer.byteLength(tail);
+    const { bytes: consts, tailLen } = recordJoint(this.#parts, ms);
+    this.#tailLen = tailLen;
     this.#headLen = consts.length - this.#tailLen;
     this.#consts = consts;
     // The constants' length changes only with the year's digits: then lay memory out anew.

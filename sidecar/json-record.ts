@@ -70,6 +70,12 @@ export interface RecordParts {
   readonly tail: string;
 }
 
+/** The bytes between two records at time `ms`: one record's tail, then the next one's head; `tailLen` says where they meet. */
+export function recordJoint(parts: RecordParts, ms: number): { readonly bytes: Buffer<ArrayBuffer>; readonly tailLen: number } {
+  const tail = `${parts.tail}}\n`;
+  return { bytes: Buffer.from(`${tail}{"time":"${new Date(ms).toISOString()}${parts.afterTime}`, "utf8"), tailLen: Buffer.byteLength(tail) };
+}
+
 export function recordParts(file: string, pod: PodMetadata): RecordParts {
   let tail = '"';
   if (pod.podName !== undefined) tail += `,"pod":${jsonString(pod.podName)}`;
