@@ -4,6 +4,7 @@
 # holding them on stdout; progress goes to stderr. `go mod download` checks the module's zip against
 # go.sum: a changed upstream zip is an error, never a silent change of schema.
 # Cache: ${XDG_CACHE_HOME:-$HOME/.cache}/tailcar/prometheus-operator-crds/<hash of go.mod, go.sum>/
+# (160 KB an entry: entries of older pins are left, not pruned)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 module=github.com/prometheus-operator/prometheus-operator
