@@ -78,6 +78,7 @@ describe("the shipped manifests on a real API server", { timeout: START_MS + 3 *
    * monitoring objects against the operator's own schemas, as a cluster running it would.
    */
   function installMonitoringCrds(): void {
+    const started = Date.now();
     const dir = prometheusOperatorCrds();
     // Server-side: the CRDs are too large for the last-applied annotation of a client-side apply.
     const run = spawnSync(kubectl, ["--kubeconfig", cluster!.cp.kubeconfigPath, "apply", "--server-side", "-f", dir], { encoding: "utf8", timeout: 60_000 });
@@ -85,6 +86,7 @@ describe("the shipped manifests on a real API server", { timeout: START_MS + 3 *
     const names = MONITORING_KINDS.map((k) => `crd/${k.toLowerCase()}s.monitoring.coreos.com`);
     const wait = spawnSync(kubectl, ["--kubeconfig", cluster!.cp.kubeconfigPath, "wait", "--for=condition=Established", "--timeout=60s", ...names], { encoding: "utf8", timeout: 90_000 });
     assert.equal(wait.status, 0, `the CRDs did not become Established:\n${wait.stderr}`);
+    process.stderr.write(`manifests-server: the Prometheus Operator's CRDs (${MONITORING_KINDS.join(", ")}) installed and Established in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   }
 
   after(async () => {
