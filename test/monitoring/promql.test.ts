@@ -55,21 +55,23 @@ describe("the shipped PromQL, read by Prometheus's parser", () => {
     assert.equal(parsed.code, 0, parsed.stderr);
   });
 
-  test("an expression that does not parse is reported with its name and the parser's message, the others pass, and the exit code is 1", (t) => {
+  test("an expression that does not parse or does not type-check is reported with its name and the parser's message, the others pass, and the exit code is 1", (t) => {
     if (binary === undefined) return t.skip(why);
     const parsed = parseAll(binary, [
       { name: "unclosed", expr: "sum(rate(tailcar_sidecar_lines_read_total[5m])" },
       { name: "fine", expr: "sum(rate(tailcar_sidecar_lines_read_total[5m]))" },
       { name: "bad duration", expr: "rate(tailcar_sidecar_lines_read_total[5 minutes])" },
       { name: "unknown function", expr: "rates(tailcar_sidecar_lines_read_total[5m])" },
+      { name: "rate of an instant vector", expr: "rate(tailcar_sidecar_lines_read_total)" },
     ]);
     assert.equal(parsed.code, 1);
     const errors = Object.fromEntries(parsed.results.map((r) => [r.name, r.error]));
-    assert.deepEqual(Object.keys(errors), ["unclosed", "fine", "bad duration", "unknown function"]);
+    assert.deepEqual(Object.keys(errors), ["unclosed", "fine", "bad duration", "unknown function", "rate of an instant vector"]);
     assert.equal(errors["fine"], "");
     assert.match(errors["unclosed"]!, /unclosed left parenthesis/);
     assert.match(errors["bad duration"]!, /parse error/);
     assert.match(errors["unknown function"]!, /unknown function with name "rates"/);
+    assert.match(errors["rate of an instant vector"]!, /expected type range vector in call to function "rate", got instant vector/);
   });
 
   test("input that is not a list of {name, expr} is refused with exit 2, saying what it wants", (t) => {
