@@ -102,7 +102,7 @@ export class NetworkSink implements Sink {
   write(batch: ForwardBatch): Promise<void> {
     if (this.#abort.signal.aborted) return Promise.reject(new SinkClosedError("sink closed"));
     const source: LineSource = { file: batch.file, fileKey: batch.fileKey, pod: this.#pod };
-    const lines = splitLines(batch.data, batch.startOffset, this.#clock);
+    const lines = splitLines(batch.data, batch.startOffset, this.#clock, batch.times);
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ source, lines, resolve, reject });
       void this.#pump();

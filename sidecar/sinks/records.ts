@@ -24,7 +24,10 @@ export interface LogLine {
   readonly text: string;
   /** File offset of the line's first byte, when the tailer told it. */
   readonly offset: number | undefined;
-  /** Nanoseconds since the epoch, strictly increasing within a sink (keeps order in time-sorted backends). */
+  /**
+   * Nanoseconds since the epoch, strictly increasing within a followed path (keeps order in
+   * time-sorted backends); for raw lines a function of the offset (line-times.ts).
+   */
   readonly timeNs: bigint;
 }
 
@@ -37,15 +40,20 @@ export interface LineSource {
 
 const NEWLINE = 0x0a;
 
-/** Splits complete lines; a trailing fragment without "\n" is kept as a last line too (a flushed partial). */
-export function splitLines(data: Buffer, startOffset: number | undefined, clock: NanoClock): LogLine[] {
+/**
+ * Splits complete lines; a trailing fragment without "\n" is kept as a last line too (a flushed
+ * partial). Times from `times` by offset when the batch has both (the same on a replay), else the clock.
+ */
+export function splitLines(data: Buffer, startOffset: number | undefined, clock: NanoClock, times?: { readonly from: number; readonly ns: bigint }): LogLine[] {
   const lines: LogLine[] = [];
+  const base = startOffset !== undefined && times !== undefined ? times.ns + BigInt(startOffset - times.from) : undefined;
   let start = 0;
   while (start < data.length) {
     let end = data.indexOf(NEWLINE, start);
     const next = end === -1 ? data.length : end + 1;
     if (end === -1) end = data.length;
-    lines.push({ text: data.toString("utf8", start, end), offset: startOffset === undefined ? undefined : startOffset + start, timeNs: clock.next() });
+    const timeNs = base === undefined ? clock.next() : base + BigInt(start);
+    lines.push({ text: data.toString("utf8", start, end), offset: startOffset === undefined ? undefined : startOffset + start, timeNs });
     start = next;
   }
   return lines;
