@@ -7,10 +7,10 @@ import type { Transform, TransformOutput } from "./transform.ts";
 import type { Batch, Sink } from "./sink.ts";
 import type { SavedTimes } from "./checkpoint.ts";
 import type { TimeAnchor } from "./line-times.ts";
+import type { FileStats } from "./stats.ts";
 
 // Loaded only when forwarding, at the first batch: every module loaded costs RSS at idle.
 let lineTimes: typeof import("./line-times.ts") | undefined;
-import type { FileStats } from "./stats.ts";
 
 export interface FileOutputOptions {
   readonly path: string;

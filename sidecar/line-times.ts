@@ -1,7 +1,7 @@
 // The time a forwarded line carries, as a function of its byte offset, so that a line sent again
 // after a crash carries the time it was first sent with: Loki drops an entry whose stream, time
 // and line it already has, and any backend sees the copy as identical (docs/decisions.md, "Replays
-// with the same timestamps").
+// with the same times").
 //
 // An anchor says: the line starting at offset o of the file `fileKey` has the time ns + (o - from),
 // for o in [from, until). One nanosecond a byte keeps lines strictly increasing and in file order.

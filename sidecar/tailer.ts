@@ -62,18 +62,18 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
     }
     const transformFor = options.transformFor;
     const follower: Follower = new Follower({
-        path,
-        config,
-        sink,
-        stats: stats.files.get(path)!,
-        checkpoint,
-        newTransform: transformFor ? () => transformFor(path) : undefined,
-        countLines: options.countLines ?? false,
-        owners,
-        // Forwarded lines carry times by offset, each anchor saved before the lines it times go out,
-        // so a restart after a crash sends them again with the same times (line-times.ts).
-        times: config.sink === "stdout" ? undefined : { maxLagMs: config.checkpointIntervalMs, saveAhead: () => saveAhead(follower) },
-      });
+      path,
+      config,
+      sink,
+      stats: stats.files.get(path)!,
+      checkpoint,
+      newTransform: transformFor ? () => transformFor(path) : undefined,
+      countLines: options.countLines ?? false,
+      owners,
+      // Forwarded lines carry times by offset, each anchor saved before the lines it times go out,
+      // so a restart after a crash sends them again with the same times (line-times.ts).
+      times: config.sink === "stdout" ? undefined : { maxLagMs: config.checkpointIntervalMs, saveAhead: () => saveAhead(follower) },
+    });
     followers.push(follower);
   }
   const wakers = followers.map((f) => new Waker(f.path, config.coalesceMs));
@@ -117,10 +117,13 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
    * A follower's new time anchor, saved before the lines it times are sent. Bounded: a save stuck
    * on the filesystem must not stop forwarding (those lines may then get new times after a crash).
    */
+  const aheadPending = new Set<Follower>();
   async function saveAhead(f: Follower): Promise<void> {
     const dir = config.checkpointDir;
-    if (!dir) return;
-    const run = exclusive(async () => reportSaves(dir, [await saveOne(dir, f, false)]));
+    // One given up on is still queued: it saves the newest anchor when it runs; no second one piles up.
+    if (!dir || aheadPending.has(f)) return;
+    aheadPending.add(f);
+    const run = exclusive(async () => reportSaves(dir, [await saveOne(dir, f, false)])).finally(() => aheadPending.delete(f));
     if (!(await beforeDeadline(run.then(() => true), Date.now() + Math.max(1000, config.checkpointIntervalMs)))) {
       log("warn", "checkpoint save is slow: sending lines before their times are saved", { file: f.path, dir });
     }
