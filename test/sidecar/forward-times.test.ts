@@ -144,3 +144,19 @@ test("forwarding: a restart from the checkpoint as it was while any batch was be
   t.diagnostic(`${first.snapshots.length} crash points, ${replayed} lines sent again, each with its first time`);
   assert.ok(replayed > 0);
 });
+
+test("forwarding: a checkpoint directory that cannot be written does not hold the lines back; the failed saves are counted", { timeout: 30_000 }, async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, "app.log");
+  const blocker = join(dir, "not-a-dir");
+  writeFileSync(blocker, "");
+  const config = parseSidecarConfig(["--file", file, "--checkpoint-dir", join(blocker, "cp"), "--sink", "loki", "--endpoint", "http://127.0.0.1:9", "--poll-interval", "50ms", "--checkpoint-interval", "100ms"], {});
+  const sink = new RecordingSink(join(blocker, "cp", "none.json"));
+  appendFileSync(file, lines(0, 2000));
+  const tailer = await startTailer({ config, sink });
+  await until(() => sink.lines >= 2000, 10_000, "the lines to reach the sink");
+  tailer.stop();
+  await tailer.done;
+  assert.ok(sink.seen.every(({ batch }) => batch.times !== undefined));
+  assert.ok(tailer.stats.checkpointSaveFailures >= 1, `${tailer.stats.checkpointSaveFailures} failures counted`);
+});
