@@ -43,7 +43,7 @@ export function createSink(
 ): NetworkSink | undefined {
   if (config.sink === "stdout") return undefined;
   if (config.endpoint === undefined) throw new Error(`--sink ${config.sink} needs --endpoint URL`);
-  return new NetworkSink(protocolFor(config.sink, config.endpoint, env), { pod: config.pod, ...options });
+  return new NetworkSink(protocolFor(config.sink, config.endpoint, env), { pod: config.pod, maxLineBytes: config.maxLineBytes, ...options });
 }
 
 function protocolFor(sink: ForwardSink, endpoint: string, env: Readonly<Record<string, string | undefined>>): Protocol {
