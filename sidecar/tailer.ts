@@ -107,6 +107,11 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
       wrote = true;
       saved.set(f.path, key);
       stats.lastCheckpointAt = Date.now();
+      // Only now is the prefix both delivered and recorded: a restart never reads it again. Not at
+      // the shutdown's save, which has the drain timeout to keep.
+      if (!exact && config.reclaim !== undefined) {
+        await f.reclaim(cp).catch((e: unknown) => log("warn", "reclaim: not done this time", { file: f.path, error: (e as Error).message }));
+      }
     }
     if (failure) {
       stats.checkpointSaveFailures++;
