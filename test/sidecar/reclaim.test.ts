@@ -3,7 +3,7 @@
 // sidecar may not write. Each failure is one warning and a counted metric; nothing is lost.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -62,6 +62,31 @@ test("after reclaim freed the start of a file, a restart resumes at its checkpoi
   assert.ok(second.diagnostics().some((d) => d.msg === "resuming from checkpoint"), second.stderr());
   assertExactlyOnce(Buffer.concat([first.stdout(), second.stdout()]), 800_000);
   assert.deepEqual([...reclaimWarnings(first), ...reclaimWarnings(second)], []);
+});
+
+test("reclaim across a rename rotation and a truncation punches only delivered lines of the file it read: every line once, no zeros", { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t, "tailcar-reclaim-");
+  const file = join(dir, "app.log");
+  const onDisk = (path: string): number => statSync(path).blocks * 512;
+  writeFileSync(file, numberedLines(1, 300_000)); // 2.1 MB
+  const sidecar = startSidecar(t, ["--file", file, "--checkpoint-dir", join(dir, "cp"), "--reclaim", "1Mi", ...FAST]);
+  await waitForLines(sidecar, 300_000, 20_000);
+  await until(() => onDisk(file) < MiB, 10_000, () => `the first file's delivered blocks freed (${onDisk(file)} bytes on disk)`);
+  // Rotated by rename: the new file at the path is read from its start, and freed once delivered.
+  renameSync(file, `${file}.1`);
+  writeFileSync(file, numberedLines(300_001, 600_000));
+  await waitForLines(sidecar, 600_000, 20_000);
+  await until(() => onDisk(file) < MiB, 10_000, () => `the second file's delivered blocks freed (${onDisk(file)} bytes on disk)`);
+  // Truncated and refilled in place: read again from 0; what was freed before is not taken as delivered.
+  truncateSync(file, 0);
+  appendFileSync(file, numberedLines(600_001, 900_000));
+  await waitForLines(sidecar, 900_000, 20_000);
+  await until(() => onDisk(file) < MiB, 10_000, () => `the refilled file's delivered blocks freed (${onDisk(file)} bytes on disk)`);
+  assert.equal(await sidecar.stop(), 0);
+  const out = sidecar.stdout();
+  assert.equal(out.indexOf(0), -1, "no zero byte in the output");
+  assertExactlyOnce(out, 900_000);
+  assert.deepEqual(reclaimWarnings(sidecar), []);
 });
 
 /** Streams `lines` numbered lines through a sidecar with --reclaim 1Mi; returns it once all arrived. */
