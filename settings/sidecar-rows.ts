@@ -3,9 +3,18 @@
 // (toEnv). Both halves import this file; neither imports the other.
 import { duration, list, multiline, oneOf, port, size, text, url } from "./kinds.ts";
 import { optional, setting, type Row, type ValuesOf } from "./row.ts";
+import { formatSize } from "./size.ts";
 import { OUTPUT_FORMATS, SINK_KINDS, START_POSITIONS } from "./vocabulary.ts";
 
 const env = (name: string, flag: string) => ({ flag, env: `TAILCAR_${name}` });
+
+/**
+ * The --reclaim step tailcar.io/reclaim gives a sidecar: a punch (one fallocate child, about 15 ms
+ * of CPU) every 64 MiB delivered, 16 a GiB (docs/decisions.md, "Bounded disk").
+ */
+export const RECLAIM_STEP = 64 * 1024 * 1024;
+/** The smallest --reclaim step: each step runs a child process. */
+export const MIN_RECLAIM_STEP = 1024 * 1024;
 
 export const SIDECAR_ROWS = [
   setting("files", list(text), [] as readonly string[], "file to follow; repeat the flag, or separate by commas/newlines in the variable", env("FILES", "--file")),
@@ -23,19 +32,11 @@ export const SIDECAR_ROWS = [
   setting("coalesceMs", duration, 15, "after fs.watch reports a write, wait this long before reading, so that writes landing meanwhile are read and written together (0: read at once; adds up to this much latency a line)", env("COALESCE", "--coalesce")),
   optional("metricsPort", port, "serve Prometheus metrics on this port at /metrics (default off; 0 picks a free port and logs it)", env("METRICS_PORT", "--metrics-port")),
   setting("sink", oneOf(SINK_KINDS), "stdout", "where lines go: stdout, or a backend (see forwarding.md)", env("SINK", "--sink")),
-  optional("reclaim", size, "free the disk blocks of each file's prefix delivered and checkpointed (punch holes: the file keeps its size and offsets), in steps of at least this size (tailcar.io/reclaim sets 64Mi; at least 1Mi; needs --checkpoint-dir, write permission on the file and fallocate from util-linux; default off)", env("RECLAIM", "--reclaim")),
   optional("endpoint", url(), "backend base URL for the elasticsearch, loki and otlp sinks; user:password@ in it is sent as basic auth and redacted from output", env("ENDPOINT", "--endpoint")),
+  optional("reclaim", size, `free the disk blocks of each file's prefix delivered and checkpointed (punch holes: the file keeps its size and offsets), in steps of at least this size (tailcar.io/reclaim sets ${formatSize(RECLAIM_STEP)}; at least ${formatSize(MIN_RECLAIM_STEP)}; needs --checkpoint-dir, write permission on the file and fallocate from util-linux; default off)`, env("RECLAIM", "--reclaim")),
 ] as const satisfies readonly Row[];
 
 export type SidecarValues = ValuesOf<typeof SIDECAR_ROWS>;
-
-/**
- * The --reclaim step tailcar.io/reclaim gives a sidecar: a punch (one fallocate child, about 15 ms
- * of CPU) every 64 MiB delivered, 16 a GiB (docs/decisions.md, "Bounded disk").
- */
-export const RECLAIM_STEP = 64 * 1024 * 1024;
-/** The smallest --reclaim step: each step runs a child process. */
-export const MIN_RECLAIM_STEP = 1024 * 1024;
 
 /** What the injector may set per sidecar; anything left out takes the sidecar's default. */
 export type SidecarSettings = Partial<SidecarValues> & { readonly files: readonly string[] };

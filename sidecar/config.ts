@@ -2,6 +2,7 @@
 // with the injector, which writes them into the pod with toEnv) read by the settings engine from
 // flags over environment over defaults, the checks that involve two settings, and the pod metadata.
 import { readSettings, SettingsError } from "../settings/read.ts";
+import { formatSize } from "../settings/size.ts";
 import { MIN_RECLAIM_STEP, POD_ENV, SIDECAR_ROWS, type SidecarValues } from "../settings/sidecar-rows.ts";
 
 export type { OutputFormat, SinkKind, StartPosition } from "../settings/vocabulary.ts";
@@ -29,7 +30,7 @@ export function parseSidecarConfig(
   if (values.files.length === 0) throw new SettingsError("no file to follow: give --file PATH (or TAILCAR_FILES)");
   if (values.multiline !== undefined && values.format !== "json") throw new SettingsError("--multiline needs --format json (raw copies bytes as they are)");
   if (values.reclaim !== undefined && values.checkpointDir === undefined) throw new SettingsError("--reclaim needs --checkpoint-dir: only a prefix recorded in a saved checkpoint is freed");
-  if (values.reclaim !== undefined && values.reclaim < MIN_RECLAIM_STEP) throw new SettingsError(`--reclaim ${values.reclaim}: at least 1Mi (each step runs fallocate once)`);
+  if (values.reclaim !== undefined && values.reclaim < MIN_RECLAIM_STEP) throw new SettingsError(`--reclaim ${formatSize(values.reclaim)}: at least ${formatSize(MIN_RECLAIM_STEP)} (each step runs fallocate once)`);
   if (values.sink !== "stdout" && values.endpoint === undefined) throw new SettingsError(`--sink ${values.sink} needs --endpoint URL`);
   return {
     ...values,

@@ -61,8 +61,8 @@ export const POD_ROWS = [
   setting("memoryRequest", quantity, "48Mi", "memory request of each sidecar", both("memoryRequest", "memory-request", { example: "64Mi" })),
   optional("cpuLimit", quantity, "CPU limit of each sidecar (default none: throttling a tailer only makes it fall behind)", both("cpuLimit", "cpu-limit", { example: "500m" })),
   setting("memoryLimit", quantity, "96Mi", "memory limit of each sidecar", both("memoryLimit", "memory-limit", { example: "128Mi" })),
-  setting("reclaim", bool, false, `bounded disk: each sidecar frees the disk blocks of its file's lines once delivered and checkpointed (punched holes, every ${formatSize(RECLAIM_STEP)}; the file keeps its size), so a file never rotated takes about its unread tail; the sidecar then mounts the log volume writable, which needs the app's runAsUser (docs/annotations.md, "Bounded disk")`, both("reclaim", "reclaim", { example: "true" })),
   setting("sidecarMetrics", bool, false, `each sidecar serves /metrics and /readyz on a port of its own (from ${METRICS_PORT_BASE} up, skipping every containerPort and hostPort the pod declares; named ${METRICS_PORT_NAME_PREFIX}PORT) with a readiness probe, and the pod gets the label ${METRICS_LABEL} for a PodMonitor (docs/sidecar.md)`, both("sidecarMetrics", "sidecar-metrics", { example: "true" })),
+  setting("reclaim", bool, false, `bounded disk: each sidecar frees the disk blocks of its file's lines once delivered and checkpointed (punched holes, every ${formatSize(RECLAIM_STEP)}; the file keeps its size), so a file never rotated takes about its unread tail; the sidecar then mounts the log volume writable, which needs the app's runAsUser (docs/annotations.md, "Bounded disk")`, both("reclaim", "reclaim", { example: "true" })),
 ] as const satisfies readonly Row[];
 
 /** Settings of the whole cluster (or of one `tailcar inject` run): no annotation changes them. */
