@@ -3,9 +3,18 @@
 // (toEnv). Both halves import this file; neither imports the other.
 import { duration, list, multiline, oneOf, port, size, text, url } from "./kinds.ts";
 import { optional, setting, type Row, type ValuesOf } from "./row.ts";
+import { formatSize } from "./size.ts";
 import { OUTPUT_FORMATS, SINK_KINDS, START_POSITIONS } from "./vocabulary.ts";
 
 const env = (name: string, flag: string) => ({ flag, env: `TAILCAR_${name}` });
+
+/**
+ * The --reclaim step tailcar.io/reclaim gives a sidecar: a punch (one fallocate child, about 15 ms
+ * of CPU) every 64 MiB delivered, 16 a GiB (docs/decisions.md, "Bounded disk").
+ */
+export const RECLAIM_STEP = 64 * 1024 * 1024;
+/** The smallest --reclaim step: each step runs a child process. */
+export const MIN_RECLAIM_STEP = 1024 * 1024;
 
 export const SIDECAR_ROWS = [
   setting("files", list(text), [] as readonly string[], "file to follow; repeat the flag, or separate by commas/newlines in the variable", env("FILES", "--file")),
@@ -24,6 +33,7 @@ export const SIDECAR_ROWS = [
   optional("metricsPort", port, "serve Prometheus metrics on this port at /metrics (default off; 0 picks a free port and logs it)", env("METRICS_PORT", "--metrics-port")),
   setting("sink", oneOf(SINK_KINDS), "stdout", "where lines go: stdout, or a backend (see forwarding.md)", env("SINK", "--sink")),
   optional("endpoint", url(), "backend base URL for the elasticsearch, loki and otlp sinks; user:password@ in it is sent as basic auth and redacted from output", env("ENDPOINT", "--endpoint")),
+  optional("reclaim", size, `free the disk blocks of each file's prefix delivered and checkpointed (punch holes: the file keeps its size and offsets), in steps of at least this size (tailcar.io/reclaim sets ${formatSize(RECLAIM_STEP)}; at least ${formatSize(MIN_RECLAIM_STEP)}; needs --checkpoint-dir, write permission on the file and fallocate from util-linux; default off)`, env("RECLAIM", "--reclaim")),
 ] as const satisfies readonly Row[];
 
 export type SidecarValues = ValuesOf<typeof SIDECAR_ROWS>;

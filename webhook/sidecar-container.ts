@@ -2,7 +2,7 @@
 // in the environment (the contract of settings/sidecar-rows.ts), so what runs in the pod can be
 // rerun locally from the pod spec alone.
 import { READY_PATH } from "../settings/sidecar-paths.ts";
-import { POD_ENV, toEnv, type SidecarSettings } from "../settings/sidecar-rows.ts";
+import { POD_ENV, RECLAIM_STEP, toEnv, type SidecarSettings } from "../settings/sidecar-rows.ts";
 import type { PodConfig } from "./annotations.ts";
 import { CHECKPOINT_MOUNT_PATH } from "./file-entries.ts";
 import { metricsPortName } from "./metrics-ports.ts";
@@ -25,6 +25,8 @@ export interface SidecarSpec {
   extraEnv?: EnvVar[];
   /** The port the sidecar serves /metrics and /readyz on (tailcar.io/sidecar-metrics); undefined: none. */
   metricsPort?: number;
+  /** tailcar.io/reclaim, where it can work (reclaim.ts): the sidecar frees delivered blocks; logMount is writable. */
+  reclaim?: boolean;
 }
 
 /**
@@ -43,7 +45,7 @@ function sidecarProbes(port: number, native: boolean): Pick<Container, "readines
   };
 }
 
-export function sidecarSettings(path: string, config: PodConfig, checkpointDir: string, metricsPort?: number): SidecarSettings {
+export function sidecarSettings(path: string, config: PodConfig, checkpointDir: string, metricsPort?: number, reclaim = false): SidecarSettings {
   const forward = config.mode === "forward" && config.forwardSink !== undefined && config.forwardEndpoint !== undefined;
   return {
     files: [path],
@@ -53,6 +55,7 @@ export function sidecarSettings(path: string, config: PodConfig, checkpointDir: 
     ...(config.multiline !== undefined && { multiline: config.multiline }),
     ...(config.maxLineBytes !== undefined && { maxLineBytes: config.maxLineBytes }),
     ...(metricsPort !== undefined && { metricsPort }),
+    ...(reclaim && { reclaim: RECLAIM_STEP }),
     ...(forward && { sink: config.forwardSink, endpoint: config.forwardEndpoint }),
   };
 }
@@ -65,7 +68,7 @@ export function sidecarContainer(s: SidecarSpec): Container {
   const { config } = s;
   const env: EnvVar[] = [
     ...(s.extraEnv ?? []).filter((e) => !e.name.startsWith("TAILCAR_")),
-    ...toEnv(sidecarSettings(s.path, s.config, CHECKPOINT_MOUNT_PATH, s.metricsPort)),
+    ...toEnv(sidecarSettings(s.path, s.config, CHECKPOINT_MOUNT_PATH, s.metricsPort, s.reclaim === true)),
     fieldEnv(POD_ENV.podName, "metadata.name"),
     fieldEnv(POD_ENV.podNamespace, "metadata.namespace"),
     fieldEnv(POD_ENV.nodeName, "spec.nodeName"),
