@@ -2,6 +2,7 @@
 // with the injector, which writes them into the pod with toEnv) read by the settings engine from
 // flags over environment over defaults, the checks that involve two settings, and the pod metadata.
 import { readSettings, SettingsError } from "../settings/read.ts";
+import { globProblem, isGlob } from "./glob.ts";
 import { POD_ENV, SIDECAR_ROWS, type SidecarValues } from "../settings/sidecar-rows.ts";
 
 export type { OutputFormat, SinkKind, StartPosition } from "../settings/vocabulary.ts";
@@ -28,6 +29,12 @@ export function parseSidecarConfig(
   const values = readSettings(SIDECAR_ROWS, { argv, env, command: "tailcar sidecar" });
   if (values.files.length === 0) throw new SettingsError("no file to follow: give --file PATH (or TAILCAR_FILES)");
   if (values.multiline !== undefined && values.format !== "json") throw new SettingsError("--multiline needs --format json (raw copies bytes as they are)");
+  if (values.prefixFileName && values.format !== "raw") throw new SettingsError('--prefix-file-name is for --format raw (json records carry the path in "file")');
+  if (values.prefixFileName && values.sink !== "stdout") throw new SettingsError(`--prefix-file-name is for stdout (--sink ${values.sink} sends the path in a field of its own)`);
+  for (const entry of values.files) {
+    const problem = isGlob(entry) ? globProblem(entry) : undefined;
+    if (problem !== undefined) throw new SettingsError(`--file ${JSON.stringify(entry)}: ${problem}`);
+  }
   if (values.sink !== "stdout" && values.endpoint === undefined) throw new SettingsError(`--sink ${values.sink} needs --endpoint URL`);
   return {
     ...values,

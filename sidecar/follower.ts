@@ -38,6 +38,11 @@ export interface FollowerOptions {
   readonly countLines: boolean;
   /** Who reads which file, shared by the followers of one sidecar (file-owners.ts). */
   readonly owners: FileOwners;
+  /**
+   * Files (ns since the epoch) born from then on are new to us: a glob that finds the path late
+   * gives the time of its previous listing, when the path was not there yet; else now.
+   */
+  readonly newSinceNs?: bigint | undefined;
 }
 
 export type StepResult = "progress" | "idle";
@@ -79,7 +84,7 @@ export class Follower {
     const key = checkpointedKey(cp);
     const reserved = key !== undefined && options.owners.claim(key, this.path) === undefined ? key : undefined;
     // After a restart the checkpoint says where we were; siblings born before now were seen then.
-    this.#state = { kind: "starting", checkpoint: cp, reserved, sinceNs: cp ? undefined : nowNs() };
+    this.#state = { kind: "starting", checkpoint: cp, reserved, sinceNs: cp ? undefined : (options.newSinceNs ?? nowNs()) };
   }
 
   /** When bytes were last read (or a file opened): how long the file has been quiet. */
