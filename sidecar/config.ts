@@ -2,7 +2,7 @@
 // with the injector, which writes them into the pod with toEnv) read by the settings engine from
 // flags over environment over defaults, the checks that involve two settings, and the pod metadata.
 import { readSettings, SettingsError } from "../settings/read.ts";
-import { globProblem, isGlob } from "./glob.ts";
+import { globProblem, isGlob } from "../settings/file-glob.ts";
 import { POD_ENV, SIDECAR_ROWS, type SidecarValues } from "../settings/sidecar-rows.ts";
 
 export type { OutputFormat, SinkKind, StartPosition } from "../settings/vocabulary.ts";

@@ -4,7 +4,7 @@
 // directory listed (none yet, an error, too many) the listing is repeated every --glob-interval;
 // with them, every --quiet-poll-interval, the safety net for a lost event as for a quiet file.
 import type { FSWatcher } from "node:fs";
-import { mayHoldMatches, type Glob } from "./glob.ts";
+import { mayHoldMatches, type Glob } from "../settings/file-glob.ts";
 
 // Not a named import from "node:fs": its facade loads fs.promises and the fs streams (see files.ts).
 const fs = process.getBuiltinModule("node:fs");

@@ -37,6 +37,11 @@ test("bad settings exit 2 with a message naming the problem, on stderr only", ()
     [["--file", "x", "--fromm", "end"], /unknown option "--fromm": did you mean --from\?/],
     [["--file", "x", "--multiline", "java"], /--multiline needs --format json/],
     [["--file", "x", "--sink", "loki"], /--sink loki needs --endpoint URL/],
+    [["--file", "/l/*.log", "--format", "json", "--prefix-file-name"], /--prefix-file-name is for --format raw/],
+    [["--file", "/l/*.log", "--prefix-file-name", "--sink", "loki", "--endpoint", "http://127.0.0.1:3100"], /--prefix-file-name is for stdout/],
+    [["--file", "/l/**"], /--file "\/l\/\*\*": the pattern "\/l\/\*\*" ends with "\*\*"/],
+    [["--file", "/l/*.log!sub/x.log"], /the exclude "sub\/x.log" has a "\/" but is not an absolute path/],
+    [["--file", "/l/*.log", "--max-files", "0"], /--max-files: "0" is not a whole number from 1 to 10000/],
   ];
   for (const [args, message] of cases) {
     const r = cli(args);

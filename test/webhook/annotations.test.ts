@@ -15,6 +15,8 @@ test("tailcar.io/files entries: names, paths, separators", () => {
     [" /a/x.log ,\n\n/b/y.log\n", [{ path: "/a/x.log" }, { path: "/b/y.log" }]],
     ["err=/var/log/error.log", [{ name: "err", path: "/var/log/error.log" }]],
     ["/var/log/a=b.log", [{ path: "/var/log/a=b.log" }]],
+    ["app=/var/log/app/**/*.log!debug.log", [{ name: "app", path: "/var/log/app/**/*.log!debug.log" }]],
+    ["/var/log/app/*.log, /var/log/x!y.log", [{ path: "/var/log/app/*.log" }, { path: "/var/log/x!y.log" }]],
     ["", []],
   ];
   for (const [value, entries] of cases) {
@@ -29,7 +31,12 @@ test("tailcar.io/files: each bad entry is dropped with a warning naming the entr
     ["relative.log", /"relative\.log" .*"tailcar\.io\/files": the path is not an absolute path/],
     ["/var/log/", /names a directory/],
     ["/var/../etc/passwd", /"\." or "\.\." segments/],
-    ["/var/log/*.log", /glob/],
+    ["/var/log/**", /is a glob, but the pattern "\/var\/log\/\*\*" ends with "\*\*"/],
+    ["/var/log/[ab.log", /is a glob, but .*without its "\]"/],
+    ["/var/log/*.log!tmp/x.log", /is a glob, but the exclude "tmp\/x.log" has a "\/" but is not an absolute path/],
+    ["/*.log", /a glob over \/, which cannot be shared/],
+    ["/var/run/*/x.log", /a glob over \/var\/run, which holds \/var\/run\/tailcar/],
+    ["/var/log/* .log", /whitespace/],
     ["/app.log", /directly in \//],
     ["/var/run/tailcar/x.log", /checkpoints/],
     ["/var/log/my file.log", /whitespace/],
