@@ -9,8 +9,9 @@ import { log } from "./log.ts";
 import { SinkClosedError, type Sink } from "./sink.ts";
 import { createStats, newFileStats, type Stats } from "./stats.ts";
 import { removeFile } from "./files.ts";
-import { isGlob, matches, parseGlob, planRetire, planScan, type Glob } from "./glob.ts";
-import { DirWatch, listGlob, type Listing } from "./glob-scan.ts";
+import { isGlob } from "../settings/file-glob.ts";
+import type { Glob } from "./glob.ts";
+import type { Listing } from "./glob-scan.ts";
 import { pollWait } from "./poll-pace.ts";
 import { SaveBackoff } from "./save-backoff.ts";
 import { Waker } from "./wakeup.ts";
@@ -67,7 +68,10 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
   // retire followers of their own as files come and go (globLoop below).
   const entries = [...new Set(config.files)];
   const exact = entries.filter((e) => !isGlob(e));
-  const globs = entries.filter(isGlob).map((e) => parseGlob(e));
+  // Loaded only for globs, as resume.ts is when needed: every module loaded costs RSS at idle.
+  const globEntries = entries.filter(isGlob);
+  const gm = globEntries.length > 0 ? { ...(await import("./glob.ts")), ...(await import("./glob-scan.ts")) } : undefined;
+  const globs = gm ? globEntries.map((e) => gm.parseGlob(e)) : [];
   const stats = createStats(exact);
   const followers = new Map<string, Running>();
   const owners = new FileOwners(); // one file under two followed paths is read by one of them
@@ -108,8 +112,8 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
   // been rotated to another followed name meanwhile, and every follower reserves its own first.
   const firstListings: { listing: Listing; overCap: readonly string[] }[] = [];
   for (const g of globs) {
-    const listing = listGlob(g, (p) => matches(g, p));
-    const plan = planScan(g, { found: listing.files, followed: new Set(followers.keys()), followedBefore: new Set(), room: config.maxFiles - followers.size });
+    const listing = gm!.listGlob(g, (p) => gm!.matches(g, p));
+    const plan = gm!.planScan(g, { found: listing.files, followed: new Set(followers.keys()), followedBefore: new Set(), room: config.maxFiles - followers.size });
     firstListings.push({ listing, overCap: plan.overCap });
     for (const path of plan.follow) addFollower(path, await loadFor(path));
   }
@@ -247,6 +251,7 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
 
   /** Lists a glob's directories, follows new matches and lets go of the files gone, until the stop. */
   async function globLoop(g: Glob, first: Listing, firstOverCap: readonly string[]): Promise<void> {
+    const { DirWatch, listGlob, matches, planRetire, planScan } = gm!;
     const watch = new DirWatch(config.coalesceMs);
     globWatches.push(() => watch.close());
     const ours = new Set<string>(first.files.filter((p) => followers.has(p)));
