@@ -121,6 +121,7 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
   let reason: StopReason = "signal";
   const saved = new Map<string, string>();
   const backoff = new SaveBackoff(config.checkpointIntervalMs);
+
   /** `exact`: the shutdown's save, with the sink halted (see Follower.checkpoint). Resolves whether it wrote a file. */
   async function saveAll(exact: boolean): Promise<boolean> {
     const dir = config.checkpointDir;

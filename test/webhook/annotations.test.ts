@@ -138,6 +138,9 @@ test("bad setting values warn Istio-style and fall back to the default", () => {
     [{ "tailcar.io/format": "json", "tailcar.io/multiline": "(" }, /"tailcar\.io\/multiline": is not java, python or a regular expression/, { multiline: undefined }],
     [{ "tailcar.io/multiline": "java" }, /needs tailcar\.io\/format: json/, { multiline: undefined }],
     [{ "tailcar.io/mode": "forward", "tailcar.io/forward-sink": "loki" }, /mode forward needs a backend/, { mode: "stream" }],
+    [{ "tailcar.io/max-files": "0" }, /"tailcar\.io\/max-files": is not a whole number from 1 to 10000/, { maxFiles: undefined }],
+    [{ "tailcar.io/prefix-file-name": "yes" }, /"tailcar\.io\/prefix-file-name": is not true or false/, { prefixFileName: undefined }],
+    [{ "tailcar.io/format": "json", "tailcar.io/prefix-file-name": "true" }, /"tailcar\.io\/prefix-file-name": prefix-file-name needs tailcar\.io\/format: raw and tailcar\.io\/mode: stream/, { prefixFileName: undefined }],
   ];
   for (const [annotations, pattern, expected] of cases) {
     const { config, warnings } = parsePodConfig(annotations, DEFAULT_INJECT_OPTIONS);
