@@ -1,8 +1,9 @@
 // The I/O of a glob (glob.ts): list the directories that may hold matches, and watch them. The
 // listing is the truth; the watches (fs.watch, inotify on Linux) only end a wait early when a
 // file or directory is created, renamed or deleted in one of them. Without a watch on every
-// directory listed (none yet, an error, too many) the listing is repeated every --glob-interval;
-// with them, every --quiet-poll-interval, the safety net for a lost event as for a quiet file.
+// directory listed (none yet, an error, too many, or closed for a while because the files in them
+// are written more than 20 times a second) the listing is repeated every --glob-interval; with
+// them, every --quiet-poll-interval, the safety net for a lost event as for a quiet file.
 import type { FSWatcher } from "node:fs";
 import { mayHoldMatches, type Glob } from "../settings/file-glob.ts";
 
@@ -13,6 +14,10 @@ const fs = process.getBuiltinModule("node:fs");
 export const MAX_GLOB_DIRS = 256;
 /** Directory depth below the root at most (a symlink loop under `**`). */
 export const MAX_GLOB_DEPTH = 32;
+/** Writes a second to files in a glob's directories above which its watches close (the listing polls)... */
+export const WRITTEN_MAX = 20;
+/** ...for this long, then they are set up again. */
+export const WRITTEN_PAUSE_MS = 10_000;
 
 export interface Listing {
   /** Regular files (symlinks to them included) whose paths the pattern matches, excludes aside. */
@@ -68,13 +73,22 @@ export class DirWatch {
   #timer: NodeJS.Timeout | undefined;
   #window = false;
   #closed = false;
+  /** Writes seen since #writtenSince (ms), and until when the watches stay closed because of them. */
+  #writes = 0;
+  #writtenSince = 0;
+  #pausedUntil = 0;
 
   constructor(coalesceMs: number) {
     this.#coalesceMs = coalesceMs;
   }
 
-  /** Watches exactly `dirs` from now on; returns whether a watch stands on each. */
+  /**
+   * Watches exactly `dirs` from now on; returns whether a watch stands on each. Not while the files
+   * in them are written densely (#written): then the watches stay closed for WRITTEN_PAUSE_MS and
+   * the caller lists at its poll pace.
+   */
   watch(dirs: readonly string[]): boolean {
+    if (this.#pausedUntil > Date.now() || this.#closed) return false;
     const wanted = new Set(dirs);
     for (const [dir, w] of this.#watchers) {
       if (wanted.has(dir)) continue;
@@ -88,6 +102,7 @@ export class DirWatch {
         // A write to a file is a "change" event: only names created, renamed or deleted matter here.
         const w = fs.watch(dir, { persistent: false }, (event) => {
           if (event === "rename") this.changed();
+          else this.#written();
         });
         w.on("error", () => {
           w.close();
@@ -100,6 +115,28 @@ export class DirWatch {
       }
     }
     return all && !this.#closed;
+  }
+
+  /**
+   * A file in a watched directory was written. Each write is an event for the directory's watch (an
+   * inotify watch on a directory reports its files' writes, and node cannot ask for less): at
+   * 1,000 writes a second that doubled a one-file glob's CPU (docs/decisions.md, "Globs"). More
+   * than WRITTEN_MAX in a second closes the watches for WRITTEN_PAUSE_MS.
+   */
+  #written(): void {
+    const now = Date.now();
+    if (now - this.#writtenSince > 1000) {
+      this.#writtenSince = now;
+      this.#writes = 0;
+    }
+    if (++this.#writes <= WRITTEN_MAX) return;
+    this.#pausedUntil = now + WRITTEN_PAUSE_MS;
+    this.#closeWatchers();
+  }
+
+  #closeWatchers(): void {
+    for (const w of this.#watchers.values()) w.close();
+    this.#watchers.clear();
   }
 
   /** Something changed: the wait ends once the coalescing window has closed. */
@@ -136,8 +173,7 @@ export class DirWatch {
 
   close(): void {
     this.#closed = true;
-    for (const w of this.#watchers.values()) w.close();
-    this.#watchers.clear();
+    this.#closeWatchers();
     this.#end();
   }
 }
