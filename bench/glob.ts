@@ -1,7 +1,8 @@
 // The glob row of the sidecar benchmark (issue 18): one sidecar following 10 files through a glob
 // against GNU coreutils `tail -q -n +1 -F` on the same 10 files, in the same run: throughput and CPU
-// reading the 10 files from their start, and idle CPU once they are read (beside tailcar on one file,
-// what 10 matched files cost more than 1).
+// reading the 10 files from their start, CPU while all 10 are written at 100 lines a second each, and
+// idle CPU once they are read (beside tailcar on one file, what 10 matched files cost more than 1).
+import { closeSync, openSync, writeSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeLinesFile, makeLinesFrom } from "./gen.ts";
@@ -28,6 +29,13 @@ export interface GlobIdleRow {
   readonly cpuMsPerMin: Summary;
 }
 
+export interface GlobWrittenRow {
+  readonly name: string;
+  readonly baseline: boolean;
+  readonly cpuMsPerS: Summary;
+  readonly cpuRatio: Summary;
+}
+
 export interface GlobResults {
   readonly files: number;
   readonly fileBytes: number;
@@ -35,6 +43,38 @@ export interface GlobResults {
   readonly idleSeconds: number;
   readonly throughput: GlobRow[];
   readonly idle: GlobIdleRow[];
+  /** Absent from results stored before it was measured. */
+  readonly written?: { readonly linesPerSecondPerFile: number; readonly seconds: number; readonly rows: GlobWrittenRow[] };
+}
+
+/** Lines a second written to each of the files, each line its own write(2). */
+export const WRITTEN_RATE = 100;
+
+/**
+ * CPU (ms a second) of each tailer while every one of its own copy of the files gets WRITTEN_RATE
+ * 100-byte lines a second (each line its own write, all files written in the same turn), all
+ * tailers running at once.
+ */
+async function writtenCpu(tailers: readonly { t: Tailer; files: readonly string[] }[], seconds: number): Promise<number[]> {
+  const cs = tailers.map(({ t }) => start(t.command, t.args(""), ["ignore", "pipe", "ignore"], t.env));
+  try {
+    for (const c of cs) c.stdout!.resume();
+    await new Promise((r) => setTimeout(r, 3000));
+    const fds = tailers.flatMap(({ files }) => files.map((f) => openSync(f, "a")));
+    const from = await Promise.all(cs.map((c) => cpuNs(c.pid!)));
+    const t0 = performance.now();
+    const pad = "x".repeat(90);
+    for (let n = 1; performance.now() - t0 < seconds * 1000; n++) {
+      for (const fd of fds) writeSync(fd, `${n} ${pad}\n`);
+      await new Promise((r) => setTimeout(r, Math.max(0, t0 + (n * 1000) / WRITTEN_RATE - performance.now())));
+    }
+    const to = await Promise.all(cs.map((c) => cpuNs(c.pid!)));
+    for (const fd of fds) closeSync(fd);
+    const s = (performance.now() - t0) / 1000;
+    return cs.map((_, i) => (to[i]! - from[i]!) / 1e6 / s);
+  } finally {
+    await Promise.all(cs.map((c) => stop(c)));
+  }
 }
 
 /** coreutils tail on the files (-q: no `==> file <==` headers, so its output is the files' bytes). */
@@ -132,5 +172,34 @@ export async function benchGlob(mainJs: string, dir: string, o: { quick: boolean
     idle.push({ name: t.name, baseline: t.isBaseline, files: n, cpuMsPerMin: summarize(ms) });
     o.progress(`glob idle ${t.name}: ${idle.at(-1)!.cpuMsPerMin.median.toFixed(1)} ms/min`);
   }
-  return { files: GLOB_FILES, fileBytes: total, rounds: o.rounds, idleSeconds: measureMs / 1000, throughput: rows, idle };
+
+  // Written: 10 empty files each, WRITTEN_RATE lines a second to every file.
+  const seconds = o.quick ? 5 : 20;
+  const sets: { t: Tailer; files: string[] }[] = [];
+  for (const who of ["coreutils", "tailcar"]) {
+    const d = join(dir, `glob-written-${who}`);
+    await mkdir(d);
+    const fs: string[] = [];
+    for (let i = 0; i < GLOB_FILES; i++) {
+      fs.push(join(d, `app-${i}.log`));
+      await writeFile(fs[i]!, "");
+    }
+    sets.push({ t: who === "coreutils" ? coreutilsOn(fs) : tailcarOn(mainJs, `${d}/*.log`, "DIR/*.log"), files: fs });
+  }
+  const perRound: number[][] = [];
+  for (let r = 0; r < o.rounds; r++) {
+    perRound.push(await writtenCpu(sets, seconds));
+    o.progress(`glob written round ${r + 1}/${o.rounds}: ${sets.map((x, i) => `${x.t.name} ${perRound.at(-1)![i]!.toFixed(1)} ms/s`).join(", ")}`);
+  }
+  const written = {
+    linesPerSecondPerFile: WRITTEN_RATE,
+    seconds,
+    rows: sets.map(({ t }, i) => ({
+      name: t.name,
+      baseline: t.isBaseline,
+      cpuMsPerS: summarize(perRound.map((x) => x[i]!)),
+      cpuRatio: summarize(pairedRatios(perRound.map((x) => x[i]!), perRound.map((x) => x[0]!))),
+    })),
+  };
+  return { files: GLOB_FILES, fileBytes: total, rounds: o.rounds, idleSeconds: measureMs / 1000, throughput: rows, idle, written };
 }
