@@ -132,6 +132,7 @@ export class DirWatch {
     if (++this.#writes <= WRITTEN_MAX) return;
     this.#pausedUntil = now + WRITTEN_PAUSE_MS;
     this.#closeWatchers();
+    this.changed(); // the wait in progress counted on the watches: the caller lists and paces itself anew
   }
 
   #closeWatchers(): void {
