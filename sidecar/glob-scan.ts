@@ -53,7 +53,12 @@ export function listGlob(g: Glob, matchesPath: (path: string) => boolean): Listi
       let isDir = d.isDirectory();
       let isFile = d.isFile();
       if (d.isSymbolicLink()) {
-        const st = fs.statSync(path, { throwIfNoEntry: false });
+        let st: import("node:fs").Stats | undefined;
+        try {
+          st = fs.statSync(path, { throwIfNoEntry: false });
+        } catch {
+          st = undefined; // a link we may not follow (EACCES, ELOOP): neither file nor directory to us
+        }
         isDir = st?.isDirectory() ?? false;
         isFile = st?.isFile() ?? false;
       }

@@ -110,11 +110,11 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
   for (const path of exact) addFollower(path, await loadFor(path));
   // The files each glob matches at start-up, before any follower steps: a checkpointed file may have
   // been rotated to another followed name meanwhile, and every follower reserves its own first.
-  const firstListings: { listing: Listing; overCap: readonly string[] }[] = [];
+  const firstListings: { listing: Listing; followed: readonly string[]; overCap: readonly string[] }[] = [];
   for (const g of globs) {
     const listing = gm!.listGlob(g, (p) => gm!.matches(g, p));
     const plan = gm!.planScan(g, { found: listing.files, followed: new Set(followers.keys()), followedBefore: new Set(), room: config.maxFiles - followers.size });
-    firstListings.push({ listing, overCap: plan.overCap });
+    firstListings.push({ listing, followed: plan.follow, overCap: plan.overCap });
     for (const path of plan.follow) addFollower(path, await loadFor(path));
   }
   let stopping = false;
@@ -251,11 +251,12 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
   }
 
   /** Lists a glob's directories, follows new matches and lets go of the files gone, until the stop. */
-  async function globLoop(g: Glob, first: Listing, firstOverCap: readonly string[]): Promise<void> {
+  async function globLoop(g: Glob, first: Listing, firstFollowed: readonly string[], firstOverCap: readonly string[]): Promise<void> {
     const { DirWatch, listGlob, matches, planRetire, planScan } = gm!;
     const watch = new DirWatch(config.coalesceMs);
     globWatches.push(() => watch.close());
-    const ours = new Set<string>(first.files.filter((p) => followers.has(p)));
+    /** The files this glob follows (another entry's are not its to let go). */
+    const ours = new Set<string>(firstFollowed);
     const before = new Set<string>(ours);
     let listing = first;
     let listedAtNs = BigInt(Date.now() - 50) * 1_000_000n;
@@ -289,12 +290,16 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
             continue;
           }
           ours.delete(path);
-          void retire(r).then(() => watch.changed()); // its room goes to a file over the cap
+          retire(r)
+            .catch((e: unknown) => log("warn", "could not let go of a file no longer matched", { file: path, error: (e as Error).message }))
+            .finally(() => watch.changed()); // its room goes to a file over the cap
         }
         const plan = planScan(g, { found: listing.files, followed: new Set(followers.keys()), followedBefore: before, room: config.maxFiles - followers.size });
         for (const path of plan.follow) {
           if (stopping) return;
-          const r = addFollower(path, await loadFor(path), { newSinceNs: sinceNs });
+          const checkpoint = await loadFor(path);
+          if (followers.has(path)) continue; // another glob took it meanwhile
+          const r = addFollower(path, checkpoint, { newSinceNs: sinceNs });
           ours.add(path);
           before.add(path);
           if (before.size > 4 * config.maxFiles) before.delete(before.values().next().value!);
@@ -329,7 +334,7 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
   for (const r of followers.values()) r.done = run(r);
   for (const [i, g] of globs.entries()) {
     loops.push(
-      globLoop(g, firstListings[i]!.listing, firstListings[i]!.overCap).catch((e: unknown) => {
+      globLoop(g, firstListings[i]!.listing, firstListings[i]!.followed, firstListings[i]!.overCap).catch((e: unknown) => {
         log("error", "glob failed", { glob: g.entry, error: (e as Error).stack ?? String(e) });
         stopAll("error");
       }),
