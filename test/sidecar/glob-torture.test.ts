@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { appendFileSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { checkSequence, describe, startSidecar, startWriter, tempDir, until, type Sidecar } from "./harness.ts";
+import { checkSequence, describe, scrapeLabelled, startSidecar, startWriter, tempDir, until, type Sidecar } from "./harness.ts";
 
 interface LogRecord {
   readonly file: string;
@@ -106,7 +106,7 @@ test("a glob's files resume from their own checkpoints after a restart: each lin
 test("past --max-files the warning names the files not followed; one let go after it is deleted makes room", { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   for (const n of ["a.log", "b.log", "c.log"]) writeFileSync(join(dir, n), `${n} 1\n`);
-  const sidecar = startSidecar(t, ["--file", `${dir}/*.log`, "--max-files", "2", "--format", "json"]);
+  const sidecar = startSidecar(t, ["--file", `${dir}/*.log`, "--max-files", "2", "--format", "json", "--metrics-port", "0"]);
   await until(() => records(sidecar).length >= 2, 10_000, "two files' first lines");
   // Two files at start-up (path order); the third is named at once, and the list again when it grows.
   const capWarnings = (): Record<string, unknown>[] => sidecar.diagnostics().filter((d) => d.msg?.toString().startsWith("more files match than --max-files"));
@@ -117,12 +117,20 @@ test("past --max-files the warning names the files not followed; one let go afte
   writeFileSync(join(dir, "d.log"), "d.log 1\n");
   await until(() => capWarnings().length >= 2, 10_000, () => `the cap's second warning; stderr: ${sidecar.stderr()}`);
   assert.equal(capWarnings()[1]!.notFollowed, `${join(dir, "c.log")}, ${join(dir, "d.log")}`);
+  // Scraped while a.log is followed: its series exist from then on.
+  await until(() => sidecar.metricsPort() !== undefined, 5000, "the metrics port");
+  assert.ok((await scrapeLabelled(sidecar.metricsPort()!, "tailcar_sidecar_read_bytes_total", { file: join(dir, "a.log") }))! > 0);
   rmSync(join(dir, "a.log"));
   // Let go after 10 s without new bytes (RETIRE_QUIET_MS); then c.log takes its place, from its start.
   await until(() => records(sidecar).some((r) => r.file === join(dir, "c.log")), 25_000, () => `c.log followed once a.log is let go; stderr: ${sidecar.stderr()}`);
   await until(() => count(records(sidecar), join(dir, "c.log")) >= 2, 5000, "c.log read from its start");
   assert.ok(sidecar.diagnostics().some((d) => d.msg === "file no longer matched: let go" && d.file === join(dir, "a.log")));
   assert.equal(count(records(sidecar), join(dir, "d.log")), 0, "still one file over the cap");
+  // The file let go has no metric series any more; the one that took its place has.
+  const port = sidecar.metricsPort()!;
+  assert.equal(await scrapeLabelled(port, "tailcar_sidecar_read_bytes_total", { file: join(dir, "a.log") }), undefined);
+  assert.equal(await scrapeLabelled(port, "tailcar_sidecar_lag_bytes", { file: join(dir, "a.log") }), undefined);
+  assert.ok((await scrapeLabelled(port, "tailcar_sidecar_read_bytes_total", { file: join(dir, "c.log") }))! > 0);
   assert.equal(await sidecar.stop(), 0);
 });
 
