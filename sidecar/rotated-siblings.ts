@@ -24,7 +24,7 @@ const ROTATION_SUFFIX = /[.\-_]\d[\d.\-_:T]*$/;
 
 /**
  * The names `name` would be a rotated generation of, by the shapes rotation gives them: app.log.1,
- * app.log.2.gz, app.log-20240101 (of app.log; isRotatedName holds for each pair), and the shape
+ * app.log.2.gz, app.log-20240101 (of app.log; isRotatedName holds for those not compressed), and the shape
  * logrotate's `extension` keeps, app-20240101.log or app.1.log (of app.log). Empty for a name
  * with no rotation suffix. A glob (glob.ts) takes no such name for a new file while its base is
  * there or followed.
