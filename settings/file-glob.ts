@@ -25,8 +25,8 @@ export interface Glob {
   readonly excludes: readonly Exclude[];
 }
 
-type Segment = "**" | RegExp;
-type Exclude = { readonly name: RegExp } | { readonly path: Glob };
+type Segment = "**" | Wildcard;
+type Exclude = { readonly name: Wildcard } | { readonly path: Glob };
 
 /** The pattern and its excludes: split at each `!` outside a `[...]` set (where `[!ab]` negates). */
 function splitEntry(entry: string): string[] {
@@ -51,25 +51,76 @@ export function isGlob(entry: string): boolean {
   return WILDCARD.test(splitEntry(entry)[0]!);
 }
 
-/** One segment as a regular expression over a name. Throws on an unclosed `[`. */
-function segmentRegExp(segment: string): RegExp {
-  let re = "";
-  for (let i = 0; i < segment.length; i++) {
-    const c = segment[i]!;
-    if (c === "*") re += "[^/]*";
-    else if (c === "?") re += "[^/]";
-    else if (c === "[") {
-      const close = segment.indexOf("]", i + 2);
-      if (close < 0) throw new Error(`segment ${JSON.stringify(segment)} has a "[" without its "]"`);
-      let set = segment.slice(i + 1, close);
-      const negated = set.startsWith("!") || set.startsWith("^");
-      if (negated) set = set.slice(1);
-      re += `[${negated ? "^/" : ""}${set.replace(/[\\\]^]/g, "\\$&")}]`;
-      i = close;
-    } else re += c.replace(/[.+^${}()|\\\]]/g, "\\$&");
+/** One character of a segment: a literal, `?`, or a `[...]` set. */
+type Token = { readonly star: true } | { readonly star: false; readonly test: (c: string) => boolean };
+
+/**
+ * One segment, matched without regular expressions: `*` by the two-pointer wildcard match (back to
+ * the last `*` on a mismatch), O(name × pattern) whatever the pattern. As a regular expression,
+ * `*a*a*a*a*a*a*a*a*a*a*a*a*b` against 40 a's backtracked for more than a minute: a pod's annotation
+ * could hang the webhook, which matches a glob against the app's mount paths.
+ */
+class Wildcard {
+  readonly #tokens: readonly Token[];
+  readonly #hidden: boolean;
+
+  /** Throws on an unclosed `[`. */
+  constructor(segment: string) {
+    const tokens: Token[] = [];
+    for (let i = 0; i < segment.length; i++) {
+      const c = segment[i]!;
+      if (c === "*") {
+        if (tokens.at(-1)?.star !== true) tokens.push({ star: true });
+      } else if (c === "?") tokens.push({ star: false, test: () => true });
+      else if (c === "[") {
+        const close = segment.indexOf("]", i + 2);
+        if (close < 0) throw new Error(`segment ${JSON.stringify(segment)} has a "[" without its "]"`);
+        tokens.push({ star: false, test: setTest(segment.slice(i + 1, close)) });
+        i = close;
+      } else tokens.push({ star: false, test: (x) => x === c });
+    }
+    this.#tokens = tokens;
+    this.#hidden = segment.startsWith(".");
   }
-  // Hidden names only for a segment that names them: `*` is not `.*`.
-  return new RegExp(segment.startsWith(".") ? `^${re}$` : `^(?!\\.)${re}$`);
+
+  test(name: string): boolean {
+    // Hidden names only for a segment that names them: `*` is not `.*`.
+    if (name.startsWith(".") && !this.#hidden) return false;
+    const t = this.#tokens;
+    let p = 0;
+    let n = 0;
+    let starAt = -1;
+    let starName = 0;
+    while (n < name.length) {
+      const tok = t[p];
+      if (tok !== undefined && !tok.star && tok.test(name[n]!)) {
+        p++;
+        n++;
+      } else if (tok?.star) {
+        starAt = p++;
+        starName = n;
+      } else if (starAt >= 0) {
+        p = starAt + 1;
+        n = ++starName;
+      } else return false;
+    }
+    while (t[p]?.star) p++;
+    return p === t.length;
+  }
+}
+
+/** The test of a `[...]` set's inside: characters and ranges (`a-z`), negated by a leading `!` or `^`. */
+function setTest(inside: string): (c: string) => boolean {
+  const negated = inside.startsWith("!") || inside.startsWith("^");
+  const body = negated ? inside.slice(1) : inside;
+  const ranges: [string, string][] = [];
+  for (let i = 0; i < body.length; i++) {
+    if (body[i + 1] === "-" && i + 2 < body.length) {
+      ranges.push([body[i]!, body[i + 2]!]);
+      i += 2;
+    } else ranges.push([body[i]!, body[i]!]);
+  }
+  return (c) => ranges.some(([lo, hi]) => c >= lo && c <= hi) !== negated;
 }
 
 /** Why `entry` is not a usable glob entry, or undefined. Exact paths are checked elsewhere. */
@@ -88,7 +139,7 @@ export function parseGlob(entry: string): Glob {
   const compiled = compile(pattern);
   const excludes = rest.map((x): Exclude => {
     if (x === "") throw new Error(`an empty exclude after "${EXCLUDE_SEPARATOR}"`);
-    if (!x.includes("/")) return { name: segmentRegExp(x) };
+    if (!x.includes("/")) return { name: new Wildcard(x) };
     if (!x.startsWith("/")) throw new Error(`the exclude ${JSON.stringify(x)} has a "/" but is not an absolute path (a name alone, or a whole path)`);
     return { path: { ...compile(x), entry: x, excludes: [] } };
   });
@@ -103,7 +154,7 @@ function compile(pattern: string): Omit<Glob, "entry" | "excludes"> {
   const first = parts.findIndex((p) => WILDCARD.test(p));
   const literal = first < 0 ? parts.length - 1 : first;
   const root = `/${parts.slice(0, literal).join("/")}`;
-  const segments = parts.slice(literal).map((p): Segment => (p === "**" ? "**" : segmentRegExp(p)));
+  const segments = parts.slice(literal).map((p): Segment => (p === "**" ? "**" : new Wildcard(p)));
   if (segments.at(-1) === "**") throw new Error(`the pattern ${JSON.stringify(pattern)} ends with "**", which names directories; end it with a file name (**/*.log)`);
   return { pattern, root, segments };
 }

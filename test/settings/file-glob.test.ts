@@ -98,3 +98,13 @@ test("directories worth listing: those a match can lie below", () => {
   ];
   for (const [pattern, dir, want] of rows) assert.equal(mayHoldMatches(parseGlob(pattern), dir), want, `${pattern} lists ${dir}`);
 });
+
+test("a pattern of many stars against a long name that almost matches answers at once (no backtracking blow-up)", { timeout: 10_000 }, () => {
+  // As a regular expression this took more than a minute; the webhook matches globs against mount paths.
+  const g = parseGlob(`/var/log/${"*a".repeat(12)}*b/x.log`);
+  const started = performance.now();
+  assert.equal(mayHoldMatches(g, `/var/log/${"a".repeat(40)}`), false);
+  assert.equal(matches(g, `/var/log/${"a".repeat(40)}/x.log`), false);
+  assert.equal(matches(g, `/var/log/${"a".repeat(40)}b/x.log`), true);
+  assert.ok(performance.now() - started < 100, `took ${(performance.now() - started).toFixed(0)} ms`);
+});
