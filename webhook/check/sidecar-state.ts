@@ -1,6 +1,6 @@
 // A running pod's sidecars: the container's state from the pod status, and, when the sidecar serves
 // metrics, how it follows its file (lag, rotations, copytruncate losses, why a path is not followed).
-import { isGlob, matches, parseGlob } from "../../settings/file-glob.ts";
+import { globProblem, isGlob, matches, parseGlob } from "../../settings/file-glob.ts";
 import { SIDECAR_METRIC_NAMES } from "../../settings/sidecar-metric-names.ts";
 import { fail, ok, skip, warn, type CheckResult } from "./result.ts";
 
@@ -78,6 +78,8 @@ export function checkSidecarMetrics(pod: PodRef, sidecar: string, path: string, 
 /** A glob's sidecar: its metrics have a series per matched file (settings/file-glob.ts); summed here. */
 function checkGlobMetrics(pod: PodRef, sidecar: string, entry: string, all: readonly Sample[]): CheckResult {
   const id = "sidecar-metrics";
+  const problem = globProblem(entry);
+  if (problem !== undefined) return skip(pod.group, id, `${entry}: not a glob the sidecar can follow (${problem})`);
   const glob = parseGlob(entry);
   const samples = all.filter((s) => s.labels["file"] !== undefined && matches(glob, s.labels["file"]));
   const files = [...new Set(samples.map((s) => s.labels["file"]!))].sort();
