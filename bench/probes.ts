@@ -37,7 +37,7 @@ export function stopOnSignal(bench: string, dir: string, also: () => void = () =
   process.once("SIGTERM", stop);
 }
 
-function start(command: string, args: readonly string[], stdio: ("ignore" | "pipe" | "inherit" | number)[], env: Record<string, string> = {}): ChildProcess {
+export function start(command: string, args: readonly string[], stdio: ("ignore" | "pipe" | "inherit" | number)[], env: Record<string, string> = {}): ChildProcess {
   const c = spawn(command, args, { stdio, env: { ...process.env, ...env } });
   children.add(c);
   c.once("exit", () => children.delete(c));
@@ -56,7 +56,7 @@ function exited(c: ChildProcess, timeoutMs: number, what: string): Promise<numbe
   });
 }
 
-async function stop(c: ChildProcess): Promise<void> {
+export async function stop(c: ChildProcess): Promise<void> {
   if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
   await exited(c, 5000, "stopping a tailer");
 }
@@ -84,7 +84,7 @@ export async function memory(pid: number): Promise<MemoryKiB> {
   return parseSmapsRollup(await readFile(`/proc/${pid}/smaps_rollup`, "utf8"));
 }
 
-function stderrTail(c: ChildProcess): () => string {
+export function stderrTail(c: ChildProcess): () => string {
   let text = "";
   c.stderr?.on("data", (d: Buffer) => {
     text = (text + d.toString("utf8")).slice(-2000);
@@ -181,7 +181,7 @@ export async function throughput(t: Tailer, file: string, size: number, dir: str
 }
 
 /** Resolves once `n` bytes came out of the child's stdout (which is drained meanwhile). */
-function received(c: ChildProcess, n: number, what: string, errors: () => string): Promise<void> {
+export function received(c: ChildProcess, n: number, what: string, errors: () => string): Promise<void> {
   let got = 0;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${what}: only ${got} of ${n} bytes after 20 s; stderr: ${errors()}`)), 20_000);

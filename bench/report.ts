@@ -4,6 +4,7 @@ import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { formatRange, type Summary } from "./stats.ts";
 import type { SidecarResults } from "./sidecar.ts";
+import type { GlobResults } from "./glob.ts";
 import type { SidecarCostResults } from "./sidecar-cost.ts";
 import { SIDECAR_ROWS } from "../settings/sidecar-rows.ts";
 import { formatDuration } from "../settings/duration.ts";
@@ -122,6 +123,7 @@ export function renderSidecar(x: SidecarResults): string {
     const ratio = l.cpuMsPerS && baseCpu ? (l.cpuMsPerS.median / baseCpu).toFixed(2) : "—";
     out.push(`| ${l.name} | ${r(l.p50Ms)} | ${r(l.p99Ms)} | ${l.maxMs.toFixed(1)} | ${l.received} / ${l.written} | ${cpu} | ${ratio} | ${met} |`);
   }
+  if (x.glob) out.push("", ...renderGlob(x.glob));
   out.push("");
   out.push("### JSON transforms (in-process, 64 KiB chunks of whole lines, with pod metadata)");
   out.push("");
@@ -131,6 +133,35 @@ export function renderSidecar(x: SidecarResults): string {
   out.push("|---|---|---|");
   for (const t of x.transforms) out.push(`| ${t.name} | ${r(t.mbPerS, 0)} | ${r(t.ratioToNaive)} |`);
   return out.join("\n");
+}
+
+/** The glob row (issue 18): one sidecar on 10 files through a glob, coreutils tail on the same 10 files. */
+function renderGlob(g: GlobResults): string[] {
+  const mib = (g.fileBytes / 1024 / 1024).toFixed(0);
+  const out: string[] = [];
+  out.push(`### Glob: ${g.files} files (${mib} MiB in all, ${g.rounds} rounds, order alternated)`);
+  out.push("");
+  out.push(`One sidecar with \`--file 'DIR/*.log'\` matching ${g.files} files, against coreutils \`tail -q -n +1 -F\` naming the same ${g.files} files, measured as the rows above (steady throughput, streaming CPU, paired per round). Idle: each reads ${g.files} files of 10 KiB (or one) to a drained pipe, then idles; CPU over ${g.idleSeconds} s starting 11 to 15 s later (past tailcar's first 10 s of faster polls).`);
+  out.push("");
+  out.push("| tailer | MB/s (steady) | × coreutils steady (target ≥ 0.5) | CPU-s/GB streaming | CPU × coreutils streaming (target ≤ 3) | met |");
+  out.push("|---|---|---|---|---|---|");
+  for (const t of g.throughput) {
+    const met = t.baseline ? "baseline" : `${verdict(t.steadyRatio.median >= 0.5)} / ${verdict(t.streamCpuRatio.median <= 3)}`;
+    out.push(`| ${t.name} | ${r(t.steadyMbPerS, 0)} | ${r(t.steadyRatio)} | ${r(t.streamCpuSPerGB)} | ${r(t.streamCpuRatio)} | ${met} |`);
+  }
+  out.push("");
+  out.push(`| tailer | files | idle CPU ms/min (target ≤ ${IDLE_TARGET_MS_PER_MIN}) | met |`);
+  out.push("|---|---|---|---|");
+  for (const i of g.idle) out.push(`| ${i.name} | ${i.files} | ${r(i.cpuMsPerMin, 1)} | ${i.baseline ? "baseline" : verdict(i.cpuMsPerMin.median <= IDLE_TARGET_MS_PER_MIN)} |`);
+  if (g.written) {
+    out.push("");
+    out.push(`Written: every one of the ${g.files} files gets ${g.written.linesPerSecondPerFile} lines of 100 bytes a second (each line its own write), ${g.written.seconds} s a round, both tailers at once on their own copies; no target.`);
+    out.push("");
+    out.push("| tailer | CPU ms/s | × coreutils |");
+    out.push("|---|---|---|");
+    for (const w of g.written.rows) out.push(`| ${w.name} | ${r(w.cpuMsPerS, 1)} | ${r(w.cpuRatio)} |`);
+  }
+  return out;
 }
 
 /** The idle CPU target (issue 17): ms a minute per sidecar. */

@@ -15,6 +15,7 @@ import { coreutils, busybox, naiveReader, tailcar, tailcarAsImage, sidecarBuilt,
 import { benchTransforms, type TransformResult } from "./transform.ts";
 import { machineInfo, publish, renderSidecar } from "./report.ts";
 import { benchArgs } from "./tool-args.ts";
+import { benchGlob, type GlobResults } from "./glob.ts";
 import { parseSidecarConfig } from "../sidecar/config.ts";
 import { createTransform } from "../sidecar/transform.ts";
 import { POD_ENV } from "../settings/sidecar-rows.ts";
@@ -63,6 +64,8 @@ export interface SidecarResults {
   date: string; quick: boolean; cores: number; loadAvg: { start: number; end: number }; cpuModel: string; node: string; sidecarBuilt: boolean;
   fileBytes: number; fileLines: number; rounds: number; memRounds: number; settleSeconds: number; latency: { rounds: number; seconds: number; rate: number };
   throughput: ThroughputRow[]; idle: MemoryRow[]; blocked: BlockedRow[]; latencyRows: LatencyRow[]; transforms: TransformResult[];
+  /** Absent from results stored before it was measured, and without a build. */
+  glob?: GlobResults;
 }
 
 function rotate<T>(xs: readonly T[], by: number): T[] {
@@ -216,12 +219,14 @@ async function main(): Promise<void> {
       progress(`latency ${t.name}: p50 ${row.p50Ms.median.toFixed(2)} ms, p99 ${row.p99Ms.median.toFixed(2)} ms, CPU ${row.cpuMsPerS!.median.toFixed(0)} ms/s`);
     }
 
+    const glob = build ? await benchGlob(build, dir, { quick, totalBytes: FILE_BYTES, rounds: ROUNDS, progress }) : undefined;
+
     progress("JSON transforms in-process");
     const transforms = benchTransforms();
 
     const results: SidecarResults = {
       ...machineInfo(loadAtStart), quick, sidecarBuilt: build !== undefined, fileBytes: size, fileLines: lines, rounds: ROUNDS, memRounds: MEM_ROUNDS, settleSeconds: SETTLE_SECONDS,
-      latency: { ...LATENCY, rate: 1000 }, throughput: throughputRows, idle, blocked, latencyRows, transforms,
+      latency: { ...LATENCY, rate: 1000 }, throughput: throughputRows, idle, blocked, latencyRows, transforms, ...(glob && { glob }),
     };
     const md = renderSidecar(results);
     process.stdout.write(md + "\n");

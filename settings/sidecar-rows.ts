@@ -1,10 +1,13 @@
 // The contract between injector and tailer: the sidecar's settings, read by `tailcar sidecar`
 // from its flags and environment, and written by the webhook into each sidecar's environment
 // (toEnv). Both halves import this file; neither imports the other.
-import { duration, list, multiline, oneOf, port, size, text, url } from "./kinds.ts";
+import { bool, count, duration, list, multiline, oneOf, port, size, text, url } from "./kinds.ts";
 import { optional, setting, type Row, type ValuesOf } from "./row.ts";
 import { formatSize } from "./size.ts";
 import { OUTPUT_FORMATS, SINK_KINDS, START_POSITIONS } from "./vocabulary.ts";
+
+/** The most --max-files may be: each file followed holds a descriptor and a directory watch. */
+export const MAX_FILES_CEILING = 10_000;
 
 const env = (name: string, flag: string) => ({ flag, env: `TAILCAR_${name}` });
 
@@ -34,6 +37,10 @@ export const SIDECAR_ROWS = [
   setting("sink", oneOf(SINK_KINDS), "stdout", "where lines go: stdout, or a backend (see forwarding.md)", env("SINK", "--sink")),
   optional("endpoint", url(), "backend base URL for the elasticsearch, loki and otlp sinks; user:password@ in it is sent as basic auth and redacted from output", env("ENDPOINT", "--endpoint")),
   optional("reclaim", size, `free the disk blocks of each file's prefix delivered and checkpointed (punch holes: the file keeps its size and offsets), in steps of at least this size (tailcar.io/reclaim sets ${formatSize(RECLAIM_STEP)}; at least ${formatSize(MIN_RECLAIM_STEP)}; needs --checkpoint-dir, write permission on the file and fallocate from util-linux; default off)`, env("RECLAIM", "--reclaim")),
+  // Globs (sidecar/glob.ts): a --file entry with a wildcard follows every file it matches.
+  setting("maxFiles", count(1, MAX_FILES_CEILING), 100, "files followed at once at most, exact paths included; files a glob matches beyond it are not followed, with a warning naming them, until others go", env("MAX_FILES", "--max-files")),
+  setting("globIntervalMs", duration, 1000, "how often a glob's directories are listed again for new files when fs.watch does not watch them all (when it does, a new file is found at once, and they are listed again every --quiet-poll-interval)", env("GLOB_INTERVAL", "--glob-interval")),
+  setting("prefixFileName", bool, false, "raw format: start each line with the path of its file and \": \" (useful with a glob; json records carry the path in \"file\")", env("PREFIX_FILE_NAME", "--prefix-file-name")),
 ] as const satisfies readonly Row[];
 
 export type SidecarValues = ValuesOf<typeof SIDECAR_ROWS>;

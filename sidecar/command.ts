@@ -35,6 +35,10 @@ async function helpText(): Promise<string> {
 }
 
 async function transformFactory(config: SidecarConfig): Promise<((file: string) => Transform) | undefined> {
+  if (config.format === "raw" && config.prefixFileName) {
+    const { PrefixTransform } = await import("./transform-prefix.ts");
+    return (file) => new PrefixTransform(file);
+  }
   if (config.format === "raw") return undefined; // raw bytes go straight to the sink: no copy, no transform
   const { createTransform } = await import("./transform.ts");
   return (file) => createTransform(config, file);

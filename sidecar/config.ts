@@ -3,6 +3,7 @@
 // flags over environment over defaults, the checks that involve two settings, and the pod metadata.
 import { readSettings, SettingsError } from "../settings/read.ts";
 import { formatSize } from "../settings/size.ts";
+import { globProblem, isGlob } from "../settings/file-glob.ts";
 import { MIN_RECLAIM_STEP, POD_ENV, SIDECAR_ROWS, type SidecarValues } from "../settings/sidecar-rows.ts";
 
 export type { OutputFormat, SinkKind, StartPosition } from "../settings/vocabulary.ts";
@@ -31,6 +32,12 @@ export function parseSidecarConfig(
   if (values.multiline !== undefined && values.format !== "json") throw new SettingsError("--multiline needs --format json (raw copies bytes as they are)");
   if (values.reclaim !== undefined && values.checkpointDir === undefined) throw new SettingsError("--reclaim needs --checkpoint-dir: only a prefix recorded in a saved checkpoint is freed");
   if (values.reclaim !== undefined && values.reclaim < MIN_RECLAIM_STEP) throw new SettingsError(`--reclaim ${formatSize(values.reclaim)}: at least ${formatSize(MIN_RECLAIM_STEP)} (each step runs fallocate once)`);
+  if (values.prefixFileName && values.format !== "raw") throw new SettingsError('--prefix-file-name is for --format raw (json records carry the path in "file")');
+  if (values.prefixFileName && values.sink !== "stdout") throw new SettingsError(`--prefix-file-name is for stdout (--sink ${values.sink} sends the path in a field of its own)`);
+  for (const entry of values.files) {
+    const problem = isGlob(entry) ? globProblem(entry) : undefined;
+    if (problem !== undefined) throw new SettingsError(`--file ${JSON.stringify(entry)}: ${problem}`);
+  }
   if (values.sink !== "stdout" && values.endpoint === undefined) throw new SettingsError(`--sink ${values.sink} needs --endpoint URL`);
   return {
     ...values,

@@ -41,6 +41,11 @@ export interface FollowerOptions {
   readonly owners: FileOwners;
   /** Forwarding: lines timed by offset, each new time anchor saved before it is used (file-output.ts). */
   readonly times?: TimesOptions | undefined;
+  /**
+   * Files (ns since the epoch) born from then on are new to us: a glob that finds the path late
+   * gives the time of its previous listing, when the path was not there yet; else now.
+   */
+  readonly newSinceNs?: bigint | undefined;
 }
 
 export type StepResult = "progress" | "idle";
@@ -84,7 +89,7 @@ export class Follower {
     const key = checkpointedKey(cp);
     const reserved = key !== undefined && options.owners.claim(key, this.path) === undefined ? key : undefined;
     // After a restart the checkpoint says where we were; siblings born before now were seen then.
-    this.#state = { kind: "starting", checkpoint: cp, reserved, sinceNs: cp ? undefined : nowNs() };
+    this.#state = { kind: "starting", checkpoint: cp, reserved, sinceNs: cp ? undefined : (options.newSinceNs ?? nowNs()) };
   }
 
   /** When bytes were last read (or a file opened): how long the file has been quiet. */

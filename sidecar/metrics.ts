@@ -103,6 +103,13 @@ async function newRegistry(stats: Stats, sink: SinkMetricsSource | undefined): P
           this.inc({ file }, s[c.key] - (lastSeen.get(id) ?? 0));
           lastSeen.set(id, s[c.key]);
         }
+        // A file a glob let go has no series any more: dated files would otherwise add series for good.
+        for (const id of lastSeen.keys()) {
+          const [key, file] = id.split("\0") as [string, string];
+          if (key !== c.key || stats.files.has(file)) continue;
+          this.remove({ file });
+          lastSeen.delete(id);
+        }
       },
     });
   }
@@ -128,6 +135,7 @@ async function newRegistry(stats: Stats, sink: SinkMetricsSource | undefined): P
     labelNames: ["file"],
     registers: [registry],
     collect() {
+      this.reset(); // only the files followed now (a glob lets files go)
       for (const [file, s] of stats.files) this.set({ file }, s.lagBytes);
     },
   });

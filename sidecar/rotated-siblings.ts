@@ -14,6 +14,36 @@ export function isRotatedName(base: string, name: string): boolean {
   return name !== base && name.startsWith(base) && !COMPRESSED.test(name);
 }
 
+/** A compressed file (app.log.2.gz): never read as text, never a new log file. */
+export function isCompressedName(name: string): boolean {
+  return COMPRESSED.test(name);
+}
+
+/** A rotation's suffix: a separator, then digits and date punctuation to the end (.1, -20240101, .2024-01-01T10). */
+const ROTATION_SUFFIX = /[.\-_]\d[\d.\-_:T]*$/;
+
+/**
+ * The names `name` would be a rotated generation of, by the shapes rotation gives them: app.log.1,
+ * app.log.2.gz, app.log-20240101 (of app.log; isRotatedName holds for those not compressed), and the shape
+ * logrotate's `extension` keeps, app-20240101.log or app.1.log (of app.log). Empty for a name
+ * with no rotation suffix. A glob (glob.ts) takes no such name for a new file while its base is
+ * there or followed.
+ */
+export function rotatedBases(name: string): string[] {
+  const plain = name.replace(COMPRESSED, "");
+  const bases: string[] = [];
+  const cut = ROTATION_SUFFIX.exec(plain);
+  if (cut && cut.index > 0) bases.push(plain.slice(0, cut.index));
+  else if (plain !== name && plain !== "") bases.push(plain); // app.log.gz: app.log compressed whole
+  const dot = plain.lastIndexOf(".");
+  if (dot > 0) {
+    const stem = plain.slice(0, dot);
+    const inner = ROTATION_SUFFIX.exec(stem);
+    if (inner && inner.index > 0) bases.push(stem.slice(0, inner.index) + plain.slice(dot));
+  }
+  return bases;
+}
+
 /** Any other name in the directory (a rotation may rename a file out of the path's naming scheme). */
 export function isOtherName(base: string, name: string): boolean {
   return name !== base;

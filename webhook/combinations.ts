@@ -31,6 +31,14 @@ export function conflicts(v: PodValues): Conflict[] {
       fixed: "ignored",
     });
   }
+  if (v.prefixFileName === true && (v.format !== "raw" || v.mode === "forward")) {
+    found.push({
+      keys: ["prefixFileName", "format", "mode"],
+      problem: (name) => `prefix-file-name needs ${name("format")}: raw and ${name("mode")}: stream (json records and backends carry the path in a field)`,
+      fix: (c) => void delete c.prefixFileName,
+      fixed: "ignored",
+    });
+  }
   for (const [resource, requestKey, limitKey] of [["cpu", "cpuRequest", "cpuLimit"], ["memory", "memoryRequest", "memoryLimit"]] as const) {
     const request = v[requestKey];
     const limit = v[limitKey];

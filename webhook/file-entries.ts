@@ -1,8 +1,10 @@
-// The tailcar.io/files annotation: comma- or newline-separated entries `[name=]/absolute/path`.
+// The tailcar.io/files annotation: comma- or newline-separated entries `[name=]/absolute/path`, or
+// `[name=]/glob/*.log[!exclude…]` (settings/file-glob.ts): one sidecar following every match.
 // Bad entries are dropped with a warning each; the rest are still injected.
 import { posix } from "node:path";
 import { redactCredentials, redactUrlText } from "../settings/url-credentials.ts";
 import { isDns1123Label } from "../settings/dns1123.ts";
+import { globProblem, isGlob, parseGlob } from "../settings/file-glob.ts";
 import type { Kind } from "../settings/kind.ts";
 import { MAX_SIDECARS_PER_POD_CEILING } from "./injection-rows.ts";
 
@@ -49,13 +51,25 @@ export function invalidValue(key: string, value: string, reason: string, isUrl =
 
 function pathProblem(path: string): string | undefined {
   if (path.length > MAX_PATH_LENGTH) return `is longer than ${MAX_PATH_LENGTH} characters`;
+  if (isGlob(path)) return globEntryProblem(path);
   if (!path.startsWith("/")) return "is not an absolute path";
   if (path.endsWith("/")) return "names a directory, not a file";
   if (/(?:^|\/)\.\.?(?:\/|$)/.test(path)) return 'contains "." or ".." segments';
-  if (/[*?[\]]/.test(path)) return "contains a glob character; name each file";
+  if (/\]/.test(path)) return "contains a glob character; name each file";
   if (/\s/.test(path)) return "contains whitespace";
   if (posix.dirname(path) === "/") return "is directly in /, whose directory cannot be shared with a sidecar";
   if (path.startsWith(`${CHECKPOINT_MOUNT_PATH}/`)) return `is below ${CHECKPOINT_MOUNT_PATH}, where the sidecars keep checkpoints`;
+  return undefined;
+}
+
+/** A glob entry (settings/file-glob.ts): its syntax, and a root the sidecar can share, as for a file's directory. */
+function globEntryProblem(entry: string): string | undefined {
+  if (/\s/.test(entry)) return "contains whitespace";
+  const problem = globProblem(entry);
+  if (problem !== undefined) return `is a glob, but ${problem}`;
+  const { root } = parseGlob(entry);
+  if (root === "/") return "is a glob over /, which cannot be shared with a sidecar (start it in a directory: /var/log/app/*.log)";
+  if (root === CHECKPOINT_MOUNT_PATH || root.startsWith(`${CHECKPOINT_MOUNT_PATH}/`) || CHECKPOINT_MOUNT_PATH.startsWith(`${root}/`)) return `is a glob over ${root}, which holds ${CHECKPOINT_MOUNT_PATH}, where the sidecars keep checkpoints`;
   return undefined;
 }
 
@@ -102,7 +116,7 @@ export function parseFileEntries(value: string): { entries: FileEntry[]; warning
  * dropped with a warning of its own and the rest are still injected.
  */
 export const fileEntries = {
-  name: "file entries, comma- or newline-separated `[name=]/absolute/path`",
+  name: "file entries, comma- or newline-separated `[name=]/absolute/path` or `[name=]/absolute/glob/*.log[!exclude…]`",
   metavar: "FILES",
   parse: parseFileEntries,
   format: (v: { entries: FileEntry[] }) => v.entries.map((e) => (e.name === undefined ? e.path : `${e.name}=${e.path}`)).join(","),

@@ -15,7 +15,11 @@ import { isRecord, type Container, type Pod, type PodSpec } from "./pod-types.ts
 import { reclaimOffWarning, reclaimProblem } from "./reclaim.ts";
 import { sidecarUser } from "./security.ts";
 import { SKIP_REASONS, type SkipReason } from "./skip-reasons.ts";
-import { planLogVolume, type VolumeChanges } from "./volumes.ts";
+import { mountsBelow, planLogVolume, type VolumeChanges } from "./volumes.ts";
+import { isGlob, mayHoldMatches, parseGlob } from "../settings/file-glob.ts";
+
+/** The file a glob's root stands for when its volume is planned: any name directly in the root. */
+const GLOB_STAND_IN = "*";
 
 export { SKIP_REASONS, type SkipReason };
 
@@ -178,11 +182,20 @@ function buildSidecars(spec: PodSpec, config: PodConfig, options: InjectOptions,
       warnings.push(`annotation ${JSON.stringify(FILES_ANNOTATION)}: at most ${options.maxSidecarsPerPod} sidecars a pod (the webhook's --max-sidecars-per-pod); the last ${rest} ${rest === 1 ? "entry is" : "entries are"} ignored, from ${JSON.stringify(entry.path)} on`);
       break;
     }
-    const plan = planLogVolume(entry.path, apps, volumes, takenVolumes, changes);
+    // A glob shares its root (the directory before its first wildcard) as a file shares its directory.
+    const glob = isGlob(entry.path) ? parseGlob(entry.path) : undefined;
+    const file = glob ? `${glob.root}/${GLOB_STAND_IN}` : entry.path;
+    const plan = planLogVolume(file, apps, volumes, takenVolumes, changes, entry.path);
     if (plan.warning !== undefined) warnings.push(plan.warning);
     if (plan.sidecarMount === undefined) continue;
-    // Derived names only for entries that get a sidecar, so a refused entry takes no name.
-    const name = names.get(entry.path) ?? claimName(entry.name ?? nameFromPath(entry.path), takenNames);
+    if (glob) {
+      for (const m of mountsBelow(apps, glob.root).filter((m) => mayHoldMatches(glob, m.mountPath.replace(/\/+$/, "")))) {
+        warnings.push(`annotation ${JSON.stringify(FILES_ANNOTATION)}: the glob ${JSON.stringify(entry.path)} reaches into volume ${JSON.stringify(m.name)} at ${m.mountPath}, which its sidecar does not mount (it mounts the one over ${glob.root}): files there are not followed; list that directory as an entry of its own`);
+      }
+    }
+    // Derived names only for entries that get a sidecar, so a refused entry takes no name; a glob
+    // is named after its root directory (/var/log/app/*.log → app).
+    const name = names.get(entry.path) ?? claimName(entry.name ?? nameFromPath(glob ? glob.root : entry.path), takenNames);
     const { user, warning } = sidecarUser(spec, plan.owner ?? apps[0], name);
     if (warning !== undefined) warnings.push(warning);
     const problem = config.reclaim ? reclaimProblem(spec, plan.owner ? [plan.owner] : apps, plan.ownerMount, user.runAsUser) : undefined;

@@ -7,6 +7,7 @@ import { named, optional, setting, type Row, type Sources, type ValuesOf } from 
 import { RECLAIM_STEP } from "../settings/sidecar-rows.ts";
 import { formatSize } from "../settings/size.ts";
 import { FORWARD_SINKS, OUTPUT_FORMATS, START_POSITIONS } from "../settings/vocabulary.ts";
+import { MAX_FILES_CEILING } from "../settings/sidecar-rows.ts";
 import { imageReferenceProblem } from "./image-reference.ts";
 import { METRICS_LABEL, METRICS_PORT_BASE, METRICS_PORT_NAME_PREFIX } from "./metrics-ports.ts";
 
@@ -37,7 +38,7 @@ const image = checkedText("image reference (`[registry[:port]/]name[:tag][@diges
 const both = (key: string, annotation?: string, more: Sources = {}): Sources =>
   named(key, "TAILCAR_WEBHOOK_", { inject: true, ...(annotation !== undefined && { annotation: `tailcar.io/${annotation}` }), ...more });
 /** A setting of one pod only, by its annotation. */
-const podOnly = (annotation: string): Sources => ({ annotation: `tailcar.io/${annotation}` });
+const podOnly = (annotation: string, more: Sources = {}): Sources => ({ annotation: `tailcar.io/${annotation}`, ...more });
 
 // Resources sized from measurements of an idle and a streaming Node 24 sidecar (RSS ≈ 43 MB idle,
 // ≈ 57 MB after streaming 256 MiB, of which anonymous memory is 8–13 MB): the request covers the
@@ -63,6 +64,9 @@ export const POD_ROWS = [
   setting("memoryLimit", quantity, "96Mi", "memory limit of each sidecar", both("memoryLimit", "memory-limit", { example: "128Mi" })),
   setting("sidecarMetrics", bool, false, `each sidecar serves /metrics and /readyz on a port of its own (from ${METRICS_PORT_BASE} up, skipping every containerPort and hostPort the pod declares; named ${METRICS_PORT_NAME_PREFIX}PORT) with a readiness probe, and the pod gets the label ${METRICS_LABEL} for a PodMonitor (docs/sidecar.md)`, both("sidecarMetrics", "sidecar-metrics", { example: "true" })),
   setting("reclaim", bool, false, `bounded disk: each sidecar frees the disk blocks of its file's lines once delivered and checkpointed (punched holes, every ${formatSize(RECLAIM_STEP)}; the file keeps its size), so a file never rotated takes about its unread tail; the sidecar then mounts the log volume writable, which needs the app's runAsUser (docs/annotations.md, "Bounded disk")`, both("reclaim", "reclaim", { example: "true" })),
+  // Globs in tailcar.io/files (settings/file-glob.ts): one sidecar follows every match.
+  optional("maxFiles", count(1, MAX_FILES_CEILING), "files one sidecar follows at once at most (a glob's matches beyond it are not followed, with a warning naming them)", podOnly("max-files", { defaultText: "100 (the sidecar's)", example: "20" })),
+  optional("prefixFileName", bool, "raw format: each line starts with its file's path and \": \" (tells a glob's files apart on stdout; json records carry it in \"file\")", podOnly("prefix-file-name", { defaultText: "false (the sidecar's)", example: "true" })),
 ] as const satisfies readonly Row[];
 
 /** Settings of the whole cluster (or of one `tailcar inject` run): no annotation changes them. */

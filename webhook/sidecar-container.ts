@@ -54,6 +54,8 @@ export function sidecarSettings(path: string, config: PodConfig, checkpointDir: 
     ...(config.from !== undefined && { from: config.from }),
     ...(config.multiline !== undefined && { multiline: config.multiline }),
     ...(config.maxLineBytes !== undefined && { maxLineBytes: config.maxLineBytes }),
+    ...(config.maxFiles !== undefined && { maxFiles: config.maxFiles }),
+    ...(config.prefixFileName === true && { prefixFileName: true }),
     ...(metricsPort !== undefined && { metricsPort }),
     ...(reclaim && { reclaim: RECLAIM_STEP }),
     ...(forward && { sink: config.forwardSink, endpoint: config.forwardEndpoint }),

@@ -83,6 +83,22 @@ function coveringMount(containers: readonly Container[], file: string): { mount:
 }
 
 /**
+ * Volumes mounted in an app container strictly below `dir` (a glob's root): the sidecar mounts the
+ * one over `dir` only, so files in these are not followed.
+ */
+export function mountsBelow(containers: readonly Container[], dir: string): VolumeMount[] {
+  const out: VolumeMount[] = [];
+  for (const c of containers) {
+    for (const m of c.volumeMounts ?? []) {
+      if (typeof m?.mountPath !== "string") continue;
+      const at = m.mountPath.replace(/\/+$/, "");
+      if (at !== dir && covers(dir, at) && !out.some((o) => o.mountPath === m.mountPath)) out.push(m);
+    }
+  }
+  return out;
+}
+
+/**
  * Plans one mount per file. `changes` collects the emptyDirs to add (one per directory, shared by
  * every file in it) and `takenVolumes` the volume names in use, so names never collide.
  */
@@ -92,6 +108,8 @@ export function planLogVolume(
   volumes: readonly Volume[],
   takenVolumes: Set<string>,
   changes: VolumeChanges,
+  /** The entry as warnings name it (a glob's pattern, when `file` stands for its directory's files). */
+  shown = file,
 ): LogVolumePlan {
   const found = coveringMount(containers, file);
   if (found) {
@@ -99,7 +117,7 @@ export function planLogVolume(
     const kind = secretKind(volumes, mount.name);
     if (kind !== undefined) {
       return {
-        warning: `invalid value ${JSON.stringify(file)} for annotation ${JSON.stringify(FILES_ANNOTATION)}: in the ${kind} volume ${JSON.stringify(mount.name)} (at ${mount.mountPath}), which the sidecar would print to its logs; entry ignored`,
+        warning: `invalid value ${JSON.stringify(shown)} for annotation ${JSON.stringify(FILES_ANNOTATION)}: in the ${kind} volume ${JSON.stringify(mount.name)} (at ${mount.mountPath}), which the sidecar would print to its logs; entry ignored`,
       };
     }
     const sidecarMount: VolumeMount = { name: mount.name, mountPath: mount.mountPath, readOnly: true };
@@ -114,7 +132,7 @@ export function planLogVolume(
   const problem = systemDirProblem(dir);
   if (problem !== undefined) {
     return {
-      warning: `invalid value ${JSON.stringify(file)} for annotation ${JSON.stringify(FILES_ANNOTATION)}: no volume is mounted over it and ${problem}; entry ignored`,
+      warning: `invalid value ${JSON.stringify(shown)} for annotation ${JSON.stringify(FILES_ANNOTATION)}: no volume is mounted over it and ${problem}; entry ignored`,
     };
   }
   // An emptyDir already planned for another file may cover this one too.
@@ -125,6 +143,6 @@ export function planLogVolume(
   changes.appMounts.push({ name, mountPath: dir });
   return {
     sidecarMount: { name, mountPath: dir, readOnly: true },
-    warning: `annotation ${JSON.stringify(FILES_ANNOTATION)}: no volume mounted over ${file}; added emptyDir ${JSON.stringify(name)} at ${dir} in the app containers, hiding the image's ${dir}`,
+    warning: `annotation ${JSON.stringify(FILES_ANNOTATION)}: no volume mounted over ${shown}; added emptyDir ${JSON.stringify(name)} at ${dir} in the app containers, hiding the image's ${dir}`,
   };
 }

@@ -1,4 +1,4 @@
-// The real node's proofs at rate (issue 15, proofs 1, 4, 2's second half, 5 and 7), on one node for
+// The real node's proofs at rate (issue 15, proofs 1, 4, 2's second half, 5 and 7; issue 18's glob), on one node for
 // the whole file: the docs' application pod writing 1,000 lines a second with rotation by rename, read
 // back through the API server and kubelet; the sidecar killed through the runtime and resuming from
 // its checkpoint; an app whose files are 0600; forward-mode pods (raw and JSON) and a forward-mode Job
@@ -131,6 +131,31 @@ test("proof 1 at rate: the docs' pod writing 1,000 lines a second to two files r
     assert.deepEqual(sequenceReport(numbers, LINES), NO_LOSS, `${container}: ${numbers.length} lines for ${LINES} written`);
   }
   process.stderr.write(`real node proofs: ${LINES} lines a file at ${writer.perSecond}/s (${writer.seconds.toFixed(1)} s, 5 rotations), all in kubectl logs ${(allSeenMs / 1000).toFixed(1)} s after pod create\n`);
+});
+
+test("a glob entry on the real node: one sidecar, kubectl logs -c logs, follows both of the docs' files rotated by rename every 1,000 lines (the rotated .1 names match the glob too); every line of each file once, in order, marked with its file's path", { skip }, async () => {
+  const LINES = 5_000;
+  const pod = applicationPod("globbed", LINES, 1_000, { "tailcar.io/files": "logs=/var/log/*", "tailcar.io/prefix-file-name": "true" });
+  await node!.client.create(pod, { namespace: NAMESPACE });
+  const byFile = async (): Promise<Map<string, string[]>> => {
+    const by = new Map<string, string[]>();
+    for (const line of fileLines(await logOf(NAMESPACE, "globbed", "logs"))) {
+      const at = line.indexOf(": ");
+      const file = line.slice(0, at);
+      (by.get(file) ?? by.set(file, []).get(file)!).push(line.slice(at + 2));
+    }
+    return by;
+  };
+  await pollUntil(`line ${LINES - 1} of both files in kubectl logs globbed -c logs`, async () => {
+    const by = await byFile();
+    const last = (file: string, pattern: RegExp): number => Number(pattern.exec(by.get(file)?.at(-1) ?? "")?.[1] ?? -1);
+    return last("/var/log/error.log", ERR) >= LINES - 1 && last("/var/log/access.log", ACCESS) >= LINES - 1 ? true : undefined;
+  }, { timeoutMs: 90_000, intervalMs: 1000 });
+  await sleep(1500); // a late duplicate would show
+  const by = await byFile();
+  assert.deepEqual([...by.keys()].sort(), ["/var/log/access.log", "/var/log/error.log"], "only the two files: no rotated .1 taken for a new file");
+  assert.deepEqual(sequenceReport(numbered(by.get("/var/log/error.log")!, ERR), LINES), NO_LOSS, "error.log");
+  assert.deepEqual(sequenceReport(numbered(by.get("/var/log/access.log")!, ACCESS), LINES), NO_LOSS, "access.log");
 });
 
 test("proof 4: the sidecar killed through the runtime (SIGKILL, as an OOM kill) is restarted by kubelet and resumes from its checkpoint: no line lost, duplicates within one checkpoint interval", { skip }, async () => {

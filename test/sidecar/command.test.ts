@@ -39,6 +39,11 @@ test("bad settings exit 2 with a message naming the problem, on stderr only", ()
     [["--file", "x", "--sink", "loki"], /--sink loki needs --endpoint URL/],
     [["--file", "x", "--reclaim", "64Mi"], /--reclaim needs --checkpoint-dir/],
     [["--file", "x", "--checkpoint-dir", "d", "--reclaim", "64Ki"], /--reclaim 64Ki: at least 1Mi/],
+    [["--file", "/l/*.log", "--format", "json", "--prefix-file-name"], /--prefix-file-name is for --format raw/],
+    [["--file", "/l/*.log", "--prefix-file-name", "--sink", "loki", "--endpoint", "http://127.0.0.1:3100"], /--prefix-file-name is for stdout/],
+    [["--file", "/l/**"], /--file "\/l\/\*\*": the pattern "\/l\/\*\*" ends with "\*\*"/],
+    [["--file", "/l/*.log!sub/x.log"], /the exclude "sub\/x.log" has a "\/" but is not an absolute path/],
+    [["--file", "/l/*.log", "--max-files", "0"], /--max-files: "0" is not a whole number from 1 to 10000/],
   ];
   for (const [args, message] of cases) {
     const r = cli(args);

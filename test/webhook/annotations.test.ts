@@ -15,6 +15,8 @@ test("tailcar.io/files entries: names, paths, separators", () => {
     [" /a/x.log ,\n\n/b/y.log\n", [{ path: "/a/x.log" }, { path: "/b/y.log" }]],
     ["err=/var/log/error.log", [{ name: "err", path: "/var/log/error.log" }]],
     ["/var/log/a=b.log", [{ path: "/var/log/a=b.log" }]],
+    ["app=/var/log/app/**/*.log!debug.log", [{ name: "app", path: "/var/log/app/**/*.log!debug.log" }]],
+    ["/var/log/app/*.log, /var/log/x!y.log", [{ path: "/var/log/app/*.log" }, { path: "/var/log/x!y.log" }]],
     ["", []],
   ];
   for (const [value, entries] of cases) {
@@ -29,7 +31,12 @@ test("tailcar.io/files: each bad entry is dropped with a warning naming the entr
     ["relative.log", /"relative\.log" .*"tailcar\.io\/files": the path is not an absolute path/],
     ["/var/log/", /names a directory/],
     ["/var/../etc/passwd", /"\." or "\.\." segments/],
-    ["/var/log/*.log", /glob/],
+    ["/var/log/**", /is a glob, but the pattern "\/var\/log\/\*\*" ends with "\*\*"/],
+    ["/var/log/[ab.log", /is a glob, but .*without its "\]"/],
+    ["/var/log/*.log!tmp/x.log", /is a glob, but the exclude "tmp\/x.log" has a "\/" but is not an absolute path/],
+    ["/*.log", /a glob over \/, which cannot be shared/],
+    ["/var/run/*/x.log", /a glob over \/var\/run, which holds \/var\/run\/tailcar/],
+    ["/var/log/* .log", /whitespace/],
     ["/app.log", /directly in \//],
     ["/var/run/tailcar/x.log", /checkpoints/],
     ["/var/log/my file.log", /whitespace/],
@@ -131,6 +138,9 @@ test("bad setting values warn Istio-style and fall back to the default", () => {
     [{ "tailcar.io/format": "json", "tailcar.io/multiline": "(" }, /"tailcar\.io\/multiline": is not java, python or a regular expression/, { multiline: undefined }],
     [{ "tailcar.io/multiline": "java" }, /needs tailcar\.io\/format: json/, { multiline: undefined }],
     [{ "tailcar.io/mode": "forward", "tailcar.io/forward-sink": "loki" }, /mode forward needs a backend/, { mode: "stream" }],
+    [{ "tailcar.io/max-files": "0" }, /"tailcar\.io\/max-files": is not a whole number from 1 to 10000/, { maxFiles: undefined }],
+    [{ "tailcar.io/prefix-file-name": "yes" }, /"tailcar\.io\/prefix-file-name": is not true or false/, { prefixFileName: undefined }],
+    [{ "tailcar.io/format": "json", "tailcar.io/prefix-file-name": "true" }, /"tailcar\.io\/prefix-file-name": prefix-file-name needs tailcar\.io\/format: raw and tailcar\.io\/mode: stream/, { prefixFileName: undefined }],
   ];
   for (const [annotations, pattern, expected] of cases) {
     const { config, warnings } = parsePodConfig(annotations, DEFAULT_INJECT_OPTIONS);

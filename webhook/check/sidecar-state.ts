@@ -1,5 +1,6 @@
 // A running pod's sidecars: the container's state from the pod status, and, when the sidecar serves
 // metrics, how it follows its file (lag, rotations, copytruncate losses, why a path is not followed).
+import { globProblem, isGlob, matches, parseGlob } from "../../settings/file-glob.ts";
 import { SIDECAR_METRIC_NAMES } from "../../settings/sidecar-metric-names.ts";
 import { fail, ok, skip, warn, type CheckResult } from "./result.ts";
 
@@ -57,6 +58,7 @@ export function parseMetrics(text: string): Sample[] {
 export function checkSidecarMetrics(pod: PodRef, sidecar: string, path: string, metrics: { readonly text?: string; readonly note?: string }): CheckResult {
   const id = "sidecar-metrics";
   if (metrics.text === undefined) return skip(pod.group, id, `${path}: sidecar metrics not read: ${metrics.note ?? "unknown reason"}`);
+  if (isGlob(path)) return checkGlobMetrics(pod, sidecar, path, parseMetrics(metrics.text));
   const samples = parseMetrics(metrics.text).filter((s) => s.labels["file"] === path);
   const value = (name: string): number | undefined => samples.find((s) => s.name === name)?.value;
   const notFollowed = samples.find((s) => s.name === SIDECAR_METRIC_NAMES.fileNotFollowed && s.value === 1)?.labels["reason"];
@@ -76,4 +78,27 @@ export function checkSidecarMetrics(pod: PodRef, sidecar: string, path: string, 
     return warn(pod.group, id, `${path}: ${state}; ${reclaimFailures} reclaim punches failed (nothing freed, nothing lost)`, `see why in kubectl -n ${pod.namespace} logs ${pod.name} -c ${sidecar} (a line starting "reclaim:"): the filesystem cannot punch holes, the sidecar may not write the file, or its image has no util-linux fallocate`);
   }
   return ok(pod.group, id, `${path}: followed by sidecar ${sidecar}: ${state}`);
+}
+
+/** A glob's sidecar: its metrics have a series per matched file (settings/file-glob.ts); summed here. */
+function checkGlobMetrics(pod: PodRef, sidecar: string, entry: string, all: readonly Sample[]): CheckResult {
+  const id = "sidecar-metrics";
+  const problem = globProblem(entry);
+  if (problem !== undefined) return skip(pod.group, id, `${entry}: not a glob the sidecar can follow (${problem})`);
+  const glob = parseGlob(entry);
+  const samples = all.filter((s) => s.labels["file"] !== undefined && matches(glob, s.labels["file"]));
+  const files = [...new Set(samples.map((s) => s.labels["file"]!))].sort();
+  if (files.length === 0) {
+    return warn(pod.group, id, `${entry}: sidecar ${sidecar} follows no file: none matches the glob yet`, "the app has not written one yet, or writes somewhere else: compare the glob in tailcar.io/files with the app's configuration");
+  }
+  const refused = samples.find((s) => s.name === SIDECAR_METRIC_NAMES.fileNotFollowed && s.value === 1 && s.labels["reason"] !== "missing");
+  if (refused) {
+    return fail(pod.group, id, `${entry}: sidecar ${sidecar} cannot follow ${refused.labels["file"]}: ${refused.labels["reason"]}`, `see the reason in kubectl -n ${pod.namespace} logs ${pod.name} -c ${sidecar}`);
+  }
+  const sum = (name: string): number => samples.filter((s) => s.name === name).reduce((a, s) => a + s.value, 0);
+  const lost = sum(SIDECAR_METRIC_NAMES.copytruncateLostBytes);
+  const shown = files.length > 3 ? `${files.slice(0, 3).join(", ")} and ${files.length - 3} more` : files.join(", ");
+  const state = `${files.length} file${files.length === 1 ? "" : "s"} (${shown}): lag ${sum(SIDECAR_METRIC_NAMES.lagBytes)} bytes, ${sum(SIDECAR_METRIC_NAMES.rotations)} rotations, ${sum(SIDECAR_METRIC_NAMES.truncations)} truncations, ${lost} bytes lost to copytruncate, in all`;
+  if (lost > 0) return warn(pod.group, id, `${entry}: ${state}`, "rotate by renaming (logrotate's create, not copytruncate): lines written between copy and truncate are lost by design");
+  return ok(pod.group, id, `${entry}: followed by sidecar ${sidecar}: ${state}`);
 }

@@ -60,6 +60,23 @@ tailcar_sidecar_reclaim_failures_total{file="/var/log/a.log"} ${failures}
   assert.match(failed.fix!, /logs .* -c a-log \(a line starting "reclaim:"\)/);
 });
 
+test("metrics of a glob's sidecar: summed over the files it matches; none yet warns; a file it cannot follow fails", () => {
+  const glob = "/var/log/app/*.log";
+  const two = text("/var/log/app/a.log", 0) + text("/var/log/app/b.log", 100) + text("/var/log/other.log", 0);
+  const cases: [string, string, RegExp][] = [
+    [text("/var/log/app/a.log", 0) + text("/var/log/app/b.log", 0), "ok", /followed by sidecar s: 2 files \(\/var\/log\/app\/a\.log, \/var\/log\/app\/b\.log\): lag 24 bytes, 6 rotations, 2 truncations, 0 bytes lost to copytruncate, in all/],
+    [two, "warn", /2 files .*100 bytes lost to copytruncate/],
+    [text("/var/log/other.log", 0), "warn", /follows no file: none matches the glob yet/],
+    [text("/var/log/app/a.log", 0) + text("/var/log/app/c.log", 0, "EACCES"), "fail", /cannot follow \/var\/log\/app\/c\.log: EACCES/],
+  ];
+  assert.equal(checkSidecarMetrics(ref, "s", "/var/log/**", { text: "" }).status, "skip", "a glob the sidecar refuses is not checked (no throw)");
+  for (const [metrics, want, message] of cases) {
+    const r = checkSidecarMetrics(ref, "s", glob, { text: metrics });
+    assert.equal(r.status, want, `${String(message)}: ${r.message}`);
+    assert.match(r.message, message);
+  }
+});
+
 test("the Prometheus text parser reads labels with escapes and skips comments and broken lines", () => {
   assert.deepEqual(parseMetrics('# c\nm{file="/a \\"b\\"",x="1"} 2.5\nbroken line\nn 3\n'), [
     { name: "m", labels: { file: '/a "b"', x: "1" }, value: 2.5 },
