@@ -29,6 +29,8 @@ export function parseSidecarConfig(
   if (values.files.length === 0) throw new SettingsError("no file to follow: give --file PATH (or TAILCAR_FILES)");
   if (values.multiline !== undefined && values.format !== "json") throw new SettingsError("--multiline needs --format json (raw copies bytes as they are)");
   if (values.sink !== "stdout" && values.endpoint === undefined) throw new SettingsError(`--sink ${values.sink} needs --endpoint URL`);
+  const forwardProblem = forwardingProblem(values);
+  if (forwardProblem !== undefined) throw new SettingsError(forwardProblem);
   return {
     ...values,
     pod: {
@@ -38,4 +40,18 @@ export function parseSidecarConfig(
       containerName: env[POD_ENV.containerName] || undefined,
     },
   };
+}
+
+/** What is wrong with the forwarding settings together (credentials, TLS), or undefined. */
+export function forwardingProblem(v: SidecarValues): string | undefined {
+  if ((v.certFile === undefined) !== (v.keyFile === undefined)) return "--cert-file and --key-file go together (a client certificate and its key)";
+  if (v.endpoint === undefined) return undefined;
+  const url = new URL(v.endpoint);
+  if (v.authDir !== undefined && (url.username !== "" || url.password !== "")) return "--auth-dir and credentials in --endpoint (user:password@): give them in one place";
+  const tlsFile = v.caFile !== undefined ? "--ca-file" : v.certFile !== undefined ? "--cert-file" : undefined;
+  if (tlsFile !== undefined && url.protocol !== "https:") return `${tlsFile} needs an https:// --endpoint`;
+  const lower = v.headers.map(([n]) => n.toLowerCase());
+  const twice = lower.find((n, i) => lower.indexOf(n) !== i);
+  if (twice !== undefined) return `--header names ${JSON.stringify(twice)} twice`;
+  return undefined;
 }
