@@ -38,6 +38,8 @@ export abstract class HttpProtocol implements Protocol {
   readonly #client: HttpClient;
   readonly #credentials: CredentialFiles | undefined;
   readonly #gzip: boolean;
+  /** The headers with those of the credential files, as prepare() last read them. */
+  #fromFiles: Readonly<Record<string, string>>;
 
   /** `headers`: the protocol's own (Content-Type…); the credentials' and the configured ones are added. */
   constructor(target: RequestTarget, headers: Readonly<Record<string, string>>, connection: ConnectionOptions = {}) {
@@ -45,20 +47,24 @@ export abstract class HttpProtocol implements Protocol {
     this.#target = target;
     this.#gzip = connection.gzip === true;
     this.#headers = { ...headers, ...Object.fromEntries(connection.headers ?? []), ...target.headers, ...(this.#gzip && { "Content-Encoding": "gzip" }) };
+    this.#fromFiles = this.#headers;
     this.#client = new HttpClient(target.url);
     this.#credentials = connection.credentials?.any === true ? connection.credentials : undefined;
   }
 
   abstract send(lines: readonly LogLine[], source: LineSource, signal: AbortSignal, timeoutMs: number): Promise<SendOutcome>;
 
+  /** The credential files as they are now (read again when they changed): their headers and TLS material from this attempt on. */
+  async prepare(): Promise<void> {
+    if (this.#credentials === undefined) return;
+    const loaded = await this.#credentials.load();
+    if (!loaded.ok) throw new CredentialProblem(loaded.problem);
+    this.#client.useTls(loaded.material.tls);
+    this.#fromFiles = loaded.material.headers.length === 0 ? this.#headers : { ...this.#headers, ...Object.fromEntries(loaded.material.headers) };
+  }
+
   protected async post(body: string | Uint8Array, signal: AbortSignal, timeoutMs: number): Promise<HttpAnswer> {
-    let headers = this.#headers;
-    if (this.#credentials !== undefined) {
-      const loaded = await this.#credentials.load();
-      if (!loaded.ok) throw new CredentialProblem(loaded.problem);
-      this.#client.useTls(loaded.material.tls);
-      if (loaded.material.headers.length > 0) headers = { ...headers, ...Object.fromEntries(loaded.material.headers) };
-    }
+    const headers = this.#fromFiles;
     const payload = this.#gzip ? await gzip(body, { level: GZIP_LEVEL }) : body;
     return this.#client.post(this.#target.url, payload, headers, timeoutMs, signal);
   }

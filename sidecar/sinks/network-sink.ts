@@ -28,6 +28,11 @@ export interface Protocol {
   /** The request URL as messages show it: credentials redacted (url-credentials.ts). */
   readonly url: string;
   send(lines: readonly LogLine[], source: LineSource, signal: AbortSignal, timeoutMs: number): Promise<SendOutcome>;
+  /**
+   * Before each attempt: reads what the request needs from files (credentials, TLS material);
+   * throws CredentialProblem when they cannot be used, and then nothing is sent.
+   */
+  prepare?(): Promise<void>;
   /** Closes connections and watches, when the sink closes. */
   close?(): void;
 }
@@ -209,12 +214,12 @@ export class NetworkSink implements Sink {
       if (this.#abort.signal.aborted) throw new SinkClosedError("sink closed before the backend acknowledged");
       if (attempt > 0) this.stats.linesResent += remaining.length;
       let outcome: SendOutcome;
-      this.stats.requests++;
       try {
+        await this.#protocol.prepare?.();
+        this.stats.requests++;
         outcome = await this.#protocol.send(remaining, source, this.#abort.signal, this.#retry.requestTimeoutMs);
       } catch (e) {
         if (this.#abort.signal.aborted) throw new SinkClosedError("sink closed before the backend acknowledged");
-        if (e instanceof CredentialProblem) this.stats.requests--; // never sent
         outcome = e instanceof CredentialProblem
           ? { kind: "retry", reason: e.message, failure: "credentials" }
           : { kind: "retry", reason: describeFailure(e), ...(isTlsFailure(e) && { failure: "tls" as const }) };
