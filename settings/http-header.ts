@@ -45,7 +45,7 @@ export const headerList: Kind<readonly Header[]> = {
     const out: Header[] = [];
     for (const item of t.split(/[,\n]/).map((s) => s.trim()).filter((s) => s !== "")) {
       const eq = item.indexOf("=");
-      if (eq < 0) return new Invalid(`has ${JSON.stringify(item)}, which is not Name=value`);
+      if (eq < 0) return new Invalid("has an item that is not Name=value");
       const name = item.slice(0, eq).trim();
       const value = item.slice(eq + 1).trim();
       const problem = headerNameProblem(name) ?? headerValueProblem(value);
@@ -56,6 +56,8 @@ export const headerList: Kind<readonly Header[]> = {
     return out;
   },
   format: (v) => v.map(([k, val]) => `${k}=${val}`).join(","),
+  // A refused value may be a token put here by mistake (Authorization=Bearer …): names only.
+  shown: (t) => t.split(/([,\n])/).map((item) => (item.includes("=") ? `${item.slice(0, item.indexOf("="))}=***` : item)).join(""),
 };
 
 /**
