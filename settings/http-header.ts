@@ -36,11 +36,13 @@ export function headerValueProblem(value: string): string | undefined {
 /** Name and value, in the order given. */
 export type Header = readonly [name: string, value: string];
 
-/** `Name=value` items, separated by commas or newlines (a value with a comma: from the Secret). */
+/**
+ * `Name=value` items, separated by commas or newlines (a value with a comma: from the Secret). One
+ * text holds them all (not a list kind: a repeated flag replaces, as for every other setting).
+ */
 export const headerList: Kind<readonly Header[]> = {
-  name: "list of `Name=value`, comma-separated",
-  metavar: "NAME=VALUE",
-  list: true,
+  name: "`Name=value` items, comma-separated",
+  metavar: "NAME=VALUE,...",
   parse: (t) => {
     const out: Header[] = [];
     for (const item of t.split(/[,\n]/).map((s) => s.trim()).filter((s) => s !== "")) {

@@ -31,7 +31,7 @@ export const SIDECAR_ROWS = [
   optional("certFile", text, "PEM client certificate for backends that ask for one (mTLS), with --key-file; read again when it changes", env("CERT_FILE", "--cert-file")),
   optional("keyFile", text, "PEM private key of --cert-file; read again when it changes", env("KEY_FILE", "--key-file")),
   optional("tenant", tenant, "sent as X-Scope-OrgID with every request: the Loki tenant (also for Loki's OTLP endpoint)", env("TENANT", "--tenant")),
-  setting("headers", headerList, [] as readonly Header[], "extra request headers, Name=value (a secret value: a header.NAME file in --auth-dir instead)", env("HEADERS", "--header")),
+  setting("headers", headerList, [] as readonly Header[], "extra request headers, Name=value,Name=value (a secret value: a header.NAME file in --auth-dir instead)", env("HEADERS", "--header")),
   setting("compression", oneOf(COMPRESSIONS), "none", "gzip: request bodies compressed (Content-Encoding: gzip), about 7x fewer bytes for about 30 % more CPU (forwarding.md)", env("COMPRESSION", "--compression")),
 ] as const satisfies readonly Row[];
 

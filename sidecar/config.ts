@@ -50,8 +50,5 @@ export function forwardingProblem(v: SidecarValues): string | undefined {
   if (v.authDir !== undefined && (url.username !== "" || url.password !== "")) return "--auth-dir and credentials in --endpoint (user:password@): give them in one place";
   const tlsFile = v.caFile !== undefined ? "--ca-file" : v.certFile !== undefined ? "--cert-file" : undefined;
   if (tlsFile !== undefined && url.protocol !== "https:") return `${tlsFile} needs an https:// --endpoint`;
-  const lower = v.headers.map(([n]) => n.toLowerCase());
-  const twice = lower.find((n, i) => lower.indexOf(n) !== i);
-  if (twice !== undefined) return `--header names ${JSON.stringify(twice)} twice`;
   return undefined;
 }

@@ -7,6 +7,7 @@
 import { watch, type FSWatcher } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { X509Certificate } from "node:crypto";
 import { createSecureContext } from "node:tls";
 import { headerNameProblem, headerValueProblem, type Header } from "../../settings/http-header.ts";
 import type { TlsMaterial } from "./http-client.ts";
@@ -87,6 +88,20 @@ function problemOf(e: unknown, what: string): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** Why `pem` is not one or more PEM certificates (Node skips what it cannot read in a CA bundle, silently). */
+function pemProblem(pem: Buffer): string | undefined {
+  const blocks = pem.toString("utf8").match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) return "holds no PEM certificate (-----BEGIN CERTIFICATE-----)";
+  for (const [i, block] of blocks.entries()) {
+    try {
+      new X509Certificate(block);
+    } catch (e) {
+      return `holds a certificate that cannot be read (the ${i + 1}. of ${blocks.length}): ${(e as Error).message}`;
+    }
+  }
+  return undefined;
+}
+
 /** Reads every file once: the material, or the first problem. */
 export async function readCredentials(paths: CredentialPaths): Promise<Loaded> {
   let headers: Header[] = [];
@@ -113,6 +128,10 @@ export async function readCredentials(paths: CredentialPaths): Promise<Loaded> {
     } catch (e) {
       return { ok: false, problem: problemOf(e, `${what} ${JSON.stringify(path)}`) };
     }
+  }
+  for (const [key, path] of [["ca", paths.caFile], ["cert", paths.certFile]] as const) {
+    const problem = tls[key] === undefined ? undefined : pemProblem(tls[key]!);
+    if (problem !== undefined) return { ok: false, problem: `${JSON.stringify(path)} ${problem}` };
   }
   if (tls.ca !== undefined || tls.cert !== undefined) {
     try {
