@@ -27,6 +27,7 @@ const USER = "tailcar";
 const PASSWORD = "right-Pa55:w@rd-5c1e";
 const WRONG = "wrong-Pa55:w@rd-0b7d";
 const TOKEN = "tok-3f9a1c77e2d84b6e";
+const WRONG_TOKEN = "tok-0000wrong1111";
 const API_KEY = "key-8d2e4a";
 const SINKS = ["elasticsearch", "loki", "otlp"] as const satisfies readonly SinkKind[];
 
@@ -133,6 +134,7 @@ interface Seen {
   encoding?: string;
   requests: number;
   gzipped: number;
+  /** Of the requests accepted (right token): bytes as sent, and after gunzip. */
   bytes: number;
   plainBytes: number;
   clientCerts: number;
@@ -155,15 +157,13 @@ async function authenticatingProxy(t: { after(fn: () => Promise<unknown> | void)
       seen.apiKey = req.headers["x-api-key"] as string | undefined;
       seen.encoding = req.headers["content-encoding"];
       if ((req.socket as { authorized?: boolean }).authorized) seen.clientCerts++;
+      if (req.headers["content-encoding"] === "gzip") seen.gzipped++;
       if (req.headers.authorization !== `Bearer ${TOKEN}`) {
         res.writeHead(401, { "content-type": "text/plain" }).end("missing or wrong bearer token\n");
         return;
       }
       seen.bytes += body.length;
-      if (req.headers["content-encoding"] === "gzip") {
-        seen.gzipped++;
-        seen.plainBytes += gunzipSync(body).length;
-      } else seen.plainBytes += body.length;
+      seen.plainBytes += req.headers["content-encoding"] === "gzip" ? gunzipSync(body).length : body.length;
       // The proxy plays Loki's gateway: it takes the tenant (VictoriaLogs would read X-Scope-OrgID as its numeric AccountID).
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string" && !["host", "authorization", "connection", "x-scope-orgid", "x-api-key"].includes(k)) headers[k] = v;
@@ -186,7 +186,7 @@ async function authenticatingProxy(t: { after(fn: () => Promise<unknown> | void)
 }
 
 for (const sink of SINKS) {
-  test(`${sink}: through an HTTPS proxy that asks for a client certificate and a bearer token: a missing client certificate is a credentials error with nothing sent; once its Secret appears, every line arrives once, gzipped, with the tenant and the Secret's header`, { timeout: 120_000 }, async (t) => {
+  test(`${sink}: through an HTTPS proxy that asks for a client certificate and a bearer token: a missing client certificate is a credentials error with nothing sent; once its Secret appears a wrong token is refused; once the token is fixed, every line arrives once, gzipped, with the tenant and the Secret's header`, { timeout: 120_000 }, async (t) => {
     const dir = tempDir(t);
     const vl = await startVictoriaLogs();
     t.after(() => vl.dispose());
@@ -194,7 +194,7 @@ for (const sink of SINKS) {
     const authDir = join(dir, "auth");
     const caDir = join(dir, "ca");
     const certDir = join(dir, "client-cert");
-    writeSecretVolume(authDir, { token: TOKEN, "header.X-Api-Key": API_KEY });
+    writeSecretVolume(authDir, { token: WRONG_TOKEN, "header.X-Api-Key": API_KEY });
     writeSecretVolume(caDir, { "ca.crt": pki.caCert });
     // An optional Secret volume whose Secret does not exist yet: kubelet mounts it empty.
     mkdirSync(certDir);
@@ -215,6 +215,10 @@ for (const sink of SINKS) {
     assert.equal(proxy.seen.requests, 0, "nothing was sent without the client certificate");
 
     writeSecretVolume(certDir, { "tls.crt": pki.clientCert, "tls.key": pki.clientKey });
+    const refused = await waitForCounter(sidecar, "auth_failures", sink, 1);
+    assert.equal(errorLines(sidecar, DENIED_MESSAGE).length, 1, sidecar.stderr());
+    assert.equal((await tally(vl.url)).total, 0, "nothing stored with the wrong token");
+    writeSecretVolume(authDir, { token: TOKEN, "header.X-Api-Key": API_KEY });
     const got = await waitForLines(vl.url, 8_000, 60_000);
     if (got.distinct !== 8_000) assert.fail(`${8_000 - got.distinct} lines missing; first: ${(await missingNumbers(vl.url, tag, 8_000)).join(", ")}\n${sidecar.stderr()}`);
     assert.equal(got.total, 8_000, `${got.total - 8_000} lines stored twice`);
@@ -223,7 +227,7 @@ for (const sink of SINKS) {
     assert.deepEqual([seen.authorization, seen.tenant, seen.apiKey, seen.encoding], [`Bearer ${TOKEN}`, "team-a", API_KEY, "gzip"]);
     assert.equal(seen.gzipped, seen.requests, "every request gzipped");
     assert.equal(seen.clientCerts, seen.requests, "every request over a connection with the client certificate");
-    t.diagnostic(`${sink}: ${counter(metrics, "credential_errors", sink)} attempts held without the client certificate; then ${seen.requests} requests, ${seen.bytes} bytes gzipped for ${seen.plainBytes} (${(seen.plainBytes / seen.bytes).toFixed(1)}x)`);
-    assertNoSecret(`${sidecar.stdout()}\n${sidecar.stderr()}\n${metrics}`, [TOKEN, API_KEY]);
+    t.diagnostic(`${sink}: ${counter(metrics, "credential_errors", sink)} attempts held without the client certificate, ${counter(refused, "auth_failures", sink)} refused with the wrong token; then ${seen.requests} requests, ${seen.bytes} bytes gzipped for ${seen.plainBytes} (${(seen.plainBytes / seen.bytes).toFixed(1)}x)`);
+    assertNoSecret(`${sidecar.stdout()}\n${sidecar.stderr()}\n${metrics}\n${refused}`, [TOKEN, WRONG_TOKEN, API_KEY]);
   });
 }
