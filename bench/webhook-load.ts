@@ -35,6 +35,8 @@ export interface LoadResult {
   readonly p99Ms: number;
   readonly minMs: number;
   readonly maxMs: number;
+  /** Every request sent, the warm-up's included: what the server answered during the whole run. */
+  readonly sent: number;
 }
 
 let sent = 0;
@@ -56,8 +58,9 @@ function post(agent: Agent, spec: LoadSpec): Promise<boolean> {
   });
 }
 
-async function phase(agent: Agent, spec: LoadSpec, seconds: number, latencies: number[] | undefined, requests = Number.POSITIVE_INFINITY): Promise<{ errors: number; seconds: number }> {
+async function phase(agent: Agent, spec: LoadSpec, seconds: number, latencies: number[] | undefined, requests = Number.POSITIVE_INFINITY): Promise<{ errors: number; seconds: number; sent: number }> {
   let errors = 0;
+  let count = 0;
   const start = performance.now();
   const end = start + seconds * 1000;
   const one = async (due: number): Promise<void> => {
@@ -65,6 +68,7 @@ async function phase(agent: Agent, spec: LoadSpec, seconds: number, latencies: n
     // delays; but from when it was sent if that was earlier (a timer may fire up to 1 ms early),
     // or the latency would be too short, even below zero.
     const from = Math.min(due, performance.now());
+    count++;
     const ok = await post(agent, spec);
     if (!ok) errors++;
     else latencies?.push(performance.now() - from);
@@ -86,17 +90,17 @@ async function phase(agent: Agent, spec: LoadSpec, seconds: number, latencies: n
     };
     await Promise.all(Array.from({ length: spec.concurrency ?? 1 }, worker));
   }
-  return { errors, seconds: (performance.now() - start) / 1000 };
+  return { errors, seconds: (performance.now() - start) / 1000, sent: count };
 }
 
 export async function load(spec: LoadSpec): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: spec.concurrency ?? 64 });
-  if (spec.warmupSeconds !== undefined && spec.warmupSeconds > 0) await phase(agent, spec, spec.warmupSeconds, undefined);
+  const warm = spec.warmupSeconds !== undefined && spec.warmupSeconds > 0 ? (await phase(agent, spec, spec.warmupSeconds, undefined)).sent : 0;
   const latencies: number[] = [];
-  const { errors, seconds } = await phase(agent, spec, spec.seconds, latencies, spec.requests);
+  const { errors, seconds, sent } = await phase(agent, spec, spec.seconds, latencies, spec.requests);
   agent.destroy();
   if (latencies.length === 0) throw new Error(`no successful request to port ${spec.port} (${errors} errors)`);
-  return { completed: latencies.length, errors, seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), minMs: Math.min(...latencies), maxMs: Math.max(...latencies) };
+  return { completed: latencies.length, errors, seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), minMs: Math.min(...latencies), maxMs: Math.max(...latencies), sent: warm + sent };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

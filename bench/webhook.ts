@@ -17,7 +17,7 @@ import { admit } from "../webhook/admit.ts";
 import { jsonBody } from "../webhook/json-body.ts";
 import { BODY_LIMIT_BYTES } from "../webhook/server.ts";
 import { MEMO_LIMIT } from "../webhook/memo.ts";
-import { cpuSeconds } from "./probes.ts";
+import { cpuNs } from "./probes.ts";
 import { machineInfo, publish } from "./report.ts";
 import { benchArgs } from "./tool-args.ts";
 import { formatRange, pairedRatios, summarize, type Summary } from "./stats.ts";
@@ -43,7 +43,7 @@ export interface ServerProcess {
   readonly port: number;
   /** The process started: the server's, or the tool's that runs it (valgrind). */
   readonly pid: number;
-  /** user+system CPU seconds the process has used so far (/proc). */
+  /** CPU seconds the process has used so far (every thread, schedstat). */
   cpuSeconds(): Promise<number>;
   stop(): Promise<void>;
 }
@@ -98,7 +98,8 @@ export function startServer(spec: ServerSpec, options: StartOptions = {}): Promi
       resolve({
         port: (JSON.parse(line) as { port: number }).port,
         pid,
-        cpuSeconds: () => cpuSeconds(pid),
+        // Per-thread schedstat (ns): /proc/PID/stat's 10 ms ticks are 5 µs a request over an open-loop run.
+        cpuSeconds: async () => (await cpuNs(pid)) / 1e9,
         async stop() {
           child.kill("SIGTERM");
           const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
@@ -220,6 +221,8 @@ export interface WebhookRow {
   /** p99 at the low open-loop rate; absent for the rows not measured there and from older results. */
   readonly lowOpenP99Ms?: Summary;
   readonly openMaxMs?: Summary;
+  /** Server CPU µs a request over the open-loop run; absent from older results. */
+  readonly openCpuUsPerReq?: Summary;
   readonly errors: number;
 }
 
@@ -243,6 +246,11 @@ export interface WebhookResults {
   readonly throughputRatio: Summary;
   /** Server CPU µs a request /mutate adds over the no-op handler, paired per round: the target (≤ 50). */
   readonly addedCpuUs: Summary;
+  /**
+   * The same at the open loop's fixed rate (every request its own wake-up, as at a real cluster's
+   * admission rates), for information beside the target's full-load figure; absent from older results.
+   */
+  readonly openAddedCpuUs?: Summary;
   /** The reference server's throughput ÷ the baseline's: what serving tailcar's answer costs apart from computing it. */
   readonly referenceRatio: Summary;
   /** The same with admit() run on every request: computing the answer under load. */
@@ -276,7 +284,7 @@ export async function benchWebhook(quick: boolean): Promise<WebhookResults> {
     { name: `tailcar /mutate, ${varied.length} annotation sets in turn`, kind: "tailcar", openLoop: true, bodies: varied },
   ];
   const servers: { name: string; openLoop: boolean; bodies?: readonly string[]; running: ServerProcess }[] = [];
-  const samples = kinds.map(() => ({ rps: [] as number[], p50: [] as number[], p99: [] as number[], oP50: [] as number[], oP99: [] as number[], oMax: [] as number[], lowP99: [] as number[], cpuUs: [] as number[], errors: 0 }));
+  const samples = kinds.map(() => ({ rps: [] as number[], p50: [] as number[], p99: [] as number[], oP50: [] as number[], oP99: [] as number[], oMax: [] as number[], oCpuUs: [] as number[], lowP99: [] as number[], cpuUs: [] as number[], errors: 0 }));
   try {
     for (const k of kinds) servers.push({ name: k.name, openLoop: k.openLoop, ...(k.bodies && { bodies: k.bodies }), running: await startServer({ kind: k.kind, tls }) });
     // Warm-up: JIT, TLS sessions.
@@ -293,8 +301,11 @@ export async function benchWebhook(quick: boolean): Promise<WebhookResults> {
         const closed = await runLoad({ port: s.running.port, ca: bundle.caCert, body, ...(s.bodies && { bodies: s.bodies }), seconds, concurrency });
         const cpuS = (await s.running.cpuSeconds()) - cpu0;
         // The closed loop has no warm-up of its own, so that the CPU measured around it covers only
-        // the requests it counts (plus its 16 handshakes); the open loop's does not measure CPU.
+        // the requests it counts (plus its 16 handshakes). The open loop's CPU is divided by every
+        // request it sent, its warm-up's included, since the server answered those too.
+        const openCpu0 = await s.running.cpuSeconds();
         const open = s.openLoop ? await runLoad({ port: s.running.port, ca: bundle.caCert, body, ...(s.bodies && { bodies: s.bodies }), seconds, rate: OPEN_LOOP_RATE, warmupSeconds: OPEN_LOOP_WARMUP_SECONDS }) : undefined;
+        const openCpuS = (await s.running.cpuSeconds()) - openCpu0;
         const low = s.openLoop && s.bodies === undefined ? await runLoad({ port: s.running.port, ca: bundle.caCert, body, seconds, rate: LOW_OPEN_LOOP_RATE, warmupSeconds: OPEN_LOOP_WARMUP_SECONDS }) : undefined;
         const x = samples[i]!;
         if (low) {
@@ -310,6 +321,7 @@ export async function benchWebhook(quick: boolean): Promise<WebhookResults> {
           x.oP50.push(open.p50Ms);
           x.oP99.push(open.p99Ms);
           x.oMax.push(open.maxMs);
+          x.oCpuUs.push((openCpuS * 1e6) / open.sent);
         }
         const openText = open ? `; at ${OPEN_LOOP_RATE}/s p99 ${open.p99Ms.toFixed(2)} ms` : "";
         progress(`round ${round + 1}/${rounds} ${s.name}: ${x.rps.at(-1)!.toFixed(0)} req/s, ${x.cpuUs.at(-1)!.toFixed(0)} CPU-µs/req, p99 ${closed.p99Ms.toFixed(2)} ms${openText}`);
@@ -326,7 +338,7 @@ export async function benchWebhook(quick: boolean): Promise<WebhookResults> {
       cpuUsPerReq: summarize(x.cpuUs),
       p50Ms: summarize(x.p50),
       p99Ms: summarize(x.p99),
-      ...(x.oP50.length > 0 ? { openP50Ms: summarize(x.oP50), openP99Ms: summarize(x.oP99), openMaxMs: summarize(x.oMax) } : {}),
+      ...(x.oP50.length > 0 ? { openP50Ms: summarize(x.oP50), openP99Ms: summarize(x.oP99), openMaxMs: summarize(x.oMax), openCpuUsPerReq: summarize(x.oCpuUs) } : {}),
       ...(x.lowP99.length > 0 ? { lowOpenP99Ms: summarize(x.lowP99) } : {}),
       errors: x.errors,
     };
@@ -343,6 +355,7 @@ export async function benchWebhook(quick: boolean): Promise<WebhookResults> {
     rows,
     throughputRatio: summarize(pairedRatios(samples[1]!.rps, samples[0]!.rps)),
     addedCpuUs: addedCpuUs(samples[1]!.cpuUs, samples[0]!.cpuUs),
+    openAddedCpuUs: addedCpuUs(samples[1]!.oCpuUs, samples[0]!.oCpuUs),
     referenceRatio: summarize(pairedRatios(samples[2]!.rps, samples[0]!.rps)),
     referenceAdmitRatio: summarize(pairedRatios(samples[3]!.rps, samples[0]!.rps)),
     admitCpuUs: summarize(samples[3]!.cpuUs.map((c, i) => c - samples[2]!.cpuUs[i]!)),
@@ -357,20 +370,20 @@ export function renderWebhook(x: WebhookResults): string {
   return [
     `## Webhook${x.quick ? " (quick smoke run: not representative)" : ""}`,
     "",
-    `${x.date.slice(0, 10)}, ${x.cores} cores (${x.cpuModel}), Node ${x.node}${x.loadAvg ? `, 1-minute load average ${x.loadAvg.start.toFixed(1)} at the start and ${x.loadAvg.end.toFixed(1)} at the end` : ""}. POST /mutate with the Kubernetes docs' \`application\` pod (two files, one shared volume) over HTTPS with keep-alive; the load generator is a separate process. Baseline: a no-op express handler with the same TLS and server settings that parses the body with express.json and answers \`allowed: true\`, measured in the same run, each server in a process of its own (tailcar reads a plain UTF-8 body itself and leaves the rest to express.json: docs/decisions.md); ${x.rounds} rounds of ${x.seconds} s per server and mode, the servers' order reversed every other round. The open loop at ${x.rate} req/s runs ${x.openWarmupSeconds} s unrecorded first (each run is a new client process: TLS handshakes, cold JIT), then records ${x.seconds} s${x.lowRate ? `; the no-op and tailcar's one-pod row also run one at ${x.lowRate}/s, the pod creations a second of docs/capacity.md` : ""}. Server CPU per request is the server process's user+system time (/proc) over the full-load run divided by the requests answered: other load on the machine disturbs it far less than throughput.`,
+    `${x.date.slice(0, 10)}, ${x.cores} cores (${x.cpuModel}), Node ${x.node}${x.loadAvg ? `, 1-minute load average ${x.loadAvg.start.toFixed(1)} at the start and ${x.loadAvg.end.toFixed(1)} at the end` : ""}. POST /mutate with the Kubernetes docs' \`application\` pod (two files, one shared volume) over HTTPS with keep-alive; the load generator is a separate process. Baseline: a no-op express handler with the same TLS and server settings that parses the body with express.json and answers \`allowed: true\`, measured in the same run, each server in a process of its own (tailcar reads a plain UTF-8 body itself and leaves the rest to express.json: docs/decisions.md); ${x.rounds} rounds of ${x.seconds} s per server and mode, the servers' order reversed every other round. The open loop at ${x.rate} req/s runs ${x.openWarmupSeconds} s unrecorded first (each run is a new client process: TLS handshakes, cold JIT), then records ${x.seconds} s${x.lowRate ? `; the no-op and tailcar's one-pod row also run one at ${x.lowRate}/s, the pod creations a second of docs/capacity.md` : ""}. Server CPU per request is the server process's CPU time (every thread's, schedstat, ns) over the full-load run divided by the requests answered: other load on the machine disturbs it far less than throughput.`,
     "",
-    `| server | req/s (${x.concurrency} in flight) | server CPU µs/request | p50 ms | p99 ms | p50 ms at ${x.rate}/s | p99 ms at ${x.rate}/s | max ms at ${x.rate}/s |${x.lowRate ? ` p99 ms at ${x.lowRate}/s |` : ""} errors |`,
-    `|---|---|---|---|---|---|---|---|${x.lowRate ? "---|" : ""}---|`,
+    `| server | req/s (${x.concurrency} in flight) | server CPU µs/request | p50 ms | p99 ms | p50 ms at ${x.rate}/s | p99 ms at ${x.rate}/s | max ms at ${x.rate}/s |${x.openAddedCpuUs ? ` server CPU µs/request at ${x.rate}/s |` : ""}${x.lowRate ? ` p99 ms at ${x.lowRate}/s |` : ""} errors |`,
+    `|---|---|---|---|---|---|---|---|${x.openAddedCpuUs ? "---|" : ""}${x.lowRate ? "---|" : ""}---|`,
     ...x.rows.map((row) => {
       const open = (v: Summary | undefined): string => (v === undefined ? "—" : r(v));
-      return `| ${row.name} | ${r(row.reqPerS, 0)} | ${r(row.cpuUsPerReq, 0)} | ${r(row.p50Ms)} | ${r(row.p99Ms)} | ${open(row.openP50Ms)} | ${open(row.openP99Ms)} | ${open(row.openMaxMs)} |${x.lowRate ? ` ${open(row.lowOpenP99Ms)} |` : ""} ${row.errors} |`;
+      return `| ${row.name} | ${r(row.reqPerS, 0)} | ${r(row.cpuUsPerReq, 0)} | ${r(row.p50Ms)} | ${r(row.p99Ms)} | ${open(row.openP50Ms)} | ${open(row.openP99Ms)} | ${open(row.openMaxMs)} |${x.openAddedCpuUs ? ` ${row.openCpuUsPerReq === undefined ? "—" : r(row.openCpuUsPerReq, 0)} |` : ""}${x.lowRate ? ` ${open(row.lowOpenP99Ms)} |` : ""} ${row.errors} |`;
     }),
     "",
     "| target | measured | met |",
     "|---|---|---|",
     ...judgeWebhook(x.addedCpuUs, tailcar!.openP99Ms!, x.rate).map((t) => `| ${t.target} | ${r(t.measured, t.unit === "µs" ? 0 : 2)} ${t.unit} | ${yes(t.met)} |`),
     "",
-    `Added CPU: tailcar's ${tailcar!.cpuUsPerReq.median.toFixed(0)} µs a request against the no-op's ${noop!.cpuUsPerReq.median.toFixed(0)} µs (medians); the target is judged on the difference taken round by round. At ${x.rate} admissions/s the no-op's p99 was ${noop!.openP99Ms!.median.toFixed(2)} ms. Throughput at ${x.concurrency} in flight, for information (no longer a target: it measured express more than tailcar, and the runs' spread was wider than the gap): ${r(x.throughputRatio)}× the no-op's.`,
+    `Added CPU: tailcar's ${tailcar!.cpuUsPerReq.median.toFixed(0)} µs a request against the no-op's ${noop!.cpuUsPerReq.median.toFixed(0)} µs (medians); the target is judged on the difference taken round by round.${x.openAddedCpuUs ? ` At ${x.rate} admissions/s, where each request is a wake-up of its own and nothing is batched, the same difference is ${r(x.openAddedCpuUs, 0)} µs (tailcar ${tailcar!.openCpuUsPerReq!.median.toFixed(0)} µs, no-op ${noop!.openCpuUsPerReq!.median.toFixed(0)} µs a request, the open loop's warm-up second included): for information, the target stays judged at full load.` : ""} At ${x.rate} admissions/s the no-op's p99 was ${noop!.openP99Ms!.median.toFixed(2)} ms. Throughput at ${x.concurrency} in flight, for information (no longer a target: it measured express more than tailcar, and the runs' spread was wider than the gap): ${r(x.throughputRatio)}× the no-op's.`,
     "",
     `The reference rows read the body as tailcar does and answer with tailcar's own response (${x.answerBytes} bytes of JSON, the base64 patch adding two sidecars) as one string: without computing it, ${r(x.referenceRatio)}× the baseline's throughput, so the answer's size costs next to nothing; computing it with admit() and dropping the result, ${r(x.referenceAdmitRatio)}×. admit() adds ${r(x.admitCpuUs, 0)} µs of server CPU a request under this load, against about 10 µs in a warm loop (\`bench/webhook-micro.ts\`; the sidecars' JSON is kept per configuration, docs/decisions.md): in the server it runs more instructions than outside one (238 k against 90–137 k under callgrind: docs/decisions.md, "the budget the 0.8× target left for injection"). The log line and the metrics make up the rest of tailcar's row. The machine is shared: compare rows within one run, and runs by their spread. At ${x.rate} req/s the median request takes ${tailcar!.openP50Ms!.median.toFixed(2)} ms (no-op: ${noop!.openP50Ms!.median.toFixed(2)} ms); on a 2-vCPU machine the p99 is set by stalls that hit the server and the client together, the no-op's as much as tailcar's, so compare the two p99s within a run (what the stalls are, measured: docs/decisions.md, "The open-loop p99 on a 2-vCPU machine").`,
   ].join("\n");

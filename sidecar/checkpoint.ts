@@ -37,6 +37,33 @@ export interface Checkpoint {
   /** Birth time (ns, decimal) of the checkpointed file, when the filesystem keeps one: after a
    * restart, siblings born later are generations not read yet. */
   readonly birthtimeNs?: string;
+  /**
+   * Forwarding: the time anchor of the lines from `offset` on (line-times.ts), saved before the
+   * first line it stamps was sent, so lines sent again after a crash carry the same times. `ns` in
+   * decimal. Older sidecars ignore it (the field is optional: no version change).
+   */
+  readonly times?: SavedTimes;
+}
+
+export interface SavedTimes {
+  readonly fileKey: string;
+  readonly from: number;
+  readonly ns: string;
+  readonly until: number;
+}
+
+function isSavedTimes(t: unknown): t is SavedTimes {
+  if (typeof t !== "object" || t === null) return false;
+  const v = t as Partial<SavedTimes>;
+  return (
+    typeof v.fileKey === "string" &&
+    Number.isSafeInteger(v.from) &&
+    Number.isSafeInteger(v.until) &&
+    v.from! >= 0 &&
+    v.until! >= v.from! &&
+    typeof v.ns === "string" &&
+    /^\d{1,20}$/.test(v.ns)
+  );
 }
 
 const fileNames = new Map<string, string>();
@@ -102,8 +129,10 @@ export async function loadCheckpoint(dir: string, path: string): Promise<Loaded>
   if (!isCheckpoint(parsed, path)) {
     return { checkpoint: undefined, problem: `checkpoint ${file} is not a version ${READABLE_VERSIONS.join(" or ")} checkpoint for ${path}` };
   }
-  // Version 1 differs only by lacking the two optional fields: migrated by relabelling.
-  return { checkpoint: { ...parsed, version: CHECKPOINT_VERSION } };
+  // Version 1 differs only by lacking the two optional fields: migrated by relabelling. Times that
+  // do not read are left out (the lines after the offset get new ones), not the whole checkpoint.
+  const { times, ...rest } = parsed;
+  return { checkpoint: { ...rest, version: CHECKPOINT_VERSION, ...(isSavedTimes(times) ? { times } : {}) } };
 }
 
 export async function saveCheckpoint(dir: string, checkpoint: Checkpoint): Promise<void> {

@@ -5,7 +5,12 @@ import { countLines } from "./framing.ts";
 import type { FileIdentity } from "./identity.ts";
 import type { Transform, TransformOutput } from "./transform.ts";
 import type { Batch, Sink } from "./sink.ts";
+import type { SavedTimes } from "./checkpoint.ts";
+import type { TimeAnchor } from "./line-times.ts";
 import type { FileStats } from "./stats.ts";
+
+// Loaded only when forwarding, at the first batch: every module loaded costs RSS at idle.
+let lineTimes: typeof import("./line-times.ts") | undefined;
 
 export interface FileOutputOptions {
   readonly path: string;
@@ -13,8 +18,17 @@ export interface FileOutputOptions {
   readonly stats: FileStats;
   readonly newTransform: (() => Transform) | undefined;
   readonly countLines: boolean;
-  /** The checkpoint resumed from: its `pending` bytes are owed to the reader first. */
-  readonly checkpoint?: { readonly pending?: string } | undefined;
+  /** The checkpoint resumed from: its `pending` bytes are owed to the reader first; its `times` stamp what it may have sent. */
+  readonly checkpoint?: { readonly pending?: string; readonly times?: SavedTimes } | undefined;
+  /** Forwarding: give raw batches times by offset (line-times.ts), saving each new anchor first. */
+  readonly times?: TimesOptions | undefined;
+}
+
+export interface TimesOptions {
+  /** How far a line's time may fall behind the moment it is read (the checkpoint interval). */
+  readonly maxLagMs: number;
+  /** Saves the checkpoint now (it carries `times`); resolves once it is on disk, or given up on. */
+  saveAhead(): Promise<void>;
 }
 
 /** Where a checkpoint resumes: the offset, and what the reader is owed first. */
@@ -47,11 +61,28 @@ export class FileOutput {
   #fileKey: Promise<string> = Promise.resolve("");
   #inFlight: InFlight | undefined;
   #owed: Buffer | undefined;
+  /** The time anchor (line-times.ts), what may have been sent under it, and the least next time. */
+  #anchor: TimeAnchor | undefined;
+  #mayHaveSent = 0;
+  #floorNs = 0n;
 
   constructor(options: FileOutputOptions) {
     this.#o = options;
     const pending = options.checkpoint?.pending;
     if (pending) this.#owed = Buffer.from(pending, "base64");
+    const saved = options.checkpoint?.times;
+    if (saved && options.times) {
+      // The run before may have sent anything up to its lease with these times.
+      this.#anchor = { fileKey: saved.fileKey, from: saved.from, ns: BigInt(saved.ns), until: saved.until };
+      this.#mayHaveSent = saved.until;
+      this.#floorNs = -1n; // the anchor's ceiling, once line-times.ts is loaded
+    }
+  }
+
+  /** The time anchor for the checkpoint, if lines were stamped. */
+  get times(): SavedTimes | undefined {
+    const a = this.#anchor;
+    return a && { fileKey: a.fileKey, from: a.from, ns: a.ns.toString(), until: a.until };
   }
 
   /** Writes what the checkpoint said the reader is owed (once, before the first new lines). */
@@ -153,7 +184,8 @@ export class FileOutput {
     const stats = this.#o.stats;
     if (data.length > 0) {
       const fileKey = await this.#fileKey;
-      const batch: Batch = { file: this.#o.path, data, fileKey, ...(startOffset === undefined ? {} : { startOffset }) };
+      const times = startOffset !== undefined && this.#o.times ? await this.#stamp(this.#o.times, fileKey, startOffset, ackOffset) : undefined;
+      const batch: Batch = { file: this.#o.path, data, fileKey, ...(startOffset === undefined ? {} : { startOffset }), ...(times ? { times } : {}) };
       // Raw output is the file's bytes, but for a marker after each piece of a split line (longer)
       // or the newline given to a flushed unfinished line (one byte more, at the end).
       const span = startOffset === undefined ? -1 : ackOffset - startOffset;
@@ -169,5 +201,32 @@ export class FileOutput {
     }
     this.#acked = Math.max(this.#acked, ackOffset);
     stats.lagBytes = Math.max(0, this.#knownSize - this.#acked);
+  }
+
+  /** The times of lines [start, end) as planStamp says; a new anchor or lease is saved before they go. */
+  async #stamp(o: TimesOptions, fileKey: string, start: number, end: number): Promise<{ from: number; ns: bigint }> {
+    const { LEASE_BYTES, ceilingOf, planStamp, timeAt } = (lineTimes ??= await import("./line-times.ts"));
+    if (this.#floorNs < 0n && this.#anchor) this.#floorNs = ceilingOf(this.#anchor);
+    const plan = planStamp({
+      anchor: this.#anchor,
+      mayHaveSent: this.#mayHaveSent,
+      floorNs: this.#floorNs,
+      fileKey,
+      start,
+      end,
+      nowNs: BigInt(Date.now()) * 1_000_000n,
+      maxLagNs: BigInt(o.maxLagMs) * 1_000_000n,
+      leaseBytes: LEASE_BYTES,
+    });
+    const anchor = plan.anchor;
+    if (plan.kind !== "stamp") {
+      if (plan.kind === "anchor") this.#mayHaveSent = start;
+      this.#anchor = anchor;
+      await o.saveAhead();
+    }
+    this.#mayHaveSent = Math.max(this.#mayHaveSent, end);
+    const next = timeAt(anchor, end);
+    if (next > this.#floorNs) this.#floorNs = next;
+    return { from: anchor.from, ns: anchor.ns };
   }
 }

@@ -20,7 +20,7 @@ import { isoTime, log } from "./log.ts";
 import type { Sink } from "./sink.ts";
 import type { FileStats } from "./stats.ts";
 import type { Transform } from "./transform.ts";
-import { FileOutput } from "./file-output.ts";
+import { FileOutput, type TimesOptions } from "./file-output.ts";
 import { findSkippedRotation, type Skipped } from "./rotated-siblings.ts";
 import { checkpointedKey, generationsAfter, judgeFile, openError, planIdle, planNotTaken, planOpen, planPath, planResumed, planRotatedOn, planTake, startOffset, type FinishedFile, type LogEntry, type OpenLook, type TakeLook, type Wait } from "./follower-plans.ts";
 import { keyOf, type FileOwners } from "./file-owners.ts";
@@ -38,6 +38,8 @@ export interface FollowerOptions {
   readonly countLines: boolean;
   /** Who reads which file, shared by the followers of one sidecar (file-owners.ts). */
   readonly owners: FileOwners;
+  /** Forwarding: lines timed by offset, each new time anchor saved before it is used (file-output.ts). */
+  readonly times?: TimesOptions | undefined;
 }
 
 export type StepResult = "progress" | "idle";
@@ -170,7 +172,8 @@ export class Follower {
     this.#lastTail = { fh, offset, tail };
     const { birthtimeNs } = await fh.stat({ bigint: true });
     const owed = point.pending ? { pending: point.pending.toString("base64") } : {};
-    return { version: CHECKPOINT_VERSION, path: this.path, identity, offset, ...(point.midLine ? { midLine: true } : {}), ...owed, tail, savedAt: isoTime(Date.now()), birthtimeNs: birthtimeNs.toString() };
+    const times = this.#out.times;
+    return { version: CHECKPOINT_VERSION, path: this.path, identity, offset, ...(point.midLine ? { midLine: true } : {}), ...owed, tail, savedAt: isoTime(Date.now()), birthtimeNs: birthtimeNs.toString(), ...(times ? { times } : {}) };
   }
 
   /** Looks for a file to read: resumes from the checkpoint at the first look, else opens the path. */

@@ -11,6 +11,11 @@ export interface Batch {
   readonly fileKey?: string;
   /** File offset of data[0]; raw format only (a transform's output has no such offset). */
   readonly startOffset?: number;
+  /**
+   * Forwarding with startOffset: the line starting at offset o has the time ns + (o - from)
+   * (line-times.ts), the same whenever it is read. Without it a network sink takes the clock.
+   */
+  readonly times?: { readonly from: number; readonly ns: bigint };
 }
 
 export interface Sink {

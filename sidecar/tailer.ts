@@ -61,18 +61,20 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
       else if (loaded.problem) log("warn", loaded.problem, { file: path });
     }
     const transformFor = options.transformFor;
-    followers.push(
-      new Follower({
-        path,
-        config,
-        sink,
-        stats: stats.files.get(path)!,
-        checkpoint,
-        newTransform: transformFor ? () => transformFor(path) : undefined,
-        countLines: options.countLines ?? false,
-        owners,
-      }),
-    );
+    const follower: Follower = new Follower({
+      path,
+      config,
+      sink,
+      stats: stats.files.get(path)!,
+      checkpoint,
+      newTransform: transformFor ? () => transformFor(path) : undefined,
+      countLines: options.countLines ?? false,
+      owners,
+      // Forwarded lines carry times by offset, each anchor saved before the lines it times go out,
+      // so a restart after a crash sends them again with the same times (line-times.ts).
+      times: config.sink === "stdout" ? undefined : { maxLagMs: config.checkpointIntervalMs, saveAhead: () => saveAhead(follower) },
+    });
+    followers.push(follower);
   }
   const wakers = followers.map((f) => new Waker(f.path, config.coalesceMs));
   let stopping = false;
@@ -80,34 +82,66 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
   const saved = new Map<string, string>();
   const backoff = new SaveBackoff(config.checkpointIntervalMs);
 
+  // Saves run one at a time, periodic or ahead of a batch (one temp file name per path).
+  let lock: Promise<unknown> = Promise.resolve();
+  function exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = lock.then(work, work);
+    lock = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Saves `f`'s checkpoint unless it is the one saved last: whether it wrote, or why it could not. */
+  async function saveOne(dir: string, f: Follower, exact: boolean): Promise<boolean | Error> {
+    let cp: Checkpoint | undefined;
+    try {
+      cp = await f.checkpoint(exact);
+    } catch (e) {
+      // The file may have been switched under us (its descriptor closed): the next round saves it.
+      log("warn", "checkpoint not saved", { file: f.path, error: (e as Error).message });
+      return false;
+    }
+    if (!cp) return false;
+    const key = `${cp.identity.dev}:${cp.identity.ino}:${cp.identity.fingerprint}:${cp.offset}:${cp.pending?.length ?? 0}:${cp.times?.ns ?? ""}:${cp.times?.until ?? ""}`;
+    if (saved.get(f.path) === key) return false;
+    try {
+      await saveCheckpoint(dir, cp);
+    } catch (e) {
+      return e as Error;
+    }
+    saved.set(f.path, key);
+    stats.lastCheckpointAt = Date.now();
+    return true;
+  }
+
+  /**
+   * A follower's new time anchor, saved before the lines it times are sent. Bounded: a save stuck
+   * on the filesystem must not stop forwarding (those lines may then get new times after a crash).
+   */
+  const aheadPending = new Set<Follower>();
+  async function saveAhead(f: Follower): Promise<void> {
+    const dir = config.checkpointDir;
+    // One given up on is still queued: it saves the newest anchor when it runs; no second one piles up.
+    if (!dir || aheadPending.has(f)) return;
+    aheadPending.add(f);
+    const run = exclusive(async () => reportSaves(dir, [await saveOne(dir, f, false)])).finally(() => aheadPending.delete(f));
+    if (!(await beforeDeadline(run.then(() => true), Date.now() + Math.max(1000, config.checkpointIntervalMs)))) {
+      log("warn", "checkpoint save is slow: sending lines before their times are saved", { file: f.path, dir });
+    }
+  }
+
   /** `exact`: the shutdown's save, with the sink halted (see Follower.checkpoint). Resolves whether it wrote a file. */
   async function saveAll(exact: boolean): Promise<boolean> {
     const dir = config.checkpointDir;
     if (!dir) return false;
-    let failure: Error | undefined;
-    let wrote = false;
-    for (const f of followers) {
-      let cp: Checkpoint | undefined;
-      try {
-        cp = await f.checkpoint(exact);
-      } catch (e) {
-        // The file may have been switched under us (its descriptor closed): the next round saves it.
-        log("warn", "checkpoint not saved", { file: f.path, error: (e as Error).message });
-        continue;
-      }
-      if (!cp) continue;
-      const key = `${cp.identity.dev}:${cp.identity.ino}:${cp.identity.fingerprint}:${cp.offset}:${cp.pending?.length ?? 0}`;
-      if (saved.get(f.path) === key) continue;
-      try {
-        await saveCheckpoint(dir, cp);
-      } catch (e) {
-        failure ??= e as Error;
-        continue;
-      }
-      wrote = true;
-      saved.set(f.path, key);
-      stats.lastCheckpointAt = Date.now();
-    }
+    const results: (boolean | Error)[] = [];
+    for (const f of followers) results.push(await exclusive(() => saveOne(dir, f, exact)));
+    return reportSaves(dir, results);
+  }
+
+  /** Counts and reports the outcome of saves (backoff on failure); whether any wrote a file. */
+  function reportSaves(dir: string, results: readonly (boolean | Error)[]): boolean {
+    const failure = results.find((r): r is Error => r instanceof Error);
+    const wrote = results.includes(true);
     if (failure) {
       stats.checkpointSaveFailures++;
       const r = backoff.failed(Date.now());

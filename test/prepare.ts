@@ -1,10 +1,11 @@
 // `npm test`'s step between the TypeScript build and the tests: finds in the user cache, or builds,
 // everything the e2e and real-node tests run (control plane, node, kubectl, VictoriaLogs, the
-// OpenTelemetry Collector, helm, actionlint, the node's images). Why a step of its own: from cold
-// caches these builds take 30-80 minutes on two cores, and inside the tests the first one to need a
-// binary would wait for its build within that test's timeout (a cold CI run failed the demo test
-// after 14 minutes, with only etcd built). Here each build is one line of progress and one timing in
-// the summary; the tests then start from warm caches. Run on its own: `node test/prepare.ts`.
+// OpenTelemetry Collector, helm, actionlint, the Prometheus Operator's CRDs, Prometheus's PromQL
+// parser, the node's images). Why a step of its own: from cold caches these builds take 30-80
+// minutes on two cores, and inside the tests the first one to need a binary would wait for its
+// build within that test's timeout (a cold CI run failed the demo test after 14 minutes, with only
+// etcd built). Here each build is one line of progress and one timing in the summary; the tests
+// then start from warm caches. Run on its own: `node test/prepare.ts`.
 import { fileURLToPath } from "node:url";
 import { resolve } from "node:path";
 import { findOrBuildControlPlane, findOrBuildKubectl, findOrBuildNode } from "../localcluster/harness/build.ts";
@@ -13,7 +14,7 @@ import { findOrBuildImages, findOrBuildWebhookImage } from "../localcluster/imag
 import { realNodeUnavailable } from "../localcluster/prerequisites.ts";
 import { otelCollectorBinary } from "../localcluster/backend/otel-collector.ts";
 import { victoriaLogsBinary } from "../localcluster/backend/victorialogs.ts";
-import { actionlintBinary, helmBinary } from "../localcluster/tools/go-tools.ts";
+import { actionlintBinary, helmBinary, prometheusOperatorCrds, promqlParseBinary } from "../localcluster/tools/go-tools.ts";
 
 export interface PrepareStep {
   readonly name: string;
@@ -41,6 +42,8 @@ export const STEPS: readonly PrepareStep[] = [
   { name: "OpenTelemetry Collector", needsGo: true, run: () => otelCollectorBinary() },
   { name: "helm", needsGo: true, run: () => helmBinary() },
   { name: "actionlint", needsGo: true, run: () => actionlintBinary() },
+  { name: "Prometheus Operator CRDs", needsGo: true, run: () => prometheusOperatorCrds() },
+  { name: "promql-parse (Prometheus's PromQL parser)", needsGo: true, run: () => promqlParseBinary() },
   { name: "node images (busybox, pause, sidecar)", unavailable: realNodeUnavailable, needsGo: false, run: () => findOrBuildImages((l) => log(l)) },
   { name: "webhook image", unavailable: realNodeUnavailable, needsGo: false, run: () => findOrBuildWebhookImage((l) => log(l)) },
 ];

@@ -52,6 +52,17 @@ test("actionlint does fail a workflow with a mistake (so the check above can fai
   }
 });
 
+test("every action a workflow uses is pinned to a full commit, with the release it is noted beside", () => {
+  // A tag can be moved to other code after review; a commit cannot (GitHub's security hardening guide).
+  for (const file of readdirSync(WORKFLOWS)) {
+    const lines = read(join(".github", "workflows", file)).split("\n").filter((l) => /^\s*(-\s+)?uses:/.test(l));
+    assert.ok(lines.length > 0, file);
+    for (const line of lines) assert.match(line, /uses: [\w.-]+\/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/, `${file}: ${line.trim()}`);
+  }
+  const dependabot = yaml(".github/dependabot.yml");
+  assert.ok((dependabot["updates"] as Obj[]).some((u) => u["package-ecosystem"] === "github-actions"), "dependabot keeps the pins current");
+});
+
 test("CI runs .ci/run, the README's test command, on pull requests and pushes to main", () => {
   const ci = yaml(".github/workflows/ci.yml");
   assert.ok("pull_request" in ci["on"]);

@@ -51,7 +51,7 @@ export function createSink(
     headers: [...(config.tenant === undefined ? [] : [["X-Scope-OrgID", config.tenant] as const]), ...config.headers],
     gzip: config.compression === "gzip",
   };
-  const sink = new NetworkSink(protocolFor(config.sink, config.endpoint, env, connection), { pod: config.pod, ...options });
+  const sink = new NetworkSink(protocolFor(config.sink, config.endpoint, env, connection), { pod: config.pod, maxLineBytes: config.maxLineBytes, ...options });
   if (credentials.any) credentials.watch(() => sink.retryNow());
   return sink;
 }

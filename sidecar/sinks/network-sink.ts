@@ -78,6 +78,8 @@ export interface NetworkSinkOptions {
   readonly limits?: BatchLimits;
   readonly emit?: Emit;
   readonly random?: () => number;
+  /** The tailer's --max-line-bytes: output lines longer than it are pieces of a split line (records.ts). */
+  readonly maxLineBytes?: number;
 }
 
 /**
@@ -101,6 +103,7 @@ export class NetworkSink implements Sink {
   readonly #limits: BatchLimits;
   readonly #emit: Emit;
   readonly #random: () => number;
+  readonly #maxLineBytes: number;
   readonly #reporter: FailureReporter;
   readonly #clock = new NanoClock();
   readonly #abort = new AbortController();
@@ -115,6 +118,7 @@ export class NetworkSink implements Sink {
     this.#limits = options.limits ?? DEFAULT_LIMITS;
     this.#emit = options.emit ?? stderrEmit;
     this.#random = options.random ?? Math.random;
+    this.#maxLineBytes = options.maxLineBytes ?? Infinity;
     this.#reporter = new FailureReporter(this.#emit);
   }
 
@@ -122,7 +126,7 @@ export class NetworkSink implements Sink {
   write(batch: ForwardBatch): Promise<void> {
     if (this.#abort.signal.aborted) return Promise.reject(new SinkClosedError("sink closed"));
     const source: LineSource = { file: batch.file, fileKey: batch.fileKey, pod: this.#pod };
-    const lines = splitLines(batch.data, batch.startOffset, this.#clock);
+    const lines = splitLines(batch.data, batch.startOffset, this.#clock, batch.times, this.#maxLineBytes);
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ source, lines, resolve, reject });
       void this.#pump();

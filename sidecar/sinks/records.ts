@@ -4,6 +4,7 @@
 
 import type { PodMetadata } from "../config.ts";
 import type { Batch } from "../sink.ts";
+import { LINE_CONTINUES_MARKER } from "../framing.ts";
 
 /**
  * The tailer's batch (complete lines of one file, in file order), plus what makes resends
@@ -24,7 +25,10 @@ export interface LogLine {
   readonly text: string;
   /** File offset of the line's first byte, when the tailer told it. */
   readonly offset: number | undefined;
-  /** Nanoseconds since the epoch, strictly increasing within a sink (keeps order in time-sorted backends). */
+  /**
+   * Nanoseconds since the epoch, strictly increasing within a followed path (keeps order in
+   * time-sorted backends); for raw lines a function of the offset (line-times.ts).
+   */
   readonly timeNs: bigint;
 }
 
@@ -37,15 +41,29 @@ export interface LineSource {
 
 const NEWLINE = 0x0a;
 
-/** Splits complete lines; a trailing fragment without "\n" is kept as a last line too (a flushed partial). */
-export function splitLines(data: Buffer, startOffset: number | undefined, clock: NanoClock): LogLine[] {
+const MARKER_BYTES = Buffer.byteLength(LINE_CONTINUES_MARKER);
+
+/**
+ * Splits complete lines; a trailing fragment without "\n" is kept as a last line too (a flushed
+ * partial). Times from `times` by offset when the batch has both (the same on a replay), else the clock.
+ *
+ * Offsets are the file's: a piece of a line longer than `maxLineBytes` (framing.ts: the only
+ * output lines longer than that) stands for its bytes without the marker and without a newline.
+ * Counting the output's bytes instead shifted every later line of the batch by the marker, so a
+ * line's offset, `_id` and time depended on where its batch began.
+ */
+export function splitLines(data: Buffer, startOffset: number | undefined, clock: NanoClock, times?: { readonly from: number; readonly ns: bigint }, maxLineBytes = Infinity): LogLine[] {
   const lines: LogLine[] = [];
+  const base = startOffset !== undefined && times !== undefined ? times.ns + BigInt(startOffset - times.from) : undefined;
   let start = 0;
+  let at = 0; // file bytes before `start`, from startOffset
   while (start < data.length) {
     let end = data.indexOf(NEWLINE, start);
     const next = end === -1 ? data.length : end + 1;
     if (end === -1) end = data.length;
-    lines.push({ text: data.toString("utf8", start, end), offset: startOffset === undefined ? undefined : startOffset + start, timeNs: clock.next() });
+    const timeNs = base === undefined ? clock.next() : base + BigInt(at);
+    lines.push({ text: data.toString("utf8", start, end), offset: startOffset === undefined ? undefined : startOffset + at, timeNs });
+    at += end - start > maxLineBytes ? end - start - MARKER_BYTES : next - start;
     start = next;
   }
   return lines;

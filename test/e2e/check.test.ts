@@ -4,53 +4,21 @@
 // controller would write is written here). Each ✓ and each ✗ the command knows is produced by the
 // cluster's state, not by a stub.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { rmSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { DiscoveryV1Api, type V1MutatingWebhookConfiguration, type V1Pod } from "@kubernetes/client-node";
 import { clientFor, pollUntil, registerMutatingWebhook, startControlPlane, type ControlPlane, type RegisteredWebhook, type TestClient } from "../../localcluster/harness/index.ts";
-import { CLI, shippedWebhookConfiguration, startWebhook, writeServingCertFiles, type WebhookProcess } from "../../localcluster/webhook-process.ts";
+import { shippedWebhookConfiguration, startWebhook, writeServingCertFiles, type WebhookProcess } from "../../localcluster/webhook-process.ts";
 import { generateCertBundle, serviceDnsNames } from "../../webhook/certs.ts";
 import { packageVersion } from "../../webhook/package-version.ts";
 import { parseObjects } from "../../localcluster/harness/client.ts";
+import { find, tailcarCheck, type Run } from "./tailcar-check.ts";
 
 const START_MS = 10 * 60_000;
 const APP_NS = "shop";
 const CLEAN_NS = "clean";
 const SVC_CONFIG = "tailcar-svc";
 const SYSTEM_NS = "tailcar-system";
-
-interface Check {
-  readonly group: string;
-  readonly id: string;
-  readonly status: "ok" | "fail" | "warn" | "skip";
-  readonly message: string;
-  readonly fix?: string;
-}
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly checks: Check[];
-}
-
-function tailcarCheck(kubeconfig: string, args: readonly string[], json = true): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, "check", "--kubeconfig", kubeconfig, ...(json ? ["--output", "json"] : []), ...args], { timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
-      const checks = json && stdout.startsWith("{") ? (JSON.parse(stdout) as { checks: Check[] }).checks : [];
-      resolve({ code, stdout, stderr, checks });
-    });
-  });
-}
-
-/** The checks with this id (and group, when given); fails naming what the run printed when there are none. */
-function find(run: Run, id: string, group?: string): Check[] {
-  const found = run.checks.filter((c) => c.id === id && (group === undefined || c.group === group));
-  assert.ok(found.length > 0, `no check ${id}${group ? ` in ${group}` : ""}:\n${run.stdout}\n${run.stderr}`);
-  return found;
-}
 
 function statusOf(run: Run, id: string, group?: string): string {
   return find(run, id, group).map((c) => c.status).sort().at(0)!;

@@ -1,9 +1,10 @@
 // The shipped manifests as a real API server takes them: each install and the example, built by
-// kustomize, and the Helm chart rendered for each TLS mode, pass `kubectl apply --dry-run=server
+// kustomize, the monitoring objects (against the Prometheus Operator's own CRDs, installed here), and
+// the Helm chart rendered for each TLS mode with monitoring on, pass `kubectl apply --dry-run=server
 // --validate=strict` (every field known to the API, every value valid); and the examples' pods, injected by `tailcar webhook`, are admitted in a
 // namespace that enforces Pod Security `restricted`, with the sidecars their READMEs describe.
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -17,6 +18,7 @@ import { resolveEnv } from "../../localcluster/harness/local-pod-spec.ts";
 import { startWebhookCluster, type WebhookCluster } from "./webhook-cluster.ts";
 import { applicationPodYAML, REPO_ROOT } from "../../localcluster/webhook-process.ts";
 import { chartTools, renderChart } from "../chart-render.ts";
+import { prometheusOperatorCrds } from "../../localcluster/tools/go-tools.ts";
 
 const START_MS = 10 * 60_000;
 const MANIFESTS = join(REPO_ROOT, "manifests");
@@ -38,6 +40,8 @@ async function findKubectl(): Promise<string> {
 
 /** Kinds whose API comes with an operator this control plane does not run (their CRDs are not here). */
 const NEEDS_CRDS = new Set(["cert-manager.io/v1 Certificate", "cert-manager.io/v1 Issuer"]);
+/** The Prometheus Operator's kinds that manifests/monitoring and the chart's monitoring.enabled use: their CRDs are installed here. */
+const MONITORING_KINDS = ["ServiceMonitor", "PodMonitor", "PrometheusRule"] as const;
 
 function kustomize(dir: string): KubernetesObject[] {
   return parseObjects(execFileSync(kubectl, ["kustomize", join(MANIFESTS, dir)], { encoding: "utf8", timeout: 30_000 }));
@@ -60,24 +64,62 @@ function sidecarSettings(pod: V1Pod, container: V1Container): ReturnType<typeof 
 
 describe("the shipped manifests on a real API server", { timeout: START_MS + 3 * 60_000 }, () => {
   let cluster: WebhookCluster | undefined;
+  /** Why the monitoring objects cannot be checked here (no Go to fetch the CRDs; on CI that fails instead). */
+  let noMonitoringCrds: string | undefined = "no Go to build kubectl, and no kubectl on PATH";
 
   before(async () => {
     const probe = parseObjects(applicationPodYAML())[0] as V1Pod;
     kubectl = await findKubectl();
     cluster = await startWebhookCluster({ withControllerManager: false, namespaces: { shop: { "tailcar.io/injection": "enabled" }, strict: RESTRICTED }, probe: { namespace: "shop", pod: probe } });
+    if (kubectl) noMonitoringCrds = installMonitoringCrds();
   }, { timeout: START_MS });
+
+  /**
+   * The Prometheus Operator's CRDs for MONITORING_KINDS, from the pinned module (fetched once into
+   * the user cache), installed for real and Established: the dry runs below then validate the
+   * monitoring objects against the operator's own schemas, as a cluster running it would.
+   */
+  function installMonitoringCrds(): string | undefined {
+    const started = Date.now();
+    let dir: string;
+    try {
+      dir = prometheusOperatorCrds();
+    } catch (e) {
+      if (process.env.CI === "true") throw e;
+      return `the Prometheus Operator's CRDs could not be fetched here: ${e instanceof Error ? e.message : String(e)}`;
+    }
+    // Server-side: the CRDs are too large for the last-applied annotation of a client-side apply.
+    const run = spawnSync(kubectl, ["--kubeconfig", cluster!.cp.kubeconfigPath, "apply", "--server-side", "-f", dir], { encoding: "utf8", timeout: 60_000 });
+    assert.equal(run.status, 0, `installing the CRDs of ${dir} failed:\n${run.stderr}`);
+    const names = MONITORING_KINDS.map((k) => `crd/${k.toLowerCase()}s.monitoring.coreos.com`);
+    const wait = spawnSync(kubectl, ["--kubeconfig", cluster!.cp.kubeconfigPath, "wait", "--for=condition=Established", "--timeout=60s", ...names], { encoding: "utf8", timeout: 90_000 });
+    assert.equal(wait.status, 0, `the CRDs did not become Established:\n${wait.stderr}`);
+    process.stderr.write(`manifests-server: the Prometheus Operator's CRDs (${MONITORING_KINDS.join(", ")}) installed and Established in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    return undefined;
+  }
 
   after(async () => {
     await cluster?.stop();
   });
+
+  /** `kubectl apply --dry-run=server --validate=strict` of `objects`. */
+  const dryRun = (objects: readonly KubernetesObject[]): SpawnSyncReturns<string> =>
+    spawnSync(kubectl, ["--kubeconfig", cluster!.cp.kubeconfigPath, "apply", "--dry-run=server", "--validate=strict", "-f", "-"], {
+      input: objects.map((o) => stringify(o)).join("---\n"),
+      encoding: "utf8",
+      timeout: 60_000,
+    });
 
   /** `kubectl apply --dry-run=server --validate=strict` of `objects`: every one is accepted, but those of NEEDS_CRDS. */
   async function acceptsAll(objects: KubernetesObject[], certManager: boolean): Promise<void> {
     const skipped = objects.filter((o) => NEEDS_CRDS.has(`${o.apiVersion} ${o.kind}`));
     if (certManager) assert.equal(skipped.length, 2, "the Certificate and its Issuer are the only objects left out");
     else assert.deepEqual(skipped, []);
-    // A dry run creates nothing, so the objects in a new namespace need that namespace for real.
-    for (const ns of objects.filter((o) => o.kind === "Namespace")) {
+    // A dry run creates nothing, so the objects in a new namespace need that namespace for real
+    // (manifests/monitoring has none of its own: it goes on top of an install).
+    const shipped = objects.filter((o) => o.kind === "Namespace");
+    const named = new Set(objects.flatMap((o) => o.metadata?.namespace ?? []).filter((n) => !shipped.some((ns) => ns.metadata!.name === n)));
+    for (const ns of [...shipped, ...[...named].map((name) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } }))]) {
       await cluster!.client.create(ns).catch((e: unknown) => {
         if (!String(e).includes("AlreadyExists")) throw e;
       });
@@ -87,11 +129,7 @@ describe("the shipped manifests on a real API server", { timeout: START_MS + 3 *
     const rest = objects
       .filter((o) => !skipped.includes(o))
       .map((o) => (o.kind === "MutatingWebhookConfiguration" ? { ...o, metadata: { ...o.metadata, name: `${o.metadata!.name}-as-shipped` } } : o));
-    const run = spawnSync(kubectl, ["--kubeconfig", cluster!.cp.kubeconfigPath, "apply", "--dry-run=server", "--validate=strict", "-f", "-"], {
-      input: rest.map((o) => stringify(o)).join("---\n"),
-      encoding: "utf8",
-      timeout: 60_000,
-    });
+    const run = dryRun(rest);
     assert.equal(run.status, 0, `kubectl apply failed:\n${run.stderr}`);
     // One line an object: "deployment.apps/tailcar-webhook created (server dry run)".
     const accepted = run.stdout.split("\n").filter((l) => l.endsWith(" (server dry run)"));
@@ -102,19 +140,45 @@ describe("the shipped manifests on a real API server", { timeout: START_MS + 3 *
     assert.equal(accepted.length, rest.length, run.stdout);
   }
 
-  for (const dir of ["", "overlays/cert-manager", "overlays/apiserver-only", ...EXAMPLES]) {
+  for (const dir of ["", "overlays/cert-manager", "overlays/apiserver-only", "monitoring", ...EXAMPLES]) {
     test(`manifests/${dir}: kubectl apply --dry-run=server --validate=strict accepts every object`, async (t) => {
       if (!kubectl) return t.skip("no Go to build kubectl, and no kubectl on PATH");
+      if (dir === "monitoring" && noMonitoringCrds !== undefined) return t.skip(noMonitoringCrds);
       await acceptsAll(kustomize(dir), dir === "overlays/cert-manager");
     });
   }
 
+  // The dry runs above prove something only if the CRDs' schemas are in force: one wrong field in
+  // each monitoring object must be refused, by name.
+  test("a ServiceMonitor, PodMonitor or PrometheusRule with a field its CRD does not have, or a value its schema refuses, fails the dry run naming the field", (t) => {
+    if (noMonitoringCrds !== undefined) return t.skip(noMonitoringCrds);
+    const shipped = kustomize("monitoring");
+    type Loose = Record<string, any>;
+    const broken = (kind: string, breakIt: (spec: Loose) => void): KubernetesObject => {
+      const copy = structuredClone(shipped.find((o) => o.kind === kind)) as Loose;
+      breakIt(copy["spec"]);
+      return copy as KubernetesObject;
+    };
+    const cases = [
+      [broken("ServiceMonitor", (s) => (s["endpoints"][0].tlsConfig.serverNme = "tailcar-webhook.tailcar-system.svc")), /unknown field "spec\.endpoints\[0\]\.tlsConfig\.serverNme"/],
+      [broken("PodMonitor", (s) => (s["podMetricsEndpoints"][0].interval = "30 seconds")), /spec\.podMetricsEndpoints\[0\]\.interval: Invalid value: "30 seconds"/],
+      [broken("PrometheusRule", (s) => (s["groups"][0].rules[0].for = "ten minutes")), /spec\.groups\[0\]\.rules\[0\]\.for: Invalid value: "ten minutes"/],
+    ] as const;
+    for (const [object, message] of cases) {
+      const run = dryRun([object]);
+      assert.notEqual(run.status, 0, `${object.kind} accepted:\n${run.stdout}`);
+      assert.match(run.stderr, message);
+    }
+  });
+
   for (const mode of ["self-bootstrap", "cert-manager"]) {
-    test(`the Helm chart with tls.mode ${mode}: kubectl apply --dry-run=server --validate=strict accepts every object it renders`, async (t) => {
+    test(`the Helm chart with tls.mode ${mode} and monitoring.enabled: kubectl apply --dry-run=server --validate=strict accepts every object it renders`, async (t) => {
       const tools = await chartTools();
       if (typeof tools === "string") return t.skip(tools);
-      const objects = renderChart(tools, { tls: { mode }, namespace: { create: true }, networkPolicy: { from: [{ ipBlock: { cidr: "192.0.2.0/24" } }] } });
+      if (noMonitoringCrds !== undefined) return t.skip(noMonitoringCrds);
+      const objects = renderChart(tools, { tls: { mode }, namespace: { create: true }, networkPolicy: { from: [{ ipBlock: { cidr: "192.0.2.0/24" } }] }, monitoring: { enabled: true } });
       assert.ok(objects.some((o) => o.kind === "Deployment") && objects.some((o) => o.kind === "NetworkPolicy"));
+      for (const kind of MONITORING_KINDS) assert.ok(objects.some((o) => o.kind === kind), `monitoring.enabled renders a ${kind}`);
       await acceptsAll(objects, mode === "cert-manager");
     });
   }

@@ -2,8 +2,10 @@
 // with a metrics port and a readiness probe per sidecar, becomes Ready with one of its two files
 // never written (a missing log file does not make it unready), and its sidecars' /metrics and /readyz
 // answer over the pod's IP from inside the node's network namespace, where Prometheus would scrape
-// them: the lines-read counter is the number of lines the app wrote. Needs root and the packages
-// .ci/run installs (skipped with the reason without them, failed on CI).
+// them: the lines-read counter is the number of lines the app wrote. And `tailcar check pod` reads
+// a running sidecar's state the way it does on a cluster, through the API server's pod proxy (the
+// API server runs in the node's network namespace, where pod IPs are routed). Needs root and the
+// packages .ci/run installs (skipped with the reason without them, failed on CI).
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { after, before, test } from "node:test";
@@ -17,6 +19,7 @@ import { pollUntil } from "../../localcluster/harness/index.ts";
 import { METRICS_PATH, READY_PATH } from "../../settings/sidecar-paths.ts";
 import { METRICS_LABEL, METRICS_PORT_BASE, metricsPortName } from "../../webhook/metrics-ports.ts";
 import { fileLines, numbered, sequenceReport } from "./sidecar-log-lines.ts";
+import { find, tailcarCheck } from "./tailcar-check.ts";
 
 const run = promisify(execFile);
 const skip = skipReasonOrFail();
@@ -136,4 +139,60 @@ test("a pod with tailcar.io/sidecar-metrics on the real node becomes Ready with 
   process.stderr.write(
     `real node metrics: pod Ready after create with metrics and readiness probes / without, created together: first pods ${seconds(metered.ms)} / ${seconds(plain.ms)} s, then ${warm.map((w) => `${seconds(w.metered)} / ${seconds(w.plain)}`).join(", ")} s; ${LINES} lines read and written by the counters, scraped on ${ip}\n`,
   );
+});
+
+/** An app that writes 100 lines to /var/log/app.log, renames it to app.log.1 (a rotation), then writes 50 lines to a new app.log. */
+function rotatingPod(name: string): V1Pod {
+  const write = (n: number, what: string): string => `i=0; while [ $i -lt ${n} ]; do echo "$i: ${what}" >> /var/log/app.log; i=$((i+1)); done`;
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, annotations: { "tailcar.io/files": "/var/log/app.log,/var/log/never.log", "tailcar.io/sidecar-metrics": "true" } },
+    spec: {
+      containers: [{
+        name: "app",
+        image: "busybox:1.28",
+        // The pause lets the sidecar open the first file before it is renamed, so that it sees a rotation.
+        args: ["/bin/sh", "-c", `${write(100, "before")}; sleep 3; mv /var/log/app.log /var/log/app.log.1; ${write(50, "after")}; exec sleep 3600`],
+        volumeMounts: [{ name: "varlog", mountPath: "/var/log" }],
+      }],
+      volumes: [{ name: "varlog", emptyDir: {} }],
+    },
+  };
+}
+
+test("tailcar check pod on the real node reads each sidecar's state through the API server's pod proxy: its lag and rotations line is the sidecar's own counters (a rotated file: 1 rotation, 150 lines read)", { skip }, async () => {
+  const { client, cp } = node!;
+  await client.create(rotatingPod("rotated"), { namespace: NAMESPACE });
+  const { pod: running } = await readyAfter("rotated", Date.now());
+  const ip = running.status?.podIP;
+  assert.ok(ip, "the pod's IP");
+
+  // The sidecar's own page, scraped on the pod IP inside the node's network: the rotation seen, every line read, nothing behind.
+  const url = `http://${ip}:${METRICS_PORT_BASE}${METRICS_PATH}`;
+  const series = (name: string): string => `${name}{file="/var/log/app.log"}`;
+  const page = await pollUntil(`the rotation and 150 lines read in ${url}`, async () => {
+    const body = (await getInNode(url)).body;
+    return sample(body, series("tailcar_sidecar_rotations_total")) === 1 && sample(body, series("tailcar_sidecar_lines_read_total")) === 150 && sample(body, series("tailcar_sidecar_lag_bytes")) === 0 ? body : undefined;
+  }, { timeoutMs: 60_000, intervalMs: 500 });
+  const state = (name: string): number | undefined => sample(page, series(name));
+
+  const started = Date.now();
+  const run = await tailcarCheck(cp.kubeconfigPath, ["pod", "rotated", "-n", NAMESPACE]);
+  const checkMs = Date.now() - started;
+  const metrics = find(run, "sidecar-metrics");
+  const app = metrics.find((c) => c.message.startsWith("/var/log/app.log:"));
+  assert.deepEqual(app && { status: app.status, message: app.message }, {
+    status: "ok",
+    message: `/var/log/app.log: followed by sidecar app-log: lag ${state("tailcar_sidecar_lag_bytes")} bytes, ${state("tailcar_sidecar_rotations_total")} rotations, ${state("tailcar_sidecar_truncations_total")} truncations, 0 bytes lost to copytruncate`,
+  }, `the state of app.log as the sidecar's /metrics gives it:\n${run.stdout}\n${run.stderr}`);
+  assert.match(app!.message, /lag 0 bytes, 1 rotations, 0 truncations/);
+  const never = metrics.find((c) => c.message.startsWith("/var/log/never.log:"));
+  assert.deepEqual(never && { status: never.status, message: never.message }, {
+    status: "warn",
+    message: "/var/log/never.log: sidecar never-log waits for the file, which does not exist yet",
+  }, "the other sidecar's metrics say its file is missing");
+  for (const c of find(run, "sidecar-state")) assert.equal(c.status, "ok", c.message);
+  assert.doesNotMatch(run.stdout, /through the API server's pod proxy failed/);
+  process.stderr.write(`real node check: tailcar check pod read both sidecars' metrics through the pod proxy in ${(checkMs / 1000).toFixed(1)} s (exit ${run.code})\n`);
 });

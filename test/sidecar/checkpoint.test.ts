@@ -73,6 +73,17 @@ test("a checkpoint inside a line with output owed loads back unchanged; owed byt
   assert.equal((await loadCheckpoint(dir, "/mid.log")).checkpoint, undefined);
 });
 
+test("a forwarding checkpoint's time anchor loads back unchanged; one that does not read is left out, the checkpoint kept", async (t) => {
+  const dir = tempDir(t);
+  const cp: Checkpoint = { ...sample("/fwd.log", 4096), times: { fileKey: "64768:12:1700000000000000000:abcd", from: 2048, ns: "1700000000123456789", until: 16_781_312 } };
+  await saveCheckpoint(dir, cp);
+  assert.deepEqual((await loadCheckpoint(dir, "/fwd.log")).checkpoint, cp);
+  for (const times of [{ ...cp.times, ns: 17 }, { ...cp.times, ns: "1e9" }, { ...cp.times, until: 10 }, { ...cp.times, from: -1 }, "x", null]) {
+    writeFileSync(checkpointFile(dir, "/fwd.log"), JSON.stringify({ ...cp, times }));
+    assert.deepEqual((await loadCheckpoint(dir, "/fwd.log")).checkpoint, sample("/fwd.log", 4096), JSON.stringify(times));
+  }
+});
+
 test("a checkpoint directory is made with its missing parents; a file in the way is named, and a directory mkdir cannot make fails at once", async (t) => {
   const dir = tempDir(t);
   await saveCheckpoint(join(dir, "a", "b", "c"), sample("/deep.log", 3));

@@ -8,6 +8,7 @@ import { apiUrl, elasticsearchIndex } from "../../sidecar/sinks/index.ts";
 import { lokiLabels, pushBody } from "../../sidecar/sinks/loki-encode.ts";
 import { NanoClock, isoNanos, splitLines, type LineSource } from "../../sidecar/sinks/records.ts";
 import { requestTarget } from "../../settings/url-credentials.ts";
+import { LINE_CONTINUES_MARKER, frameLines } from "../../sidecar/framing.ts";
 
 const source: LineSource = { file: "/var/log/app.log", fileKey: "2049:1234:1700000000000000000", pod: { podName: "app-1", podNamespace: "shop", containerName: "app-log" } };
 const T = 1_700_000_000_123_456_789n;
@@ -22,6 +23,20 @@ test("splitLines keeps bytes, offsets and order; a fragment without newline is a
   );
   assert.deepEqual(lines.map((l) => l.timeNs - T), [0n, 1n, 2n, 3n], "one clock reading per line, strictly increasing");
   assert.equal(splitLines(Buffer.from("x\n"), undefined, clock)[0]!.offset, undefined);
+});
+
+test("splitLines gives pieces of a split long line, and the lines after them, their file offsets: the same ids and times whether the batch began before the long line or after it", () => {
+  const clock = new NanoClock(() => T);
+  // The file "abcdefghij\nxy\n" read with --max-line-bytes 4, as framing.ts writes it.
+  const { out } = frameLines(Buffer.from("abcdefghij\nxy\n"), 4);
+  assert.equal(out.toString(), `abcd${LINE_CONTINUES_MARKER}\nefgh${LINE_CONTINUES_MARKER}\nij\nxy\n`);
+  const times = { from: 0, ns: T };
+  const lines = splitLines(out, 1000, clock, times, 4);
+  assert.deepEqual(lines.map((l) => [l.text.slice(0, 4), l.offset, l.timeNs - T]), [["abcd", 1000, 1000n], ["efgh", 1004, 1004n], ["ij", 1008, 1008n], ["xy", 1011, 1011n]]);
+  // Read again from "xy" (a batch boundary in the first run): the same offset, so the same _id and time.
+  const again = splitLines(Buffer.from("xy\n"), 1011, clock, times, 4);
+  assert.deepEqual([again[0]!.offset, again[0]!.timeNs], [lines[3]!.offset, lines[3]!.timeNs]);
+  assert.equal(bulkItem(again[0]!, source, DEFAULT_INDEX), bulkItem(lines[3]!, source, DEFAULT_INDEX));
 });
 
 test("NanoClock never repeats or goes backwards, even when the wall clock does", () => {
