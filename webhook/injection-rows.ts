@@ -60,7 +60,7 @@ export const POD_ROWS = [
   optional("forwardClientCertSecret", objectName, "kubernetes.io/tls Secret (keys tls.crt and tls.key) with the client certificate for backends that ask for one (mTLS)", both("forwardClientCertSecret", "forward-client-cert-secret", { example: "logs-client" })),
   optional("forwardTenant", tenant, "sent as X-Scope-OrgID: the Loki tenant", both("forwardTenant", "forward-tenant", { example: "team-a" })),
   optional("forwardHeaders", headerList, "extra request headers, Name=value (a secret value: a header.NAME key of the auth Secret instead)", both("forwardHeaders", "forward-headers", { example: "X-Team=shop" })),
-  optional("forwardCompression", oneOf(COMPRESSIONS), "gzip: request bodies compressed (5-9x fewer bytes on access-log lines for a quarter to two fifths more sidecar CPU)", both("forwardCompression", "forward-compression", { defaultText: "none (the sidecar's)", example: "gzip" })),
+  optional("forwardCompression", oneOf(COMPRESSIONS), "gzip: request bodies compressed (5-9x fewer bytes on access-log lines for 1.2-1.8x the sidecar's CPU a line)", both("forwardCompression", "forward-compression", { defaultText: "none (the sidecar's)", example: "gzip" })),
   // Unset: defaultImage(the injector's version), filled in by injectOptions (options.ts).
   optional("image", image, "sidecar image", both("image", "image", { defaultText: defaultImage("<tailcar version>"), example: "example.com/tailcar/sidecar:2" })),
   setting("imagePullPolicy", oneOf(PULL_POLICIES), "IfNotPresent", "sidecar imagePullPolicy", both("imagePullPolicy", "image-pull-policy", { example: "Always" })),
