@@ -2,7 +2,8 @@
 // - busybox:1.28, the docs' app image: Debian's busybox-static in one layer;
 // - the pause (sandbox) image: the same static busybox, sleeping;
 // - tailcar-sidecar, built from Dockerfile.sidecar with buildah, on base images assembled here from
-//   the Node 24 binary the `node` npm package installed, the libraries it links, and busybox (sh);
+//   the Node 24 binary the `node` npm package installed, the libraries it links, busybox (sh), and
+//   util-linux's fallocate (--reclaim punches holes with it; busybox's cannot), as node:24-bookworm-slim has;
 //   the build stages get the host's npm (and its cache, mounted as an overlay so nothing in it changes).
 // Each image is a docker-archive tarball in the user cache, keyed by a hash of everything it is built
 // from; `ctr images import` puts it into containerd's k8s.io namespace.
@@ -24,6 +25,8 @@ export const PAUSE_IMAGE = "localhost/tailcar/pause:1";
 export const SIDECAR_IMAGE = "localhost/tailcar/sidecar:e2e";
 
 const BUSYBOX = "/bin/busybox";
+/** util-linux's, which punches holes (sidecar/punch-hole.ts); .ci/run installs util-linux. */
+const FALLOCATE = "/usr/bin/fallocate";
 const PAUSE_ENTRYPOINT = '["/busybox", "sleep", "2147483647"]';
 /** Bumped when the way images are assembled changes without any input file changing. */
 const RECIPE_VERSION = "1";
@@ -121,6 +124,17 @@ function addBusybox(rootfs: string): void {
   chmodSync(join(rootfs, "tmp"), 0o1777);
 }
 
+/**
+ * util-linux's fallocate at /usr/bin, ahead of busybox's /bin/fallocate in the images' PATH, with the
+ * libraries it links (libc, which Node links too). Without it on the host the image has busybox's
+ * only, and a sidecar with --reclaim says it has no fallocate that punches.
+ */
+function addFallocate(rootfs: string): void {
+  if (!existsSync(FALLOCATE)) return;
+  copyInto(rootfs, FALLOCATE);
+  for (const lib of parseLdd(execFileSync("ldd", [FALLOCATE], { encoding: "utf8" }))) copyInto(rootfs, lib);
+}
+
 /** Node, stripped of its debug symbols when `strip` is here (129 -> 112 MB), and the libraries it links. */
 function addNode(rootfs: string): void {
   const node = nodeBinary();
@@ -172,7 +186,8 @@ export function shippedWebhookImage(): string {
 function recipes(): { app: ImageRecipe; pause: ImageRecipe; sidecar: ImageRecipe; webhook: ImageRecipe } {
   const busyboxKey = fileDigest(BUSYBOX);
   const node = nodeBinary();
-  const nodeKey = keyOf([fileDigest(node), ...parseLdd(execFileSync("ldd", [node], { encoding: "utf8" })).map(fileDigest), busyboxKey]);
+  const fallocateKey = existsSync(FALLOCATE) ? fileDigest(FALLOCATE) : "no fallocate";
+  const nodeKey = keyOf([fileDigest(node), ...parseLdd(execFileSync("ldd", [node], { encoding: "utf8" })).map(fileDigest), busyboxKey, fallocateKey]);
   const npmDir = npmPackageDir();
   const npmVersion = (JSON.parse(readFileSync(join(npmDir, "package.json"), "utf8")) as { version: string }).version;
   const root = projectRoot();
@@ -187,6 +202,7 @@ function recipes(): { app: ImageRecipe; pause: ImageRecipe; sidecar: ImageRecipe
   const buildBase = fromScratch(baseName, (r) => {
     addBusybox(r);
     addNode(r);
+    addFallocate(r);
   }, ['ENV PATH=/usr/local/bin:/usr/bin:/bin']);
   const buildBuild = fromScratch(buildName, (r) => {
     addBusybox(r);

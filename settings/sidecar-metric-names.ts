@@ -6,4 +6,6 @@ export const SIDECAR_METRIC_NAMES = {
   truncations: "tailcar_sidecar_truncations_total",
   copytruncateLostBytes: "tailcar_sidecar_copytruncate_lost_bytes_total",
   fileNotFollowed: "tailcar_sidecar_file_not_followed",
+  reclaimedBytes: "tailcar_sidecar_reclaimed_bytes_total",
+  reclaimFailures: "tailcar_sidecar_reclaim_failures_total",
 } as const;

@@ -4,9 +4,18 @@
 import { duration, list, multiline, oneOf, port, size, text, url } from "./kinds.ts";
 import { optional, setting, type Row, type ValuesOf } from "./row.ts";
 import { headerList, tenant, type Header } from "./http-header.ts";
+import { formatSize } from "./size.ts";
 import { COMPRESSIONS, OUTPUT_FORMATS, SINK_KINDS, START_POSITIONS } from "./vocabulary.ts";
 
 const env = (name: string, flag: string) => ({ flag, env: `TAILCAR_${name}` });
+
+/**
+ * The --reclaim step tailcar.io/reclaim gives a sidecar: a punch (one fallocate child, about 15 ms
+ * of CPU) every 64 MiB delivered, 16 a GiB (docs/decisions.md, "Bounded disk").
+ */
+export const RECLAIM_STEP = 64 * 1024 * 1024;
+/** The smallest --reclaim step: each step runs a child process. */
+export const MIN_RECLAIM_STEP = 1024 * 1024;
 
 export const SIDECAR_ROWS = [
   setting("files", list(text), [] as readonly string[], "file to follow; repeat the flag, or separate by commas/newlines in the variable", env("FILES", "--file")),
@@ -33,6 +42,7 @@ export const SIDECAR_ROWS = [
   optional("tenant", tenant, "sent as X-Scope-OrgID with every request: the Loki tenant (also for Loki's OTLP endpoint)", env("TENANT", "--tenant")),
   setting("headers", headerList, [] as readonly Header[], "extra request headers, Name=value,Name=value (a secret value: a header.NAME file in --auth-dir instead)", env("HEADERS", "--header")),
   setting("compression", oneOf(COMPRESSIONS), "none", "gzip: request bodies compressed (Content-Encoding: gzip): 5-9x fewer bytes on access-log lines for 1.2-1.8x the sidecar's CPU a line (forwarding.md)", env("COMPRESSION", "--compression")),
+  optional("reclaim", size, `free the disk blocks of each file's prefix delivered and checkpointed (punch holes: the file keeps its size and offsets), in steps of at least this size (tailcar.io/reclaim sets ${formatSize(RECLAIM_STEP)}; at least ${formatSize(MIN_RECLAIM_STEP)}; needs --checkpoint-dir, write permission on the file and fallocate from util-linux; default off)`, env("RECLAIM", "--reclaim")),
 ] as const satisfies readonly Row[];
 
 export type SidecarValues = ValuesOf<typeof SIDECAR_ROWS>;

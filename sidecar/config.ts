@@ -2,7 +2,8 @@
 // with the injector, which writes them into the pod with toEnv) read by the settings engine from
 // flags over environment over defaults, the checks that involve two settings, and the pod metadata.
 import { readSettings, SettingsError } from "../settings/read.ts";
-import { POD_ENV, SIDECAR_ROWS, type SidecarValues } from "../settings/sidecar-rows.ts";
+import { formatSize } from "../settings/size.ts";
+import { MIN_RECLAIM_STEP, POD_ENV, SIDECAR_ROWS, type SidecarValues } from "../settings/sidecar-rows.ts";
 
 export type { OutputFormat, SinkKind, StartPosition } from "../settings/vocabulary.ts";
 export { SettingsError };
@@ -16,7 +17,7 @@ export interface PodMetadata {
 
 /**
  * One value per row of SIDECAR_ROWS (durations in milliseconds, sizes in bytes; checkpointDir,
- * multiline, metricsPort and endpoint undefined when not given), and the pod's metadata.
+ * multiline, metricsPort, reclaim and endpoint undefined when not given), and the pod's metadata.
  */
 export type SidecarConfig = Readonly<SidecarValues> & { readonly pod: PodMetadata };
 
@@ -28,6 +29,8 @@ export function parseSidecarConfig(
   const values = readSettings(SIDECAR_ROWS, { argv, env, command: "tailcar sidecar" });
   if (values.files.length === 0) throw new SettingsError("no file to follow: give --file PATH (or TAILCAR_FILES)");
   if (values.multiline !== undefined && values.format !== "json") throw new SettingsError("--multiline needs --format json (raw copies bytes as they are)");
+  if (values.reclaim !== undefined && values.checkpointDir === undefined) throw new SettingsError("--reclaim needs --checkpoint-dir: only a prefix recorded in a saved checkpoint is freed");
+  if (values.reclaim !== undefined && values.reclaim < MIN_RECLAIM_STEP) throw new SettingsError(`--reclaim ${formatSize(values.reclaim)}: at least ${formatSize(MIN_RECLAIM_STEP)} (each step runs fallocate once)`);
   if (values.sink !== "stdout" && values.endpoint === undefined) throw new SettingsError(`--sink ${values.sink} needs --endpoint URL`);
   const forwardProblem = forwardingProblem(values);
   if (forwardProblem !== undefined) throw new SettingsError(forwardProblem);

@@ -85,6 +85,16 @@ export class OpenFile {
     return this.#op<void>((fd, done) => fs.fsync(fd, (err) => done(err, undefined)));
   }
 
+  /**
+   * Runs `use` with the descriptor number at once (it must not keep the number: a later open may
+   * reuse it), for what needs the descriptor itself, as a child process given it (reclaim.ts).
+   * Throws EBADF once close() was called.
+   */
+  lendFd<T>(use: (fd: number) => T): T {
+    if (this.#closing) throw closedError();
+    return use(this.#fd);
+  }
+
   close(): Promise<void> {
     this.#closing ??= new Promise<void>((resolve, reject) => {
       const closeNow = (): void => fs.close(this.#fd, (err) => (err ? reject(err) : resolve()));

@@ -25,6 +25,7 @@ import { findSkippedRotation, type Skipped } from "./rotated-siblings.ts";
 import { checkpointedKey, generationsAfter, judgeFile, openError, planIdle, planNotTaken, planOpen, planPath, planResumed, planRotatedOn, planTake, startOffset, type FinishedFile, type LogEntry, type OpenLook, type TakeLook, type Wait } from "./follower-plans.ts";
 import { keyOf, type FileOwners } from "./file-owners.ts";
 import type { Reading, State, Waiting } from "./follower-state.ts";
+import type { Reclaimer } from "./reclaim.ts";
 
 export { ROTATION_GRACE_MS } from "./follower-plans.ts";
 
@@ -71,6 +72,8 @@ export class Follower {
   readonly #done = new Set<string>();
   /** The file resumed from a checkpoint: files born in its clock tick may be ones read before the restart. */
   #resumedIno: bigint | undefined;
+  /** --reclaim's state for this path, made at the first save that may free something. */
+  #reclaimer: Reclaimer | undefined;
 
   constructor(options: FollowerOptions) {
     this.#o = options;
@@ -174,6 +177,20 @@ export class Follower {
     const owed = point.pending ? { pending: point.pending.toString("base64") } : {};
     const times = this.#out.times;
     return { version: CHECKPOINT_VERSION, path: this.path, identity, offset, ...(point.midLine ? { midLine: true } : {}), ...owed, tail, savedAt: isoTime(Date.now()), birthtimeNs: birthtimeNs.toString(), ...(times ? { times } : {}) };
+  }
+
+  /**
+   * --reclaim: frees the disk blocks of the prefix `cp` (just saved, taken by checkpoint()) records
+   * as delivered, if the file it was taken from is still the one read (reclaim.ts).
+   */
+  async reclaim(cp: Checkpoint): Promise<void> {
+    const step = this.#o.config.reclaim;
+    const s = this.#state;
+    const current = (): boolean => this.#state === s && s.kind === "reading" && s.identity.fingerprint === cp.identity.fingerprint && s.identity.ino === cp.identity.ino && s.identity.dev === cp.identity.dev;
+    if (step === undefined || s.kind !== "reading" || !current()) return;
+    // Loaded only when needed, as is resume.ts: a sidecar without --reclaim never loads it.
+    this.#reclaimer ??= new (await import("./reclaim.ts")).Reclaimer(this.path, step, this.#o.stats);
+    await this.#reclaimer.afterSave(s.fh, cp, current);
   }
 
   /** Looks for a file to read: resumes from the checkpoint at the first look, else opens the path. */

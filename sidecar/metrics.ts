@@ -25,6 +25,8 @@ const COUNTERS: readonly { key: CounterKey; name: string; help: string }[] = [
   { key: "truncations", name: SIDECAR_METRIC_NAMES.truncations, help: "Truncations seen (copytruncate: each may have lost lines written between copy and truncate)" },
   { key: "truncatedUnreadBytes", name: SIDECAR_METRIC_NAMES.copytruncateLostBytes, help: "Bytes seen in a file but neither read nor found in a copy when it was truncated (exact when nothing was written after the last look, else a lower bound of copytruncate loss)" },
   { key: "longLinesSplit", name: "tailcar_sidecar_long_line_splits_total", help: "Pieces cut from lines longer than --max-line-bytes" },
+  { key: "reclaimedBytes", name: SIDECAR_METRIC_NAMES.reclaimedBytes, help: "Bytes of the followed file, delivered and checkpointed, whose disk blocks --reclaim freed (punched holes; the file keeps its size)" },
+  { key: "reclaimFailures", name: SIDECAR_METRIC_NAMES.reclaimFailures, help: "Punches --reclaim could not make (the filesystem cannot punch holes, no write permission, no fallocate): nothing freed, nothing lost; the log says why" },
 ];
 
 type SinkCounterKey = "requests" | "failedRequests" | "authFailures" | "credentialErrors" | "tlsFailures" | "linesDropped";

@@ -15,6 +15,10 @@ export interface FileStats {
    */
   truncatedUnreadBytes: number;
   longLinesSplit: number;
+  /** Bytes of the file whose disk blocks --reclaim punched out (reclaim.ts). */
+  reclaimedBytes: number;
+  /** Punches that failed (reclaim.ts says why, once a cause). */
+  reclaimFailures: number;
   /** Size of the current file minus the acknowledged offset, as of the last look. */
   lagBytes: number;
   /** Why no file is being read for the path (not-followed.ts), while that lasts; undefined while one is. */
@@ -47,6 +51,8 @@ export function newFileStats(): FileStats {
     truncations: 0,
     truncatedUnreadBytes: 0,
     longLinesSplit: 0,
+    reclaimedBytes: 0,
+    reclaimFailures: 0,
     lagBytes: 0,
     notFollowed: undefined,
     lookedAt: undefined,

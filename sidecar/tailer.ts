@@ -80,6 +80,8 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
   let stopping = false;
   let reason: StopReason = "signal";
   const saved = new Map<string, string>();
+  /** Each follower's checkpoint as last written: what reclaim may free up to. */
+  const lastSaved = new Map<Follower, Checkpoint>();
   const backoff = new SaveBackoff(config.checkpointIntervalMs);
 
   // Saves run one at a time, periodic or ahead of a batch (one temp file name per path).
@@ -109,6 +111,7 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
       return e as Error;
     }
     saved.set(f.path, key);
+    lastSaved.set(f, cp);
     stats.lastCheckpointAt = Date.now();
     return true;
   }
@@ -134,7 +137,16 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
     const dir = config.checkpointDir;
     if (!dir) return false;
     const results: (boolean | Error)[] = [];
-    for (const f of followers) results.push(await exclusive(() => saveOne(dir, f, exact)));
+    for (const f of followers) {
+      const result = await exclusive(() => saveOne(dir, f, exact));
+      results.push(result);
+      // Only now is the prefix both delivered and recorded: a restart never reads it again. Not at
+      // the shutdown's save, which has the drain timeout to keep.
+      const cp = lastSaved.get(f);
+      if (result === true && !exact && config.reclaim !== undefined && cp !== undefined) {
+        await f.reclaim(cp).catch((e: unknown) => log("warn", "reclaim: not done this time", { file: f.path, error: (e as Error).message }));
+      }
+    }
     return reportSaves(dir, results);
   }
 

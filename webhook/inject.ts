@@ -13,6 +13,7 @@ import { podConfigFor, sidecarFor } from "./memo.ts";
 import { claimMetricsPort, METRICS_LABEL, METRICS_LABEL_VALUE, METRICS_PORT_BASE, takenPorts, type TakenPorts } from "./metrics-ports.ts";
 import type { InjectOptions } from "./options.ts";
 import { isRecord, type Container, type Pod, type PodSpec } from "./pod-types.ts";
+import { reclaimOffWarning, reclaimProblem } from "./reclaim.ts";
 import { sidecarUser } from "./security.ts";
 import { SKIP_REASONS, type SkipReason } from "./skip-reasons.ts";
 import { planLogVolume, type VolumeChanges } from "./volumes.ts";
@@ -50,6 +51,8 @@ export interface InjectStatus {
   version: string;
   containers: string[];
   volumes: string[];
+  /** Sidecars (tailcar.io/reclaim) that mount their log volume writable to free delivered blocks; absent when none. */
+  reclaim?: string[];
 }
 
 /** A tailcar.io/status annotation as read back: `volumes` is absent from one written before injection recorded them. */
@@ -133,13 +136,13 @@ export function inject(pod: Pod, options: InjectOptions, context: InjectContext)
 
   // The copy that injection may change; buildSidecars replaces the app containers it changes.
   const spec: PodSpec = { ...pod.spec, containers: [...pod.spec.containers] };
-  const { sidecars, volumes } = buildSidecars(spec, config, options, warnings);
+  const { sidecars, volumes, reclaim } = buildSidecars(spec, config, options, warnings);
   if (sidecars.length === 0) return skip(pod, "no-valid-files", warnings);
   if (options.sidecarMode === "native") spec.initContainers = [...(spec.initContainers ?? []), ...sidecars];
   else spec.containers.push(...sidecars);
 
   const injected = sidecars.map((c) => c.name);
-  const status: InjectStatus = { version: context.version, containers: injected, volumes };
+  const status: InjectStatus = { version: context.version, containers: injected, volumes, ...(reclaim.length > 0 && { reclaim }) };
   // Spreading keeps the keys' order, and a key added here comes last, as an assignment would.
   const metadata = { ...pod.metadata };
   metadata.annotations = { ...(isRecord(metadata.annotations) ? metadata.annotations : {}), [STATUS_ANNOTATION]: JSON.stringify(status) };
@@ -149,7 +152,7 @@ export function inject(pod: Pod, options: InjectOptions, context: InjectContext)
 }
 
 /** Adds the volumes and app mounts to `spec` and returns the sidecars, in the annotation's order, and the volumes' names. */
-function buildSidecars(spec: PodSpec, config: PodConfig, options: InjectOptions, warnings: string[]): { sidecars: Container[]; volumes: string[] } {
+function buildSidecars(spec: PodSpec, config: PodConfig, options: InjectOptions, warnings: string[]): { sidecars: Container[]; volumes: string[]; reclaim: string[] } {
   const apps = spec.containers;
   const takenNames = new Set([...apps, ...(spec.initContainers ?? [])].map((c) => c.name));
   const volumes = spec.volumes ?? [];
@@ -170,6 +173,7 @@ function buildSidecars(spec: PodSpec, config: PodConfig, options: InjectOptions,
   const checkpointVolume = claimName(CHECKPOINT_VOLUME_BASE, takenVolumes);
   const forward = planForwardVolumes(config, takenVolumes);
   const sidecars: Container[] = [];
+  const reclaiming: string[] = [];
   for (const [i, entry] of config.files.entries()) {
     if (sidecars.length === options.maxSidecarsPerPod) {
       const rest = config.files.length - i;
@@ -183,29 +187,35 @@ function buildSidecars(spec: PodSpec, config: PodConfig, options: InjectOptions,
     const name = names.get(entry.path) ?? claimName(entry.name ?? nameFromPath(entry.path), takenNames);
     const { user, warning } = sidecarUser(spec, plan.owner ?? apps[0], name);
     if (warning !== undefined) warnings.push(warning);
+    const problem = config.reclaim ? reclaimProblem(spec, plan.owner ? [plan.owner] : apps, plan.ownerMount, user.runAsUser) : undefined;
+    if (problem !== undefined) warnings.push(reclaimOffWarning(name, problem));
+    const reclaim = config.reclaim && problem === undefined;
+    if (reclaim) reclaiming.push(name);
     const metrics = metricsPorts && claimMetricsPort(metricsPorts);
     if (metricsPorts && metrics === undefined) warnings.push(`sidecar ${JSON.stringify(name)} serves no metrics: every port from ${METRICS_PORT_BASE} up is declared by the pod`);
     sidecars.push(sidecarFor({
       name,
       path: entry.path,
       config,
-      logMount: plan.sidecarMount,
+      // Writable only to punch holes: without reclaim the sidecar only reads.
+      logMount: reclaim ? { ...plan.sidecarMount, readOnly: false } : plan.sidecarMount,
       checkpointVolume,
       ...user,
       native: options.sidecarMode === "native",
       ...(plan.env !== undefined && { extraEnv: plan.env }),
       ...(metrics !== undefined && { metricsPort: metrics.port }),
+      ...(reclaim && { reclaim }),
       ...(forward.volumes.length > 0 && { forwardVolumes: forward.names }),
     }));
   }
-  if (sidecars.length === 0) return { sidecars, volumes: [] };
+  if (sidecars.length === 0) return { sidecars, volumes: [], reclaim: [] };
   for (const [i, app] of apps.entries()) {
     const mounts = changes.appMounts.filter((m) => !(app.volumeMounts ?? []).some((own) => own.mountPath === m.mountPath));
     if (mounts.length > 0) apps[i] = { ...app, volumeMounts: [...(app.volumeMounts ?? []), ...mounts.map((m) => ({ ...m }))] };
   }
   const added = [...changes.volumes, { name: checkpointVolume, emptyDir: { sizeLimit: options.checkpointVolumeSizeLimit } }, ...forward.volumes];
   spec.volumes = [...(spec.volumes ?? []), ...added];
-  return { sidecars, volumes: added.map((v) => v.name) };
+  return { sidecars, volumes: added.map((v) => v.name), reclaim: reclaiming };
 }
 
 /**

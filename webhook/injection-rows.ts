@@ -5,6 +5,8 @@
 import { bool, checkedText, count, multiline, oneOf, quantity, sizeUpTo, url } from "../settings/kinds.ts";
 import { named, optional, setting, type Row, type Sources, type ValuesOf } from "../settings/row.ts";
 import { headerList, tenant } from "../settings/http-header.ts";
+import { RECLAIM_STEP } from "../settings/sidecar-rows.ts";
+import { formatSize } from "../settings/size.ts";
 import { COMPRESSIONS, FORWARD_SINKS, OUTPUT_FORMATS, START_POSITIONS } from "../settings/vocabulary.ts";
 import { keyRef, objectName } from "./forward-refs.ts";
 import { imageReferenceProblem } from "./image-reference.ts";
@@ -69,6 +71,7 @@ export const POD_ROWS = [
   optional("cpuLimit", quantity, "CPU limit of each sidecar (default none: throttling a tailer only makes it fall behind)", both("cpuLimit", "cpu-limit", { example: "500m" })),
   setting("memoryLimit", quantity, "96Mi", "memory limit of each sidecar", both("memoryLimit", "memory-limit", { example: "128Mi" })),
   setting("sidecarMetrics", bool, false, `each sidecar serves /metrics and /readyz on a port of its own (from ${METRICS_PORT_BASE} up, skipping every containerPort and hostPort the pod declares; named ${METRICS_PORT_NAME_PREFIX}PORT) with a readiness probe, and the pod gets the label ${METRICS_LABEL} for a PodMonitor (docs/sidecar.md)`, both("sidecarMetrics", "sidecar-metrics", { example: "true" })),
+  setting("reclaim", bool, false, `bounded disk: each sidecar frees the disk blocks of its file's lines once delivered and checkpointed (punched holes, every ${formatSize(RECLAIM_STEP)}; the file keeps its size), so a file never rotated takes about its unread tail; the sidecar then mounts the log volume writable, which needs the app's runAsUser (docs/annotations.md, "Bounded disk")`, both("reclaim", "reclaim", { example: "true" })),
 ] as const satisfies readonly Row[];
 
 /** Settings of the whole cluster (or of one `tailcar inject` run): no annotation changes them. */

@@ -2,7 +2,7 @@
 // in the environment (the contract of settings/sidecar-rows.ts), so what runs in the pod can be
 // rerun locally from the pod spec alone.
 import { READY_PATH } from "../settings/sidecar-paths.ts";
-import { POD_ENV, toEnv, type SidecarSettings } from "../settings/sidecar-rows.ts";
+import { POD_ENV, RECLAIM_STEP, toEnv, type SidecarSettings } from "../settings/sidecar-rows.ts";
 import type { PodConfig } from "./annotations.ts";
 import { CHECKPOINT_MOUNT_PATH } from "./file-entries.ts";
 import { forwardFiles, forwardMounts, forwards, type ForwardVolumes } from "./forward-volumes.ts";
@@ -26,6 +26,8 @@ export interface SidecarSpec {
   extraEnv?: EnvVar[];
   /** The port the sidecar serves /metrics and /readyz on (tailcar.io/sidecar-metrics); undefined: none. */
   metricsPort?: number;
+  /** tailcar.io/reclaim, where it can work (reclaim.ts): the sidecar frees delivered blocks; logMount is writable. */
+  reclaim?: boolean;
   /** The volumes with the forwarding credentials and TLS material (forward-volumes.ts), when forwarding. */
   forwardVolumes?: ForwardVolumes;
 }
@@ -46,7 +48,7 @@ function sidecarProbes(port: number, native: boolean): Pick<Container, "readines
   };
 }
 
-export function sidecarSettings(path: string, config: PodConfig, checkpointDir: string, metricsPort?: number, forwardVolumes: ForwardVolumes = {}): SidecarSettings {
+export function sidecarSettings(path: string, config: PodConfig, checkpointDir: string, metricsPort?: number, reclaim = false, forwardVolumes: ForwardVolumes = {}): SidecarSettings {
   const forward = forwards(config);
   return {
     files: [path],
@@ -56,6 +58,7 @@ export function sidecarSettings(path: string, config: PodConfig, checkpointDir: 
     ...(config.multiline !== undefined && { multiline: config.multiline }),
     ...(config.maxLineBytes !== undefined && { maxLineBytes: config.maxLineBytes }),
     ...(metricsPort !== undefined && { metricsPort }),
+    ...(reclaim && { reclaim: RECLAIM_STEP }),
     ...(forward && { sink: config.forwardSink, endpoint: config.forwardEndpoint }),
     ...(forward && forwardFiles(forwardVolumes)),
     ...(forward && config.forwardTenant !== undefined && { tenant: config.forwardTenant }),
@@ -72,7 +75,7 @@ export function sidecarContainer(s: SidecarSpec): Container {
   const { config } = s;
   const env: EnvVar[] = [
     ...(s.extraEnv ?? []).filter((e) => !e.name.startsWith("TAILCAR_")),
-    ...toEnv(sidecarSettings(s.path, s.config, CHECKPOINT_MOUNT_PATH, s.metricsPort, s.forwardVolumes)),
+    ...toEnv(sidecarSettings(s.path, s.config, CHECKPOINT_MOUNT_PATH, s.metricsPort, s.reclaim === true, s.forwardVolumes)),
     fieldEnv(POD_ENV.podName, "metadata.name"),
     fieldEnv(POD_ENV.podNamespace, "metadata.namespace"),
     fieldEnv(POD_ENV.nodeName, "spec.nodeName"),

@@ -33,6 +33,8 @@ export interface LogVolumePlan {
   sidecarMount?: VolumeMount;
   /** The app container whose mount is reused (for its user), if any. */
   owner?: Container;
+  /** That container's mount, reused. */
+  ownerMount?: VolumeMount;
   /** The owner's variables that the reused mount's subPathExpr refers to: the sidecar needs them too. */
   env?: EnvVar[];
   warning?: string;
@@ -102,11 +104,11 @@ export function planLogVolume(
     }
     const sidecarMount: VolumeMount = { name: mount.name, mountPath: mount.mountPath, readOnly: true };
     if (mount.subPath !== undefined) sidecarMount.subPath = mount.subPath;
-    if (mount.subPathExpr === undefined) return { sidecarMount, owner };
+    if (mount.subPathExpr === undefined) return { sidecarMount, owner, ownerMount: mount };
     sidecarMount.subPathExpr = mount.subPathExpr;
     const used = new Set([...mount.subPathExpr.matchAll(/\$\(([^)]+)\)/g)].map((m) => m[1]));
     const env = (owner.env ?? []).filter((e) => used.has(e.name)).map((e) => structuredClone(e));
-    return { sidecarMount, owner, ...(env.length > 0 && { env }) };
+    return { sidecarMount, owner, ownerMount: mount, ...(env.length > 0 && { env }) };
   }
   const dir = posix.dirname(file);
   const problem = systemDirProblem(dir);

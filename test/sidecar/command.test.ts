@@ -37,6 +37,8 @@ test("bad settings exit 2 with a message naming the problem, on stderr only", ()
     [["--file", "x", "--fromm", "end"], /unknown option "--fromm": did you mean --from\?/],
     [["--file", "x", "--multiline", "java"], /--multiline needs --format json/],
     [["--file", "x", "--sink", "loki"], /--sink loki needs --endpoint URL/],
+    [["--file", "x", "--reclaim", "64Mi"], /--reclaim needs --checkpoint-dir/],
+    [["--file", "x", "--checkpoint-dir", "d", "--reclaim", "64Ki"], /--reclaim 64Ki: at least 1Mi/],
   ];
   for (const [args, message] of cases) {
     const r = cli(args);

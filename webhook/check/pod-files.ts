@@ -11,6 +11,7 @@ import { CHECK_INJECT_OPTIONS } from "./inject-defaults.ts";
 import type { Container, Pod, Volume, VolumeMount } from "../pod-types.ts";
 import { covers, LOG_VOLUME_BASE } from "../volumes.ts";
 import { fileAccess, volumeKind } from "./file-access.ts";
+import { checkReclaim } from "./reclaim-check.ts";
 import { fail, ok, skip, warn, type CheckResult } from "./result.ts";
 import { checkSidecarMetrics, checkSidecarState, type ContainerStatusView, type PodRef } from "./sidecar-state.ts";
 
@@ -144,6 +145,8 @@ export function checkInjectedPod(input: PodInput): CheckResult[] {
     const access = fileAccess(spec, sidecar.container, writers, volume);
     const line = `${entry.path}: ${access.message}`;
     results.push(access.status === "ok" ? ok(group, "file-access", line) : access.status === "warn" ? warn(group, "file-access", line, access.fix!) : fail(group, "file-access", line, access.fix!));
+    const reclaim = checkReclaim(group, spec, entry.path, config.reclaim, sidecar.container, sidecar.settings, mount, writers);
+    if (reclaim !== undefined) results.push(reclaim);
     if (ref !== undefined) {
       results.push(checkSidecarState(ref, name, containerStatus(pod, name), (pod.status as { phase?: string } | undefined)?.phase));
       const metricsEnv = SIDECAR_ROWS.find((r) => r.key === "metricsPort")!.env!;

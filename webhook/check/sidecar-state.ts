@@ -68,7 +68,12 @@ export function checkSidecarMetrics(pod: PodRef, sidecar: string, path: string, 
     return fail(pod.group, id, `${path}: sidecar ${sidecar} cannot follow the file: ${notFollowed}`, notFollowed === "EACCES" ? "the sidecar's user may not read it: see the access check above" : `see the reason in kubectl -n ${pod.namespace} logs ${pod.name} -c ${sidecar}`);
   }
   const lost = value(SIDECAR_METRIC_NAMES.copytruncateLostBytes) ?? 0;
-  const state = `lag ${value(SIDECAR_METRIC_NAMES.lagBytes) ?? "?"} bytes, ${value(SIDECAR_METRIC_NAMES.rotations) ?? "?"} rotations, ${value(SIDECAR_METRIC_NAMES.truncations) ?? "?"} truncations, ${lost} bytes lost to copytruncate`;
+  const reclaimed = value(SIDECAR_METRIC_NAMES.reclaimedBytes) ?? 0;
+  const reclaimFailures = value(SIDECAR_METRIC_NAMES.reclaimFailures) ?? 0;
+  const state = `lag ${value(SIDECAR_METRIC_NAMES.lagBytes) ?? "?"} bytes, ${value(SIDECAR_METRIC_NAMES.rotations) ?? "?"} rotations, ${value(SIDECAR_METRIC_NAMES.truncations) ?? "?"} truncations, ${lost} bytes lost to copytruncate${reclaimed > 0 ? `, ${reclaimed} bytes reclaimed` : ""}`;
   if (lost > 0) return warn(pod.group, id, `${path}: ${state}`, "rotate by renaming (logrotate's create, not copytruncate): lines written between copy and truncate are lost by design");
+  if (reclaimFailures > 0) {
+    return warn(pod.group, id, `${path}: ${state}; ${reclaimFailures} reclaim punches failed (nothing freed, nothing lost)`, `see why in kubectl -n ${pod.namespace} logs ${pod.name} -c ${sidecar} (a line starting "reclaim:"): the filesystem cannot punch holes, the sidecar may not write the file, or its image has no util-linux fallocate`);
+  }
   return ok(pod.group, id, `${path}: followed by sidecar ${sidecar}: ${state}`);
 }

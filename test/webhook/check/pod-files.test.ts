@@ -78,3 +78,28 @@ test("a running injected pod: the sidecar's state and its metrics, read when TAI
   assert.deepEqual(statuses(withPort, "sidecar-metrics"), ["ok"]);
   assert.match(withPort.find((r) => r.id === "sidecar-metrics")!.message, /lag 0 bytes/);
 });
+
+test("tailcar.io/reclaim: a sidecar that reclaims passes with its step; one that cannot warns with the injector's reason; a reclaiming sidecar on a read-only mount fails", () => {
+  const spec = (user?: number): Pod["spec"] => ({
+    ...(user !== undefined && { securityContext: { runAsUser: user } }),
+    containers: [{ name: "app", volumeMounts: [{ name: "logs", mountPath: "/var/log/app" }] }],
+    volumes: [{ name: "logs", emptyDir: {} }],
+  });
+  const reclaiming = check(pod({ "tailcar.io/files": "/var/log/app/app.log", "tailcar.io/reclaim": "true" }, spec(1000)));
+  const good = reclaiming.find((r) => r.id === "file-reclaim")!;
+  assert.equal(good.status, "ok");
+  assert.match(good.message, /sidecar app-log frees the file's delivered and checkpointed blocks every 64Mi, through its writable mount of logs/);
+  const unnamed = check(pod({ "tailcar.io/files": "/var/log/app/app.log", "tailcar.io/reclaim": "true" }, spec()));
+  const refused = unnamed.find((r) => r.id === "file-reclaim")!;
+  assert.equal(refused.status, "warn");
+  assert.match(refused.message, /tailcar\.io\/reclaim is on but sidecar app-log does not reclaim: app container "app" runs as its image's user/);
+  assert.deepEqual(statuses(check(pod({ "tailcar.io/files": "/var/log/app/app.log" }, spec(1000))), "file-reclaim"), [], "nothing said when reclaim is off");
+  // A reclaiming sidecar whose mount was made read-only since (edited by hand).
+  const injected = inject(pod({ "tailcar.io/files": "/var/log/app/app.log", "tailcar.io/reclaim": "true" }, spec(1000)), DEFAULT_INJECT_OPTIONS, { version: "0.1.0" }).pod;
+  const sidecar = injected.spec!.initContainers![0]!; // frozen (shared by injection): copied
+  const readOnly = { ...sidecar, volumeMounts: sidecar.volumeMounts!.map((m) => (m.mountPath === "/var/log/app" ? { ...m, readOnly: true } : m)) };
+  const edited: Pod = { ...injected, spec: { ...injected.spec!, initContainers: [readOnly] } };
+  const broken = checkInjectedPod({ group: "g", pod: edited }).find((r) => r.id === "file-reclaim")!;
+  assert.equal(broken.status, "fail");
+  assert.match(broken.message, /set to reclaim \(TAILCAR_RECLAIM\) but mounts volume logs read-only: every punch fails/);
+});

@@ -47,6 +47,19 @@ test("metrics: following passes with lag, rotations and losses; copytruncate los
   }
 });
 
+test("metrics of a reclaiming sidecar: the bytes reclaimed are said; failed punches warn with where the reason is", () => {
+  const reclaim = (freed: number, failures: number) => `${text("/var/log/a.log", 0)}tailcar_sidecar_reclaimed_bytes_total{file="/var/log/a.log"} ${freed}
+tailcar_sidecar_reclaim_failures_total{file="/var/log/a.log"} ${failures}
+`;
+  const freed = checkSidecarMetrics(ref, "a-log", "/var/log/a.log", { text: reclaim(67108864, 0) });
+  assert.equal(freed.status, "ok");
+  assert.match(freed.message, /0 bytes lost to copytruncate, 67108864 bytes reclaimed$/);
+  const failed = checkSidecarMetrics(ref, "a-log", "/var/log/a.log", { text: reclaim(0, 1) });
+  assert.equal(failed.status, "warn");
+  assert.match(failed.message, /1 reclaim punches failed \(nothing freed, nothing lost\)/);
+  assert.match(failed.fix!, /logs .* -c a-log \(a line starting "reclaim:"\)/);
+});
+
 test("the Prometheus text parser reads labels with escapes and skips comments and broken lines", () => {
   assert.deepEqual(parseMetrics('# c\nm{file="/a \\"b\\"",x="1"} 2.5\nbroken line\nn 3\n'), [
     { name: "m", labels: { file: '/a "b"', x: "1" }, value: 2.5 },
