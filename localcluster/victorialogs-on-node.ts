@@ -24,10 +24,12 @@ export interface NodeVictoriaLogs {
   stop(): Promise<void>;
 }
 
-export async function startVictoriaLogsOnNode(node: RealNode): Promise<NodeVictoriaLogs> {
+/** `auth`: basic auth on every API but /health (-httpAuth.*); query with user:password@ in the URL. */
+export async function startVictoriaLogsOnNode(node: RealNode, auth?: { readonly username: string; readonly password: string }): Promise<NodeVictoriaLogs> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "tailcar-vl-node-"));
-  const cmd = inNetns(node.netns, victoriaLogsBinary(), [`-httpListenAddr=0.0.0.0:${port}`, `-storageDataPath=${join(dir, "data")}`, "-loggerLevel=ERROR", "-inmemoryDataFlushInterval=1s"]);
+  const authFlags = auth === undefined ? [] : [`-httpAuth.username=${auth.username}`, `-httpAuth.password=${auth.password}`];
+  const cmd = inNetns(node.netns, victoriaLogsBinary(), [`-httpListenAddr=0.0.0.0:${port}`, `-storageDataPath=${join(dir, "data")}`, "-loggerLevel=ERROR", "-inmemoryDataFlushInterval=1s", ...authFlags]);
   const proc = startProcess({ name: "victorialogs", command: cmd.command, args: cmd.args, logPath: join(dir, "victorialogs.log") });
   const stop = async (): Promise<void> => {
     await proc.stop(10_000);

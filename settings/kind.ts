@@ -21,6 +21,8 @@ export interface Kind<T> {
   readonly boolean?: boolean;
   /** Whether the raw text is secret-bearing (URLs): messages redact it. */
   readonly url?: boolean;
+  /** The text as a message may quote it, when parts of it may be secrets a user put there by mistake. */
+  readonly shown?: (text: string) => string;
   parse(text: string): T | Invalid;
   /** The text that parses back to `value` (defaults in --help, environment the injector writes). */
   format(value: T): string;

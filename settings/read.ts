@@ -120,7 +120,7 @@ export function valueOf(row: AnyRow, given: Given | undefined): unknown {
     // An optional setting given as empty text is unset ("--cpu-limit ''": no CPU limit).
     if (text === "" && row.optional) return undefined;
     const value = row.kind.parse(text.trim());
-    if (value instanceof Invalid) throw new SettingsError(invalidMessage(given.source, text, value.problem, row.kind.url));
+    if (value instanceof Invalid) throw new SettingsError(invalidMessage(given.source, row.kind.shown?.(text) ?? text, value.problem, row.kind.url));
     values.push(value);
   }
   return row.kind.list ? values.flat() : values.at(-1);

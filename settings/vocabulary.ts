@@ -13,3 +13,7 @@ export type SinkKind = (typeof SINK_KINDS)[number];
 
 export const START_POSITIONS = ["start", "end"] as const;
 export type StartPosition = (typeof START_POSITIONS)[number];
+
+/** How a forwarding sidecar encodes request bodies. */
+export const COMPRESSIONS = ["none", "gzip"] as const;
+export type Compression = (typeof COMPRESSIONS)[number];

@@ -39,6 +39,8 @@ export function parseSidecarConfig(
     if (problem !== undefined) throw new SettingsError(`--file ${JSON.stringify(entry)}: ${problem}`);
   }
   if (values.sink !== "stdout" && values.endpoint === undefined) throw new SettingsError(`--sink ${values.sink} needs --endpoint URL`);
+  const forwardProblem = forwardingProblem(values);
+  if (forwardProblem !== undefined) throw new SettingsError(forwardProblem);
   return {
     ...values,
     pod: {
@@ -48,4 +50,15 @@ export function parseSidecarConfig(
       containerName: env[POD_ENV.containerName] || undefined,
     },
   };
+}
+
+/** What is wrong with the forwarding settings together (credentials, TLS), or undefined. */
+export function forwardingProblem(v: SidecarValues): string | undefined {
+  if ((v.certFile === undefined) !== (v.keyFile === undefined)) return "--cert-file and --key-file go together (a client certificate and its key)";
+  if (v.endpoint === undefined) return undefined;
+  const url = new URL(v.endpoint);
+  if (v.authDir !== undefined && (url.username !== "" || url.password !== "")) return "--auth-dir and credentials in --endpoint (user:password@): give them in one place";
+  const tlsFile = v.caFile !== undefined ? "--ca-file" : v.certFile !== undefined ? "--cert-file" : undefined;
+  if (tlsFile !== undefined && url.protocol !== "https:") return `${tlsFile} needs an https:// --endpoint`;
+  return undefined;
 }

@@ -29,12 +29,14 @@ const COUNTERS: readonly { key: CounterKey; name: string; help: string }[] = [
   { key: "reclaimFailures", name: SIDECAR_METRIC_NAMES.reclaimFailures, help: "Punches --reclaim could not make (the filesystem cannot punch holes, no write permission, no fallocate): nothing freed, nothing lost; the log says why" },
 ];
 
-type SinkCounterKey = "requests" | "failedRequests" | "authFailures" | "linesDropped";
+type SinkCounterKey = "requests" | "failedRequests" | "authFailures" | "credentialErrors" | "tlsFailures" | "linesDropped";
 
 const SINK_COUNTERS: readonly { key: SinkCounterKey; name: string; help: string }[] = [
   { key: "requests", name: "tailcar_sidecar_sink_requests_total", help: "Requests sent to the backend (forwarding sinks)" },
   { key: "failedRequests", name: "tailcar_sidecar_sink_failed_requests_total", help: "Requests the backend did not fully acknowledge (each is retried or split)" },
   { key: "authFailures", name: "tailcar_sidecar_sink_auth_failures_total", help: "Requests the backend answered 401/403: wrong credentials or permissions; the lines stay in the file and are retried" },
+  { key: "credentialErrors", name: "tailcar_sidecar_sink_credential_errors_total", help: "Attempts not made because the credential or TLS files (--auth-dir, --ca-file, --cert-file, --key-file) could not be read or used; the lines stay in the file" },
+  { key: "tlsFailures", name: "tailcar_sidecar_sink_tls_failures_total", help: "Requests that failed in TLS: the backend's certificate not trusted by the CA bundle, or the client certificate refused; the lines stay in the file" },
   { key: "linesDropped", name: "tailcar_sidecar_sink_dropped_lines_total", help: "Lines the backend rejected for their content, dropped" },
 ];
 

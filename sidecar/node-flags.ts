@@ -1,8 +1,9 @@
 // The Node flags the sidecar runs under, chosen from its parsed settings (docs/decisions.md, "The
 // sidecar's memory at idle"). Raw format to stdout runs with --lite-mode (no optimizing compilers:
 // about 2.7 MiB less RSS at idle, for about 15 % of raw throughput). JSON format runs without it (its
-// encoder is about 12x slower without the optimizing compilers), and so does forwarding (--lite-mode
-// leaves out WebAssembly, which Node's fetch needs: "fetch failed: WebAssembly is not defined").
+// encoder is about 12x slower without the optimizing compilers), and so does forwarding (chosen when
+// it used fetch, which needs the WebAssembly --lite-mode leaves out; requests now go over node:http,
+// and forwarding under --lite-mode has not been measured).
 // V8 takes --lite-mode only at start, so a sidecar started without the flags it needs re-executes
 // itself once with them (command.ts); the image's entry script runs plain `node`.
 import type { OutputFormat, SinkKind } from "../settings/vocabulary.ts";

@@ -59,13 +59,19 @@ function unknownKeyWarning(key: string): string {
 
 const annotationOf = (key: keyof PodValues): string => POD_ROWS.find((r) => r.key === key)!.annotation!;
 
+/** A value as its annotation would write it (an object or list value has no String() of use). */
+function formatted(key: keyof PodValues, value: unknown): string {
+  const row = POD_ROWS.find((r) => r.key === key)!;
+  return (row.kind.format as (v: unknown) => string)(value);
+}
+
 function checkCombinations(config: PodConfig, annotations: Readonly<Record<string, string>>, warnings: string[]): void {
   for (const conflict of conflicts(config)) {
     // Blame an annotation the pod carries: the cluster's values were checked together at start-up.
     const key = conflict.keys.find((k) => Object.hasOwn(annotations, annotationOf(k)));
     const problem = conflict.problem(annotationOf);
     if (key === undefined) warnings.push(`the webhook's defaults: ${problem}; ${conflict.fixed}`);
-    else warnings.push(invalidValue(annotationOf(key), String(config[key]), `${problem}; ${conflict.fixed}`));
+    else warnings.push(invalidValue(annotationOf(key), formatted(key, config[key]), `${problem}; ${conflict.fixed}`));
     conflict.fix(config);
   }
 }
@@ -91,7 +97,7 @@ export function parsePodConfig(annotations: Readonly<Record<string, string>>, op
       continue;
     }
     const parsed = value.length > MAX_VALUE_LENGTH ? new Invalid(`is longer than ${MAX_VALUE_LENGTH} characters`) : row.kind.parse(value.trim());
-    if (parsed instanceof Invalid) warnings.push(invalidValue(key, value, `${parsed.problem}; using the default`, row.kind.url));
+    if (parsed instanceof Invalid) warnings.push(invalidValue(key, row.kind.shown?.(value) ?? value, `${parsed.problem}; using the default`, row.kind.url));
     else values[row.key] = parsed;
   }
   if (unknown > MAX_UNKNOWN_KEY_WARNINGS) {

@@ -23,6 +23,7 @@ export function conflicts(v: PodValues): Conflict[] {
       fixed: "streaming to stdout instead",
     });
   }
+  if (v.mode === "forward" && v.forwardEndpoint !== undefined) found.push(...forwardConflicts(v, v.forwardEndpoint));
   if (v.multiline !== undefined && v.format !== "json") {
     found.push({
       keys: ["multiline", "format"],
@@ -49,6 +50,37 @@ export function conflicts(v: PodValues): Conflict[] {
       fix: (c) => void (c[requestKey] = limit),
       fixed: "the request is set to the limit",
     });
+  }
+  return found;
+}
+
+/** The forwarding credentials and TLS settings against the endpoint they are for. */
+function forwardConflicts(v: PodValues, endpoint: string): Conflict[] {
+  const found: Conflict[] = [];
+  const url = new URL(endpoint);
+  if (v.forwardAuthSecret !== undefined && (url.username !== "" || url.password !== "")) {
+    found.push({
+      keys: ["forwardEndpoint", "forwardAuthSecret"],
+      problem: (name) => `credentials in ${name("forwardEndpoint")} (user:password@) and ${name("forwardAuthSecret")}: give them in one place`,
+      fix: (c) => {
+        const bare = new URL(endpoint);
+        bare.username = "";
+        bare.password = "";
+        c.forwardEndpoint = bare.toString();
+      },
+      fixed: "the Secret's are sent, and the endpoint's are left out of the pod",
+    });
+  }
+  if (url.protocol !== "https:") {
+    for (const key of ["forwardCa", "forwardClientCertSecret"] as const) {
+      if (v[key] === undefined) continue;
+      found.push({
+        keys: [key, "forwardEndpoint"],
+        problem: (name) => `${name(key)} needs an https:// ${name("forwardEndpoint")}`,
+        fix: (c) => void delete c[key],
+        fixed: "ignored",
+      });
+    }
   }
   return found;
 }

@@ -8,6 +8,7 @@
 import { INJECT_LABEL, STATUS_ANNOTATION, type PodConfig } from "./annotations.ts";
 import { claimName, nameFromPath } from "./container-name.ts";
 import { FILES_ANNOTATION } from "./file-entries.ts";
+import { planForwardVolumes } from "./forward-volumes.ts";
 import { podConfigFor, sidecarFor } from "./memo.ts";
 import { claimMetricsPort, METRICS_LABEL, METRICS_LABEL_VALUE, METRICS_PORT_BASE, takenPorts, type TakenPorts } from "./metrics-ports.ts";
 import type { InjectOptions } from "./options.ts";
@@ -174,6 +175,7 @@ function buildSidecars(spec: PodSpec, config: PodConfig, options: InjectOptions,
   const metricsPorts = portsForMetrics(spec, config, warnings);
   const changes: VolumeChanges = { volumes: [], appMounts: [] };
   const checkpointVolume = claimName(CHECKPOINT_VOLUME_BASE, takenVolumes);
+  const forward = planForwardVolumes(config, takenVolumes);
   const sidecars: Container[] = [];
   const reclaiming: string[] = [];
   for (const [i, entry] of config.files.entries()) {
@@ -216,6 +218,7 @@ function buildSidecars(spec: PodSpec, config: PodConfig, options: InjectOptions,
       ...(plan.env !== undefined && { extraEnv: plan.env }),
       ...(metrics !== undefined && { metricsPort: metrics.port }),
       ...(reclaim && { reclaim }),
+      ...(forward.volumes.length > 0 && { forwardVolumes: forward.names }),
     }));
   }
   if (sidecars.length === 0) return { sidecars, volumes: [], reclaim: [] };
@@ -223,7 +226,7 @@ function buildSidecars(spec: PodSpec, config: PodConfig, options: InjectOptions,
     const mounts = changes.appMounts.filter((m) => !(app.volumeMounts ?? []).some((own) => own.mountPath === m.mountPath));
     if (mounts.length > 0) apps[i] = { ...app, volumeMounts: [...(app.volumeMounts ?? []), ...mounts.map((m) => ({ ...m }))] };
   }
-  const added = [...changes.volumes, { name: checkpointVolume, emptyDir: { sizeLimit: options.checkpointVolumeSizeLimit } }];
+  const added = [...changes.volumes, { name: checkpointVolume, emptyDir: { sizeLimit: options.checkpointVolumeSizeLimit } }, ...forward.volumes];
   spec.volumes = [...(spec.volumes ?? []), ...added];
   return { sidecars, volumes: added.map((v) => v.name), reclaim: reclaiming };
 }

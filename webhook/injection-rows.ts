@@ -4,10 +4,12 @@
 // `tailcar inject` and the annotations are all read from these rows, with the same rules.
 import { bool, checkedText, count, multiline, oneOf, quantity, sizeUpTo, url } from "../settings/kinds.ts";
 import { named, optional, setting, type Row, type Sources, type ValuesOf } from "../settings/row.ts";
+import { headerList, tenant } from "../settings/http-header.ts";
 import { RECLAIM_STEP } from "../settings/sidecar-rows.ts";
 import { formatSize } from "../settings/size.ts";
-import { FORWARD_SINKS, OUTPUT_FORMATS, START_POSITIONS } from "../settings/vocabulary.ts";
+import { COMPRESSIONS, FORWARD_SINKS, OUTPUT_FORMATS, START_POSITIONS } from "../settings/vocabulary.ts";
 import { MAX_FILES_CEILING } from "../settings/sidecar-rows.ts";
+import { keyRef, objectName } from "./forward-refs.ts";
 import { imageReferenceProblem } from "./image-reference.ts";
 import { METRICS_LABEL, METRICS_PORT_BASE, METRICS_PORT_NAME_PREFIX } from "./metrics-ports.ts";
 
@@ -54,7 +56,14 @@ export const POD_ROWS = [
   // (61 MB raw; 1 MiB: 59/54 MB), within the default 96Mi limit; 16 MiB peaked at 118 MB.
   optional("maxLineBytes", sizeUpTo(4 * 1024 * 1024), "lines longer than this are split, each piece marked", both("maxLineBytes", "max-line-bytes", { defaultText: "1Mi (the sidecar's)", example: "2Mi" })),
   optional("forwardSink", oneOf(FORWARD_SINKS), "backend for mode forward", both("forwardSink", "forward-sink", { example: "loki" })),
-  optional("forwardEndpoint", url(), "backend base URL for mode forward; user:password@ in it is sent as basic auth and redacted from every message", both("forwardEndpoint", "forward-endpoint", { example: "http://ops:pw@loki.logging:3100" })),
+  optional("forwardEndpoint", url(), "backend base URL for mode forward; user:password@ in it is sent as basic auth and redacted from every message", both("forwardEndpoint", "forward-endpoint", { example: "https://loki.logging:3100" })),
+  // Forwarding credentials and TLS from the pod's namespace, mounted into forward sidecars (docs/forwarding.md); the injector never reads them.
+  optional("forwardAuthSecret", objectName, "Secret (in the pod's namespace) with the backend's credentials: keys username and password (basic auth) or token (bearer), and header.NAME keys (a header each); mounted into forward sidecars, which read it again when it changes", both("forwardAuthSecret", "forward-auth-secret", { example: "logs-backend" })),
+  optional("forwardCa", keyRef, "CA bundle (PEM) the https endpoint's certificate must chain to, from a ConfigMap or Secret of the pod's namespace; instead of the built-in roots", both("forwardCa", "forward-ca", { example: "configmap/logs-ca/ca.crt" })),
+  optional("forwardClientCertSecret", objectName, "kubernetes.io/tls Secret (keys tls.crt and tls.key) with the client certificate for backends that ask for one (mTLS)", both("forwardClientCertSecret", "forward-client-cert-secret", { example: "logs-client" })),
+  optional("forwardTenant", tenant, "sent as X-Scope-OrgID: the Loki tenant", both("forwardTenant", "forward-tenant", { example: "team-a" })),
+  optional("forwardHeaders", headerList, "extra request headers, Name=value (a secret value: a header.NAME key of the auth Secret instead)", both("forwardHeaders", "forward-headers", { example: "X-Team=shop" })),
+  optional("forwardCompression", oneOf(COMPRESSIONS), "gzip: request bodies compressed (5-9x fewer bytes on access-log lines for 1.2-1.8x the sidecar's CPU a line)", both("forwardCompression", "forward-compression", { defaultText: "none (the sidecar's)", example: "gzip" })),
   // Unset: defaultImage(the injector's version), filled in by injectOptions (options.ts).
   optional("image", image, "sidecar image", both("image", "image", { defaultText: defaultImage("<tailcar version>"), example: "example.com/tailcar/sidecar:2" })),
   setting("imagePullPolicy", oneOf(PULL_POLICIES), "IfNotPresent", "sidecar imagePullPolicy", both("imagePullPolicy", "image-pull-policy", { example: "Always" })),

@@ -59,7 +59,7 @@ export function podConfigFor(annotations: Readonly<Record<string, string>>, opti
 // in) and `extraEnv` (never kept, below). The key is built from this list, and the type fails to
 // compile when SidecarSpec gains a field the list does not name, so the key cannot miss an input.
 type KeyField = Exclude<keyof SidecarSpec, "config" | "extraEnv">;
-const KEY_FIELDS = ["name", "path", "logMount", "checkpointVolume", "runAsUser", "runAsGroup", "native", "metricsPort", "reclaim"] as const satisfies readonly KeyField[];
+const KEY_FIELDS = ["name", "path", "logMount", "checkpointVolume", "runAsUser", "runAsGroup", "native", "metricsPort", "reclaim", "forwardVolumes"] as const satisfies readonly KeyField[];
 type Unkeyed = Exclude<KeyField, (typeof KEY_FIELDS)[number]>;
 const everyInputKeyed: [Unkeyed] extends [never] ? true : Unkeyed = true;
 void everyInputKeyed;

@@ -5,6 +5,7 @@ import { READY_PATH } from "../settings/sidecar-paths.ts";
 import { POD_ENV, RECLAIM_STEP, toEnv, type SidecarSettings } from "../settings/sidecar-rows.ts";
 import type { PodConfig } from "./annotations.ts";
 import { CHECKPOINT_MOUNT_PATH } from "./file-entries.ts";
+import { forwardFiles, forwardMounts, forwards, type ForwardVolumes } from "./forward-volumes.ts";
 import { metricsPortName } from "./metrics-ports.ts";
 import type { Container, EnvVar, VolumeMount } from "./pod-types.ts";
 import { sidecarSecurityContext } from "./security.ts";
@@ -27,6 +28,8 @@ export interface SidecarSpec {
   metricsPort?: number;
   /** tailcar.io/reclaim, where it can work (reclaim.ts): the sidecar frees delivered blocks; logMount is writable. */
   reclaim?: boolean;
+  /** The volumes with the forwarding credentials and TLS material (forward-volumes.ts), when forwarding. */
+  forwardVolumes?: ForwardVolumes;
 }
 
 /**
@@ -45,8 +48,8 @@ function sidecarProbes(port: number, native: boolean): Pick<Container, "readines
   };
 }
 
-export function sidecarSettings(path: string, config: PodConfig, checkpointDir: string, metricsPort?: number, reclaim = false): SidecarSettings {
-  const forward = config.mode === "forward" && config.forwardSink !== undefined && config.forwardEndpoint !== undefined;
+export function sidecarSettings(path: string, config: PodConfig, checkpointDir: string, metricsPort?: number, reclaim = false, forwardVolumes: ForwardVolumes = {}): SidecarSettings {
+  const forward = forwards(config);
   return {
     files: [path],
     checkpointDir,
@@ -59,6 +62,10 @@ export function sidecarSettings(path: string, config: PodConfig, checkpointDir: 
     ...(metricsPort !== undefined && { metricsPort }),
     ...(reclaim && { reclaim: RECLAIM_STEP }),
     ...(forward && { sink: config.forwardSink, endpoint: config.forwardEndpoint }),
+    ...(forward && forwardFiles(forwardVolumes)),
+    ...(forward && config.forwardTenant !== undefined && { tenant: config.forwardTenant }),
+    ...(forward && config.forwardHeaders !== undefined && { headers: config.forwardHeaders }),
+    ...(forward && config.forwardCompression !== undefined && { compression: config.forwardCompression }),
   };
 }
 
@@ -70,7 +77,7 @@ export function sidecarContainer(s: SidecarSpec): Container {
   const { config } = s;
   const env: EnvVar[] = [
     ...(s.extraEnv ?? []).filter((e) => !e.name.startsWith("TAILCAR_")),
-    ...toEnv(sidecarSettings(s.path, s.config, CHECKPOINT_MOUNT_PATH, s.metricsPort, s.reclaim === true)),
+    ...toEnv(sidecarSettings(s.path, s.config, CHECKPOINT_MOUNT_PATH, s.metricsPort, s.reclaim === true, s.forwardVolumes)),
     fieldEnv(POD_ENV.podName, "metadata.name"),
     fieldEnv(POD_ENV.podNamespace, "metadata.namespace"),
     fieldEnv(POD_ENV.nodeName, "spec.nodeName"),
@@ -87,7 +94,7 @@ export function sidecarContainer(s: SidecarSpec): Container {
     env,
     resources: { requests: { cpu: config.cpuRequest, memory: config.memoryRequest }, limits },
     securityContext: sidecarSecurityContext(s),
-    volumeMounts: [s.logMount, { name: s.checkpointVolume, mountPath: CHECKPOINT_MOUNT_PATH, subPath: s.name }],
+    volumeMounts: [s.logMount, { name: s.checkpointVolume, mountPath: CHECKPOINT_MOUNT_PATH, subPath: s.name }, ...forwardMounts(s.forwardVolumes ?? {})],
     ...(s.metricsPort !== undefined && sidecarProbes(s.metricsPort, s.native)),
     ...(s.native && { restartPolicy: "Always" }),
   };

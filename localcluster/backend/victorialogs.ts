@@ -3,6 +3,7 @@
 // 127.0.0.1 with a free port and a temporary data directory, stopped for sure.
 
 import { spawn, type ChildProcess } from "node:child_process";
+import { request as httpsRequest } from "node:https";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -48,13 +49,33 @@ export interface StartOptions {
   readonly readyTimeoutMs?: number;
   /** Basic auth on every API (-httpAuth.*); /health stays open. Query with credentials in the URL. */
   readonly auth?: { readonly username: string; readonly password: string };
+  /** HTTPS only (-tls) with this certificate and key (PEM files); query with `ca` (the PEM of its CA). */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly ca: string };
 }
 
-async function isReady(url: string): Promise<boolean> {
+/** A request to a VictoriaLogs: fetch, or node:https when it serves TLS with a private CA (fetch cannot take one). */
+async function call(url: string, init: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs: number }, ca?: string): Promise<{ ok: boolean; status: number; text: string }> {
+  if (ca === undefined) {
+    const res = await fetch(url, { method: init.method ?? "GET", headers: init.headers ?? {}, ...(init.body !== undefined && { body: init.body }), signal: AbortSignal.timeout(init.timeoutMs) });
+    const text = await res.text();
+    return { ok: res.ok, status: res.status, text };
+  }
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { method: init.method ?? "GET", headers: init.headers ?? {}, ca, timeout: init.timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ ok: (res.statusCode ?? 0) < 300, status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+      res.on("error", reject);
+    });
+    req.on("timeout", () => req.destroy(new Error(`${url}: timed out`)));
+    req.on("error", reject);
+    req.end(init.body);
+  });
+}
+
+async function isReady(url: string, ca?: string): Promise<boolean> {
   try {
-    const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
-    await res.text();
-    return res.ok;
+    return (await call(`${url}/health`, { timeoutMs: 1000 }, ca)).ok;
   } catch {
     return false;
   }
@@ -69,7 +90,7 @@ export async function startVictoriaLogs(options: StartOptions = {}): Promise<Vic
   const port = options.port ?? (await freePort());
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "tailcar-vl-"));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${options.tls === undefined ? "http" : "https"}://127.0.0.1:${port}`;
   const child = spawn(
     bin,
     [
@@ -78,6 +99,7 @@ export async function startVictoriaLogs(options: StartOptions = {}): Promise<Vic
       "-loggerLevel=ERROR",
       "-inmemoryDataFlushInterval=1s",
       ...(options.auth === undefined ? [] : [`-httpAuth.username=${options.auth.username}`, `-httpAuth.password=${options.auth.password}`]),
+      ...(options.tls === undefined ? [] : ["-tls", `-tlsCertFile=${options.tls.certFile}`, `-tlsKeyFile=${options.tls.keyFile}`]),
     ],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
@@ -93,7 +115,7 @@ export async function startVictoriaLogs(options: StartOptions = {}): Promise<Vic
     clearTimeout(timer);
   };
   const deadline = Date.now() + (options.readyTimeoutMs ?? 20_000);
-  while (!(await isReady(url))) {
+  while (!(await isReady(url, options.tls?.ca))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
       if (ownDir) rmSync(dataDir, { recursive: true, force: true });
@@ -114,21 +136,20 @@ export async function startVictoriaLogs(options: StartOptions = {}): Promise<Vic
   };
 }
 
-/** Rows a LogsQL query returns (one JSON object per line). `url` may carry user:password@ (sent as basic auth). */
-export async function query(url: string, logsql: string): Promise<Record<string, string>[]> {
+/**
+ * Rows a LogsQL query returns (one JSON object per line). `url` may carry user:password@ (sent as
+ * basic auth); `ca`: the PEM CA of a VictoriaLogs started with `tls`.
+ */
+export async function query(url: string, logsql: string, ca?: string): Promise<Record<string, string>[]> {
   const target = new URL(url);
   const headers: Record<string, string> = {};
   if (target.username !== "") {
     headers.Authorization = `Basic ${Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString("base64")}`;
     target.username = target.password = "";
   }
-  const res = await fetch(`${target.origin}${target.pathname.replace(/\/$/, "")}/select/logsql/query`, {
-    method: "POST",
-    headers,
-    body: new URLSearchParams({ query: logsql }),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
+  headers["Content-Type"] = "application/x-www-form-urlencoded";
+  const res = await call(`${target.origin}${target.pathname.replace(/\/$/, "")}/select/logsql/query`, { method: "POST", headers, body: new URLSearchParams({ query: logsql }).toString(), timeoutMs: 30_000 }, ca);
+  const text = res.text;
   if (!res.ok) throw new Error(`LogsQL ${JSON.stringify(logsql)} → HTTP ${res.status}: ${text.slice(0, 500)}`);
   return text
     .split("\n")
@@ -137,7 +158,7 @@ export async function query(url: string, logsql: string): Promise<Record<string,
 }
 
 /** Number of log lines matching a LogsQL filter ("*" for all). */
-export async function countLines(url: string, filter = "*"): Promise<number> {
-  const rows = await query(url, `${filter} | stats count() as n`);
+export async function countLines(url: string, filter = "*", ca?: string): Promise<number> {
+  const rows = await query(url, `${filter} | stats count() as n`, ca);
   return Number(rows[0]?.n ?? 0);
 }

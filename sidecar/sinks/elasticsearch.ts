@@ -3,7 +3,7 @@
 
 import { VICTORIALOGS_HEADERS, bulkItem, parseBulkResponse } from "./elasticsearch-encode.ts";
 import { httpVerdict, isDenied } from "./http-retry.ts";
-import { HttpProtocol, notAcknowledged } from "./http-protocol.ts";
+import { HttpProtocol, notAcknowledged, type ConnectionOptions } from "./http-protocol.ts";
 import type { SendOutcome } from "./network-sink.ts";
 import type { LineSource, LogLine } from "./records.ts";
 import type { RequestTarget } from "../../settings/url-credentials.ts";
@@ -14,8 +14,8 @@ export class ElasticsearchProtocol extends HttpProtocol {
   readonly name = "elasticsearch";
   readonly #index: string;
 
-  constructor(target: RequestTarget, index: string) {
-    super(target, HEADERS);
+  constructor(target: RequestTarget, index: string, connection: ConnectionOptions = {}) {
+    super(target, HEADERS, connection);
     this.#index = index;
   }
 

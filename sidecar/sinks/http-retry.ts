@@ -1,6 +1,10 @@
 // The HTTP shell shared by the network sinks: one POST with a timeout, the backoff between
 // attempts, and failure messages on stderr that do not repeat once per retry forever.
 
+import type { HttpAnswer } from "./http-client.ts";
+
+export type { HttpAnswer };
+
 export interface RetryPolicy {
   readonly initialMs: number;
   readonly maxMs: number;
@@ -40,38 +44,31 @@ export function httpVerdict(status: number): HttpVerdict {
   return "retry";
 }
 
-export interface HttpAnswer {
-  readonly status: number;
-  /** The body as UTF-8 text, for JSON answers and messages. */
-  readonly body: string;
-  /** The body's bytes, for binary (protobuf) answers. */
-  readonly bytes: Buffer;
-}
-
 /** "HTTP 401" or "HTTP 400: <the start of the body>", for messages. */
 export function httpReason(answer: Pick<HttpAnswer, "status" | "body">): string {
   const body = answer.body.slice(0, 300).trim();
   return body === "" ? `HTTP ${answer.status}` : `HTTP ${answer.status}: ${body}`;
 }
 
-/** One POST; throws on network errors and timeouts. fetch keeps connections alive between calls. */
-export async function post(url: string, body: string | Uint8Array, headers: Readonly<Record<string, string>>, timeoutMs: number, abort: AbortSignal): Promise<HttpAnswer> {
-  const signal = AbortSignal.any([abort, AbortSignal.timeout(timeoutMs)]);
-  const res = await fetch(url, { method: "POST", body, headers, signal });
-  const bytes = Buffer.from(await res.arrayBuffer());
-  return { status: res.status, body: bytes.toString("utf8"), bytes };
-}
-
-/** A failure that reads well in one stderr line: fetch's "fetch failed" says nothing without its cause. */
+/**
+ * A failure that reads well in one stderr line: the error's code where its message does not hold it
+ * (TLS errors: "SELF_SIGNED_CERT_IN_CHAIN self-signed certificate in certificate chain").
+ */
 export function describeFailure(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   if (error.name === "TimeoutError") return "request timed out";
-  const cause = (error as { cause?: unknown }).cause;
-  if (cause instanceof Error) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    return `${error.message}: ${code !== undefined && !cause.message.includes(code) ? `${code} ` : ""}${cause.message}`;
-  }
-  return error.message;
+  const code = (error as NodeJS.ErrnoException).code;
+  return code !== undefined && !error.message.includes(code) ? `${code} ${error.message}` : error.message;
+}
+
+/**
+ * Errors of the TLS handshake or of the certificates (the backend's not trusted by the CA, ours
+ * refused): a configuration to fix, reported as an error apart from outages.
+ */
+export function isTlsFailure(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code !== "string") return false;
+  return /^(ERR_SSL_|ERR_TLS_|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO_SELF_SIGNED|HOSTNAME_MISMATCH|ERR_OSSL_)/.test(code) || code === "EPROTO";
 }
 
 export type Emit = (level: "warn" | "error" | "info", msg: string, fields: Readonly<Record<string, unknown>>) => void;

@@ -13,6 +13,8 @@ import { DEFAULT_INDEX } from "./elasticsearch-encode.ts";
 import { ElasticsearchProtocol } from "./elasticsearch.ts";
 import { LOKI_PUSH_PATH } from "./loki-encode.ts";
 import { LokiProtocol } from "./loki.ts";
+import { CredentialFiles } from "./credential-files.ts";
+import type { ConnectionOptions } from "./http-protocol.ts";
 import { NetworkSink, type NetworkSinkOptions, type Protocol } from "./network-sink.ts";
 import { OTLP_LOGS_PATH } from "./otlp-encode.ts";
 import { OtlpProtocol } from "./otlp.ts";
@@ -43,16 +45,24 @@ export function createSink(
 ): NetworkSink | undefined {
   if (config.sink === "stdout") return undefined;
   if (config.endpoint === undefined) throw new Error(`--sink ${config.sink} needs --endpoint URL`);
-  return new NetworkSink(protocolFor(config.sink, config.endpoint, env), { pod: config.pod, maxLineBytes: config.maxLineBytes, ...options });
+  const credentials = new CredentialFiles({ authDir: config.authDir, caFile: config.caFile, certFile: config.certFile, keyFile: config.keyFile });
+  const connection: ConnectionOptions = {
+    credentials,
+    headers: [...(config.tenant === undefined ? [] : [["X-Scope-OrgID", config.tenant] as const]), ...config.headers],
+    gzip: config.compression === "gzip",
+  };
+  const sink = new NetworkSink(protocolFor(config.sink, config.endpoint, env, connection), { pod: config.pod, maxLineBytes: config.maxLineBytes, ...options });
+  if (credentials.any) credentials.watch(() => sink.retryNow());
+  return sink;
 }
 
-function protocolFor(sink: ForwardSink, endpoint: string, env: Readonly<Record<string, string | undefined>>): Protocol {
+function protocolFor(sink: ForwardSink, endpoint: string, env: Readonly<Record<string, string | undefined>>, connection: ConnectionOptions): Protocol {
   switch (sink) {
     case "elasticsearch":
-      return new ElasticsearchProtocol(requestTarget(apiUrl(endpoint, "/_bulk")), elasticsearchIndex(env));
+      return new ElasticsearchProtocol(requestTarget(apiUrl(endpoint, "/_bulk")), elasticsearchIndex(env), connection);
     case "loki":
-      return new LokiProtocol(requestTarget(apiUrl(endpoint, LOKI_PUSH_PATH)));
+      return new LokiProtocol(requestTarget(apiUrl(endpoint, LOKI_PUSH_PATH)), connection);
     case "otlp":
-      return new OtlpProtocol(requestTarget(apiUrl(endpoint, OTLP_LOGS_PATH)));
+      return new OtlpProtocol(requestTarget(apiUrl(endpoint, OTLP_LOGS_PATH)), connection);
   }
 }

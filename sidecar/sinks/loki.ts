@@ -2,7 +2,7 @@
 // timestamp and line it already has, so a resend within one sidecar run does not double lines there.
 
 import { httpVerdict } from "./http-retry.ts";
-import { HttpProtocol, notAcknowledged } from "./http-protocol.ts";
+import { HttpProtocol, notAcknowledged, type ConnectionOptions } from "./http-protocol.ts";
 import { pushBody } from "./loki-encode.ts";
 import type { SendOutcome } from "./network-sink.ts";
 import type { LineSource, LogLine } from "./records.ts";
@@ -11,8 +11,8 @@ import type { RequestTarget } from "../../settings/url-credentials.ts";
 export class LokiProtocol extends HttpProtocol {
   readonly name = "loki";
 
-  constructor(target: RequestTarget) {
-    super(target, { "Content-Type": "application/json" });
+  constructor(target: RequestTarget, connection: ConnectionOptions = {}) {
+    super(target, { "Content-Type": "application/json" }, connection);
   }
 
   async send(lines: readonly LogLine[], source: LineSource, signal: AbortSignal, timeoutMs: number): Promise<SendOutcome> {

@@ -6,7 +6,8 @@
 
 import type { PodMetadata } from "../config.ts";
 import { SinkClosedError, type Sink } from "../sink.ts";
-import { DEFAULT_RETRY, FailureReporter, backoffMs, describeFailure, stderrEmit, type Emit, type RetryPolicy } from "./http-retry.ts";
+import { CredentialProblem } from "./http-protocol.ts";
+import { DEFAULT_RETRY, FailureReporter, backoffMs, describeFailure, isTlsFailure, stderrEmit, type Emit, type RetryPolicy } from "./http-retry.ts";
 import { NanoClock, splitLines, type ForwardBatch, type LineSource, type LogLine } from "./records.ts";
 
 /** What one attempt to send `lines` came to. */
@@ -17,7 +18,8 @@ export type SendOutcome =
    * backend refused the credentials (401/403) for some of them, reported apart from outages.
    */
   | { readonly kind: "partial"; readonly remaining: readonly LogLine[]; readonly dropped: number; readonly duplicates: number; readonly reason: string; readonly status: number; readonly denied?: boolean }
-  | { readonly kind: "retry"; readonly reason: string; readonly status?: number; readonly denied?: boolean }
+  /** `failure`: nothing could be sent: the credential or TLS files are unusable, or TLS with the backend failed. */
+  | { readonly kind: "retry"; readonly reason: string; readonly status?: number; readonly denied?: boolean; readonly failure?: "credentials" | "tls" }
   /** The backend rejected the content of the request: send halves to isolate the bad lines. */
   | { readonly kind: "split"; readonly reason: string; readonly status: number };
 
@@ -26,6 +28,13 @@ export interface Protocol {
   /** The request URL as messages show it: credentials redacted (url-credentials.ts). */
   readonly url: string;
   send(lines: readonly LogLine[], source: LineSource, signal: AbortSignal, timeoutMs: number): Promise<SendOutcome>;
+  /**
+   * Before each attempt: reads what the request needs from files (credentials, TLS material);
+   * throws CredentialProblem when they cannot be used, and then nothing is sent.
+   */
+  prepare?(): Promise<void>;
+  /** Closes connections and watches, when the sink closes. */
+  close?(): void;
 }
 
 export interface BatchLimits {
@@ -49,6 +58,10 @@ export interface SinkStats {
   failedRequests: number;
   /** Requests the backend answered 401/403 (wrong credentials or permissions), whole or for some _bulk items. */
   authFailures: number;
+  /** Attempts not made because the credential or TLS files could not be read or used. */
+  credentialErrors: number;
+  /** Attempts that failed in TLS: the backend's certificate not trusted, or ours refused. */
+  tlsFailures: number;
 }
 
 
@@ -74,10 +87,16 @@ export interface NetworkSinkOptions {
  * the checkpoint does not pass them, so a fixed password or role delivers every one of them.
  */
 export const DENIED_MESSAGE =
-  "backend refused the credentials (HTTP 401/403): check the user and password in the endpoint URL and the user's permissions; nothing is acknowledged, the file keeps the lines, retrying with backoff";
+  "backend refused the credentials (HTTP 401/403): check the credentials (the Secret's files, or user:password in the endpoint URL) and the user's permissions; nothing is acknowledged, the file keeps the lines, retrying with backoff (at once when the credential files change)";
+
+export const CREDENTIALS_MESSAGE =
+  "the credential or TLS files cannot be used: nothing is sent, the file keeps the lines; read again before every retry and at once when they change";
+
+export const TLS_MESSAGE =
+  "TLS with the backend failed: check the CA bundle (--ca-file) against the backend's certificate and the client certificate it expects; the file keeps the lines, retrying with backoff (at once when the files change)";
 
 export class NetworkSink implements Sink {
-  readonly stats: SinkStats = { linesAcked: 0, linesDropped: 0, duplicatesAbsorbed: 0, linesResent: 0, requests: 0, failedRequests: 0, authFailures: 0 };
+  readonly stats: SinkStats = { linesAcked: 0, linesDropped: 0, duplicatesAbsorbed: 0, linesResent: 0, requests: 0, failedRequests: 0, authFailures: 0, credentialErrors: 0, tlsFailures: 0 };
   readonly #protocol: Protocol;
   readonly #pod: PodMetadata;
   readonly #retry: RetryPolicy;
@@ -90,6 +109,7 @@ export class NetworkSink implements Sink {
   readonly #abort = new AbortController();
   readonly #queue: Pending[] = [];
   #pumping = false;
+  #wake: (() => void) | undefined;
 
   constructor(protocol: Protocol, options: NetworkSinkOptions) {
     this.#protocol = protocol;
@@ -117,7 +137,13 @@ export class NetworkSink implements Sink {
   close(): void {
     if (!this.#abort.signal.aborted) this.#emit("info", "forwarding stopped", { sink: this.#protocol.name, url: this.#protocol.url, ...this.stats });
     this.#abort.abort();
+    this.#protocol.close?.();
     for (const p of this.#queue.splice(0)) p.reject(new SinkClosedError("sink closed before the backend acknowledged"));
+  }
+
+  /** Ends the backoff in progress: something changed (the credential files) that may let the next attempt through. */
+  retryNow(): void {
+    this.#wake?.();
   }
 
   async #pump(): Promise<void> {
@@ -192,12 +218,15 @@ export class NetworkSink implements Sink {
       if (this.#abort.signal.aborted) throw new SinkClosedError("sink closed before the backend acknowledged");
       if (attempt > 0) this.stats.linesResent += remaining.length;
       let outcome: SendOutcome;
-      this.stats.requests++;
       try {
+        await this.#protocol.prepare?.();
+        this.stats.requests++;
         outcome = await this.#protocol.send(remaining, source, this.#abort.signal, this.#retry.requestTimeoutMs);
       } catch (e) {
         if (this.#abort.signal.aborted) throw new SinkClosedError("sink closed before the backend acknowledged");
-        outcome = { kind: "retry", reason: describeFailure(e) };
+        outcome = e instanceof CredentialProblem
+          ? { kind: "retry", reason: e.message, failure: "credentials" }
+          : { kind: "retry", reason: describeFailure(e), ...(isTlsFailure(e) && { failure: "tls" as const }) };
       }
       const fields = { sink: this.#protocol.name, url: this.#protocol.url, file: source.file };
       if (outcome.kind === "done") {
@@ -207,7 +236,7 @@ export class NetworkSink implements Sink {
         this.#reporter.success(fields);
         return { outcome, remaining };
       }
-      this.stats.failedRequests++;
+      if (!(outcome.kind === "retry" && outcome.failure === "credentials")) this.stats.failedRequests++;
       if (outcome.kind === "split") return { outcome, remaining };
       if (outcome.kind === "partial") {
         this.stats.linesAcked += remaining.length - outcome.remaining.length - outcome.dropped;
@@ -216,14 +245,37 @@ export class NetworkSink implements Sink {
         remaining = outcome.remaining;
       }
       const report = { ...fields, status: outcome.status, reason: outcome.reason, lines: remaining.length };
-      if (outcome.denied === true) {
+      if (outcome.kind === "retry" && outcome.failure === "credentials") {
+        this.stats.credentialErrors++;
+        this.#reporter.failure(CREDENTIALS_MESSAGE, report, "error");
+      } else if (outcome.kind === "retry" && outcome.failure === "tls") {
+        this.stats.tlsFailures++;
+        this.#reporter.failure(TLS_MESSAGE, report, "error");
+      } else if (outcome.denied === true) {
         this.stats.authFailures++;
         this.#reporter.failure(DENIED_MESSAGE, report, "error");
       } else {
         this.#reporter.failure("backend did not accept lines; retrying (the file holds them)", report);
       }
-      await sleep(backoffMs(attempt, this.#retry, this.#random()), this.#abort.signal);
+      await this.#sleep(backoffMs(attempt, this.#retry, this.#random()));
     }
+  }
+
+  /** The backoff: ends after `ms`, on close(), or on retryNow(). */
+  #sleep(ms: number): Promise<void> {
+    const signal = this.#abort.signal;
+    return new Promise((resolve) => {
+      if (signal.aborted) return resolve();
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        this.#wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener("abort", done, { once: true });
+      this.#wake = done;
+    });
   }
 
   #drop(count: number, status: number, reason: string, source: LineSource): void {
@@ -232,15 +284,3 @@ export class NetworkSink implements Sink {
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
-}

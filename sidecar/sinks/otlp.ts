@@ -3,7 +3,7 @@
 // partial success must not be retried). Other answers are handled as for Loki push.
 
 import { httpVerdict } from "./http-retry.ts";
-import { HttpProtocol, notAcknowledged } from "./http-protocol.ts";
+import { HttpProtocol, notAcknowledged, type ConnectionOptions } from "./http-protocol.ts";
 import type { SendOutcome } from "./network-sink.ts";
 import { exportLogsRequest, parseExportResponse } from "./otlp-encode.ts";
 import type { LineSource, LogLine } from "./records.ts";
@@ -12,8 +12,8 @@ import type { RequestTarget } from "../../settings/url-credentials.ts";
 export class OtlpProtocol extends HttpProtocol {
   readonly name = "otlp";
 
-  constructor(target: RequestTarget) {
-    super(target, { "Content-Type": "application/x-protobuf" });
+  constructor(target: RequestTarget, connection: ConnectionOptions = {}) {
+    super(target, { "Content-Type": "application/x-protobuf" }, connection);
   }
 
   async send(lines: readonly LogLine[], source: LineSource, signal: AbortSignal, timeoutMs: number): Promise<SendOutcome> {

@@ -175,6 +175,35 @@ describe("injection through the API server, webhook with mounted certificate fil
     assertInjected(await client.getPod("enabled-ns", "sloppy"));
   });
 
+  test("a forwarding pod naming an auth Secret and a CA ConfigMap that do not exist is stored by the API server, the optional volumes mounted read-only into its sidecars only", async () => {
+    const pod = application("forwarder");
+    pod.metadata!.annotations = {
+      ...pod.metadata?.annotations,
+      "tailcar.io/mode": "forward",
+      "tailcar.io/forward-sink": "loki",
+      "tailcar.io/forward-endpoint": "https://loki-gateway.logging.svc",
+      "tailcar.io/forward-auth-secret": "logs-backend",
+      "tailcar.io/forward-ca": "configmap/logs-ca/bundle.pem",
+      "tailcar.io/forward-client-cert-secret": "logs-client",
+    };
+    const created = await client.create(pod, { namespace: "enabled-ns" });
+    assertInjected(created);
+    // Plain objects: the client's classes are not deep-equal to literals.
+    const volumes = Object.fromEntries((created.spec?.volumes ?? []).map((v) => [v.name, JSON.parse(JSON.stringify(v)) as typeof v]));
+    assert.deepEqual(volumes["tailcar-forward-auth"]?.secret, { secretName: "logs-backend", optional: true, defaultMode: 420 });
+    assert.deepEqual(volumes["tailcar-forward-ca"]?.configMap, { name: "logs-ca", items: [{ key: "bundle.pem", path: "ca.crt" }], optional: true, defaultMode: 420 });
+    assert.equal(volumes["tailcar-forward-client-cert"]?.secret?.secretName, "logs-client");
+    for (const sidecar of created.spec?.initContainers ?? []) {
+      const env = Object.fromEntries((sidecar.env ?? []).map((e) => [e.name, e.value]));
+      assert.equal(env["TAILCAR_AUTH_DIR"], "/etc/tailcar/forward-auth", sidecar.name);
+      assert.equal(env["TAILCAR_CA_FILE"], "/etc/tailcar/forward-ca/ca.crt", sidecar.name);
+      assert.ok((sidecar.volumeMounts ?? []).some((m) => m.name === "tailcar-forward-auth" && m.readOnly === true && m.subPath === undefined), sidecar.name);
+    }
+    for (const app of created.spec?.containers ?? []) assert.ok(!(app.volumeMounts ?? []).some((m) => m.name.startsWith("tailcar-forward")), `${app.name} mounts a forwarding volume`);
+    const status = JSON.parse(created.metadata!.annotations!["tailcar.io/status"]!) as { volumes: string[] };
+    assert.ok(["tailcar-forward-auth", "tailcar-forward-ca", "tailcar-forward-client-cert"].every((v) => status.volumes.includes(v)), JSON.stringify(status));
+  });
+
   // The API server's ServiceAccount admission runs before mutating webhooks: the webhook sees the
   // projected token volume and refuses the token by its volume; with automount off it refuses the path.
   // Both checks are on the webhook's own log line, whose warnings are not shortened.

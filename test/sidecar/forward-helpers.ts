@@ -117,8 +117,9 @@ export interface Tally {
   readonly distinct: number;
 }
 
-export async function tally(url: string): Promise<Tally> {
-  const rows = await query(url, "* | stats count() as n, count_uniq(_msg) as u");
+/** `ca`: the PEM CA of a VictoriaLogs serving TLS. */
+export async function tally(url: string, ca?: string): Promise<Tally> {
+  const rows = await query(url, "* | stats count() as n, count_uniq(_msg) as u", ca);
   return { total: Number(rows[0]?.n ?? 0), distinct: Number(rows[0]?.u ?? 0) };
 }
 
@@ -126,12 +127,12 @@ export async function tally(url: string): Promise<Tally> {
  * Polls until `want` distinct lines are stored and the count stopped moving, or the time is up.
  * Returns the last tally either way; the caller asserts on it.
  */
-export async function waitForLines(url: string, want: number, timeoutMs: number): Promise<Tally> {
+export async function waitForLines(url: string, want: number, timeoutMs: number, ca?: string): Promise<Tally> {
   const deadline = Date.now() + timeoutMs;
   let last: Tally = { total: 0, distinct: 0 };
   let stableSince = Date.now();
   for (let i = 0; i < 10_000 && Date.now() < deadline; i++) {
-    const now = await tally(url);
+    const now = await tally(url, ca);
     if (now.total !== last.total) stableSince = Date.now();
     last = now;
     // Stable for 1.5 s: VictoriaLogs makes rows searchable within about a second. Stuck for 15 s: give up.
@@ -153,8 +154,8 @@ export async function waitForFirstLine(url: string, timeoutMs: number): Promise<
 }
 
 /** The first numbers of [0, n) that the backend does not hold (for a failure message). */
-export async function missingNumbers(url: string, tag: string, n: number): Promise<number[]> {
-  const rows = await query(url, `* | fields _msg | limit ${n * 2}`);
+export async function missingNumbers(url: string, tag: string, n: number, ca?: string): Promise<number[]> {
+  const rows = await query(url, `* | fields _msg | limit ${n * 2}`, ca);
   const seen = new Set(rows.map((r) => Number(r._msg?.slice(tag.length + 1))));
   const missing: number[] = [];
   for (let i = 0; i < n && missing.length < 10; i++) if (!seen.has(i)) missing.push(i);

@@ -45,7 +45,7 @@ function exported(text: string): Map<string, { type: string; labels: string[] }>
 test("every metric the sidecar exports is in docs/sidecar.md with its type, unit and labels, and nothing else is", async (t) => {
   const stats = createStats(["/var/log/app.log", "/var/log/missing.log"]);
   stats.files.get("/var/log/missing.log")!.notFollowed = "missing";
-  const sink: SinkStats = { linesAcked: 0, linesDropped: 0, duplicatesAbsorbed: 0, linesResent: 0, requests: 1, failedRequests: 0, authFailures: 0 };
+  const sink: SinkStats = { linesAcked: 0, linesDropped: 0, duplicatesAbsorbed: 0, linesResent: 0, requests: 1, failedRequests: 0, authFailures: 0, credentialErrors: 0, tlsFailures: 0 };
   const server = await serveMetrics(stats, 0, { sink: "loki", stats: sink });
   t.after(() => server.close());
   const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
