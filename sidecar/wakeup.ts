@@ -106,6 +106,7 @@ export class Waker {
     }
     this.#window = true;
     clearTimeout(this.#timer);
+    this.#leave?.();
     this.#leave = this.#shared.join(() => this.#end());
   }
 
