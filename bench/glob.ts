@@ -2,9 +2,11 @@
 // against GNU coreutils `tail -q -n +1 -F` on the same 10 files, in the same run: throughput and CPU
 // reading the 10 files from their start, CPU while all 10 are written at 100 lines a second each, and
 // idle CPU once they are read (beside tailcar on one file, what 10 matched files cost more than 1).
-import { closeSync, openSync, writeSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { closeSync, constants, openSync, rmSync, writeSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { Socket } from "node:net";
+import { dirname, join } from "node:path";
 import { writeLinesFile, makeLinesFrom } from "./gen.ts";
 import { cpuNs, received, start, stderrTail, stop, throughput, type ThroughputSample } from "./probes.ts";
 import { pairedRatios, summarize, type Summary } from "./stats.ts";
@@ -53,12 +55,24 @@ export const WRITTEN_RATE = 100;
 /**
  * CPU (ms a second) of each tailer while every one of its own copy of the files gets WRITTEN_RATE
  * 100-byte lines a second (each line its own write, all files written in the same turn), all
- * tailers running at once.
+ * tailers running at once. Each writes to a FIFO, as a container runtime gives stdout (node's
+ * spawn would give a socket, which the sidecar writes through libuv's pool: a wake-up a write
+ * that a pod's sidecar does not pay; docs/decisions.md, "One coalescing window for a sidecar's followers").
  */
 async function writtenCpu(tailers: readonly { t: Tailer; files: readonly string[] }[], seconds: number): Promise<number[]> {
-  const cs = tailers.map(({ t }) => start(t.command, t.args(""), ["ignore", "pipe", "ignore"], t.env));
+  const outs: Socket[] = [];
+  const cs = tailers.map(({ t, files }, i) => {
+    const fifo = join(dirname(files[0]!), `stdout-${i}-${Date.now()}.fifo`);
+    execFileSync("mkfifo", [fifo]);
+    outs.push(new Socket({ fd: openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK), readable: true, writable: false }));
+    const end = openSync(fifo, constants.O_WRONLY);
+    const c = start(t.command, t.args(""), ["ignore", end, "ignore"], t.env);
+    closeSync(end);
+    rmSync(fifo);
+    return c;
+  });
   try {
-    for (const c of cs) c.stdout!.resume();
+    for (const o of outs) o.resume();
     await new Promise((r) => setTimeout(r, 3000));
     const fds = tailers.flatMap(({ files }) => files.map((f) => openSync(f, "a")));
     const from = await Promise.all(cs.map((c) => cpuNs(c.pid!)));
@@ -74,6 +88,7 @@ async function writtenCpu(tailers: readonly { t: Tailer; files: readonly string[
     return cs.map((_, i) => (to[i]! - from[i]!) / 1e6 / s);
   } finally {
     await Promise.all(cs.map((c) => stop(c)));
+    for (const o of outs) o.destroy();
   }
 }
 

@@ -155,7 +155,7 @@ function renderGlob(g: GlobResults): string[] {
   for (const i of g.idle) out.push(`| ${i.name} | ${i.files} | ${r(i.cpuMsPerMin, 1)} | ${i.baseline ? "baseline" : verdict(i.cpuMsPerMin.median <= IDLE_TARGET_MS_PER_MIN)} |`);
   if (g.written) {
     out.push("");
-    out.push(`Written: every one of the ${g.files} files gets ${g.written.linesPerSecondPerFile} lines of 100 bytes a second (each line its own write), ${g.written.seconds} s a round, both tailers at once on their own copies; no target.`);
+    out.push(`Written: every one of the ${g.files} files gets ${g.written.linesPerSecondPerFile} lines of 100 bytes a second (each line its own write), ${g.written.seconds} s a round, both tailers at once on their own copies, each writing to a FIFO as a container runtime gives stdout; no target.`);
     out.push("");
     out.push("| tailer | CPU ms/s | × coreutils |");
     out.push("|---|---|---|");

@@ -15,6 +15,7 @@ import type { Listing } from "./glob-scan.ts";
 import { pollWait } from "./poll-pace.ts";
 import { SaveBackoff } from "./save-backoff.ts";
 import { Waker } from "./wakeup.ts";
+import { SharedWindow } from "./shared-window.ts";
 
 export interface TailerOptions {
   readonly config: SidecarConfig;
@@ -75,6 +76,8 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
   const stats = createStats(exact);
   const followers = new Map<string, Running>();
   const owners = new FileOwners(); // one file under two followed paths is read by one of them
+  // One coalescing window for every follower: one wake-up serves all the files written within it (shared-window.ts).
+  const coalescing = new SharedWindow(config.coalesceMs);
   const loops: Promise<void>[] = [];
   /** Ends each glob's wait at a stop. */
   const globWatches: (() => void)[] = [];
@@ -105,7 +108,7 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
       // so a restart after a crash sends them again with the same times (line-times.ts).
       times: config.sink === "stdout" ? undefined : { maxLagMs: config.checkpointIntervalMs, saveAhead: () => saveAhead(follower) },
     });
-    const running: Running = { follower, waker: new Waker(path, config.coalesceMs), retiring: false };
+    const running: Running = { follower, waker: new Waker(path, config.coalesceMs, coalescing), retiring: false };
     followers.set(path, running);
     return running;
   }

@@ -9,6 +9,7 @@
 // (docs/decisions.md, "The coalescing window").
 import type { FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
+import { SharedWindow } from "./shared-window.ts";
 
 // Not a named import from "node:fs": its facade loads fs.promises and the fs streams (see files.ts).
 const { watch, lstatSync } = process.getBuiltinModule("node:fs");
@@ -18,6 +19,9 @@ export class Waker {
   readonly #dir: string;
   readonly #name: string;
   readonly #coalesceMs: number;
+  readonly #shared: SharedWindow;
+  /** Leaves the shared window this wait joined. */
+  #leave: (() => void) | undefined;
   #watcher: FSWatcher | undefined;
   /** A hint came that no wait has answered yet. */
   #hinted = false;
@@ -34,12 +38,17 @@ export class Waker {
   #suspended = false;
   #closed = false;
 
-  /** `coalesceMs`: how long after a hint the wait ends (0: at once). */
-  constructor(path: string, coalesceMs = 0) {
+  /**
+   * `coalesceMs`: how long after a hint the wait ends at most (0: at once). `shared`: the window of
+   * the sidecar's other followers, joined while open (its length is theirs; without one, a window of
+   * this waker's own).
+   */
+  constructor(path: string, coalesceMs = 0, shared = new SharedWindow(coalesceMs)) {
     this.#path = path;
     this.#dir = dirname(path);
     this.#name = basename(path);
     this.#coalesceMs = coalesceMs;
+    this.#shared = shared;
   }
 
   /**
@@ -97,7 +106,8 @@ export class Waker {
     }
     this.#window = true;
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.#end(), this.#coalesceMs);
+    this.#leave?.();
+    this.#leave = this.#shared.join(() => this.#end());
   }
 
   #end(): void {
@@ -106,6 +116,8 @@ export class Waker {
     this.#resolve = undefined;
     this.#window = false;
     clearTimeout(this.#timer);
+    this.#leave?.();
+    this.#leave = undefined;
     r();
   }
 
