@@ -125,9 +125,8 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
   }
   let stopping = false;
   let reason: StopReason = "signal";
-  const saved = new Map<string, string>();
-  /** Each follower's checkpoint as last written: what reclaim may free up to. */
-  const lastSaved = new Map<Follower, Checkpoint>();
+  /** Each path's checkpoint as last written (what reclaim may free up to), and its key, to skip rewriting it. */
+  const saved = new Map<string, { readonly key: string; readonly checkpoint: Checkpoint }>();
   const backoff = new SaveBackoff(config.checkpointIntervalMs);
 
   // Saves run one at a time, periodic or ahead of a batch (one temp file name per path).
@@ -150,14 +149,13 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
     }
     if (!cp) return false;
     const key = `${cp.identity.dev}:${cp.identity.ino}:${cp.identity.fingerprint}:${cp.offset}:${cp.pending?.length ?? 0}:${cp.times?.ns ?? ""}:${cp.times?.until ?? ""}`;
-    if (saved.get(f.path) === key) return false;
+    if (saved.get(f.path)?.key === key) return false;
     try {
       await saveCheckpoint(dir, cp);
     } catch (e) {
       return e as Error;
     }
-    saved.set(f.path, key);
-    lastSaved.set(f, cp);
+    saved.set(f.path, { key, checkpoint: cp });
     stats.lastCheckpointAt = Date.now();
     return true;
   }
@@ -188,7 +186,7 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
       results.push(result);
       // Only now is the prefix both delivered and recorded: a restart never reads it again. Not at
       // the shutdown's save, which has the drain timeout to keep.
-      const cp = lastSaved.get(f);
+      const cp = saved.get(f.path)?.checkpoint;
       if (result === true && !exact && config.reclaim !== undefined && cp !== undefined) {
         await f.reclaim(cp).catch((e: unknown) => log("warn", "reclaim: not done this time", { file: f.path, error: (e as Error).message }));
       }
@@ -294,7 +292,6 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
     followers.delete(r.follower.path);
     stats.files.delete(r.follower.path);
     saved.delete(r.follower.path);
-    lastSaved.delete(r.follower);
     await r.follower.close();
     await saving;
     // A save ahead of its last batch may still be queued: the checkpoint goes after it.
