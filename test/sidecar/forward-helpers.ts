@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import type { IncomingMessage } from "node:http";
 import { join } from "node:path";
 import { query, victoriaLogsBinary } from "../../localcluster/backend/victorialogs.ts";
 import type { ForwardSink } from "../../settings/vocabulary.ts";
@@ -160,4 +161,14 @@ export async function missingNumbers(url: string, tag: string, n: number, ca?: s
   const missing: number[] = [];
   for (let i = 0; i < n && missing.length < 10; i++) if (!seen.has(i)) missing.push(i);
   return missing;
+}
+
+/** A request's whole body, for the tests' own HTTP servers in front of the backend. */
+export function body(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (d: Buffer) => chunks.push(d));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
 }

@@ -2,24 +2,15 @@
 // partial success. The rest (every line once, outages, credentials) runs for all outputs in
 // forward.test.ts, forward-outage.test.ts and forward-auth.test.ts.
 import assert from "node:assert/strict";
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { before, test } from "node:test";
 import { query, startVictoriaLogs } from "../../localcluster/backend/victorialogs.ts";
 import { parseSidecarConfig } from "../../sidecar/config.ts";
 import { createSink } from "../../sidecar/sinks/index.ts";
-import { buildBackend, endpointFor, metricValue, scrapeMetrics, startSidecar, tempDir, waitForLines, writeNumbered } from "./forward-helpers.ts";
+import { body, buildBackend, endpointFor, metricValue, scrapeMetrics, startSidecar, tempDir, waitForLines, writeNumbered } from "./forward-helpers.ts";
 
 before(buildBackend.fn, buildBackend.options);
-
-function body(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (d: Buffer) => chunks.push(d));
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
 
 async function listen(t: { after(fn: () => Promise<void>): void }, server: Server): Promise<string> {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));

@@ -5,25 +5,16 @@
 // counts distinct records: exactly one per line written. Elasticsearch's ids are checked too, by a
 // proxy that reads every _bulk request on its way to VictoriaLogs.
 import assert from "node:assert/strict";
-import { createServer, type IncomingMessage } from "node:http";
+import { createServer } from "node:http";
 import { join } from "node:path";
 import { before, test } from "node:test";
 import { query, startVictoriaLogs } from "../../localcluster/backend/victorialogs.ts";
-import { buildBackend, endpointFor, missingNumbers, startSidecar, tally, tempDir, waitForLines, writeNumbered, type Sidecar, type SinkKind } from "./forward-helpers.ts";
+import { body, buildBackend, endpointFor, missingNumbers, startSidecar, tally, tempDir, waitForLines, writeNumbered, type Sidecar, type SinkKind } from "./forward-helpers.ts";
 
 before(buildBackend.fn, buildBackend.options);
 
 const N = 50_000;
 const PER_TICK = 500; // every 50 ms: 10,000 lines/s
-
-function body(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (d: Buffer) => chunks.push(d));
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
 
 /** A proxy to `target` that records, from each _bulk request, the _id given to each message. */
 async function bulkRecorder(t: { after(fn: () => Promise<void>): void }, target: string): Promise<{ url: string; ids: Map<string, Set<string>> }> {
