@@ -41,7 +41,9 @@ async function transformFactory(config: SidecarConfig): Promise<((file: string) 
   }
   if (config.format === "raw") return undefined; // raw bytes go straight to the sink: no copy, no transform
   const { createTransform } = await import("./transform.ts");
-  return (file) => createTransform(config, file);
+  // Forwarded records are timed by offset, so a replay after a crash sends the same records.
+  const timed = config.sink !== "stdout";
+  return (file) => createTransform(config, file, { timed });
 }
 
 interface Output {

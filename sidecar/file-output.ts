@@ -6,7 +6,7 @@ import type { FileIdentity } from "./identity.ts";
 import type { Transform, TransformOutput } from "./transform.ts";
 import type { Batch, Sink } from "./sink.ts";
 import type { SavedTimes } from "./checkpoint.ts";
-import type { TimeAnchor } from "./line-times.ts";
+import type { StampPlan, TimeAnchor } from "./line-times.ts";
 import type { FileStats } from "./stats.ts";
 
 // Loaded only when forwarding, at the first batch: every module loaded costs RSS at idle.
@@ -20,7 +20,7 @@ export interface FileOutputOptions {
   readonly countLines: boolean;
   /** The checkpoint resumed from: its `pending` bytes are owed to the reader first; its `times` stamp what it may have sent. */
   readonly checkpoint?: { readonly pending?: string; readonly times?: SavedTimes } | undefined;
-  /** Forwarding: give raw batches times by offset (line-times.ts), saving each new anchor first. */
+  /** Forwarding: give lines and records times by offset (line-times.ts), saving each new anchor first. */
   readonly times?: TimesOptions | undefined;
 }
 
@@ -65,6 +65,8 @@ export class FileOutput {
   #anchor: TimeAnchor | undefined;
   #mayHaveSent = 0;
   #floorNs = 0n;
+  /** Offset just after the last input pushed to the transform (what a flush may cover). */
+  #pushedEnd = 0;
 
   constructor(options: FileOutputOptions) {
     this.#o = options;
@@ -136,7 +138,7 @@ export class FileOutput {
 
   /** A new file (or the same one after a truncation) from `offset`, with a fresh transform. */
   reset(fh: OpenFile, identity: FileIdentity, offset: number): void {
-    this.#acked = this.#knownSize = offset;
+    this.#acked = this.#knownSize = this.#pushedEnd = offset;
     this.#transform = this.#o.newTransform?.();
     // emit and flushHeld hand each output to the sink and wait for its acknowledgement before
     // they push again, and no sink keeps a batch's bytes after acknowledging it (raw batches are
@@ -163,29 +165,51 @@ export class FileOutput {
 
   /** Whole lines read from [start, end); resolves once the sink acknowledged what they became. */
   async emit(lines: Buffer, start: number, end: number): Promise<void> {
-    if (!this.#transform) return this.#write(lines, end, start);
+    const transform = this.#transform;
+    if (!transform) return this.#write(lines, end, start);
     this.#lastPushAt = Date.now();
-    const r = this.#transform.push(lines, end);
+    this.#pushedEnd = end;
+    if (this.#o.times && transform.timeBy) return this.#timed(this.#o.times, transform, (t) => t.push(lines, end, start), end);
+    const r = transform.push(lines, end, start);
     // Lines that are the file's bytes as they are (no split markers): records map to file offsets.
-    const source = this.#transform.recordPerLine && lines.length - (end - start) <= 1 ? { lines, start } : undefined;
+    const source = transform.recordPerLine && lines.length - (end - start) <= 1 ? { lines, start } : undefined;
     return this.#write(r.out, r.safeOffset, undefined, source);
   }
 
   /** Writes what the transform holds back (multiline timeout, end of file, shutdown). */
   async flushHeld(): Promise<void> {
-    if (this.#transform?.pending) await this.#writeOutput(this.#transform.flush());
+    const transform = this.#transform;
+    if (!transform?.pending) return;
+    if (this.#o.times && transform.timeBy) return this.#timed(this.#o.times, transform, (t) => t.flush(), this.#pushedEnd);
+    const r = transform.flush();
+    await this.#write(r.out, r.safeOffset);
   }
 
-  #writeOutput(r: TransformOutput): Promise<void> {
-    return this.#write(r.out, r.safeOffset);
+  /**
+   * A push or flush of a timed transform (forwarding JSON): its records cover the input from the
+   * acknowledged offset on (nothing is in flight meanwhile), so the batch's times are planned at
+   * that offset as a raw batch's are, before the transform writes them into the records; the plan
+   * is carried out (a new anchor or lease saved) only if records came out. `inputEnd`: the end of
+   * the input pushed so far, which bounds what the records can cover.
+   */
+  async #timed(o: TimesOptions, transform: Transform, run: (t: Transform) => TransformOutput, inputEnd: number): Promise<void> {
+    const fileKey = await this.#fileKey;
+    lineTimes ??= await import("./line-times.ts");
+    const start = this.#acked;
+    const plan = this.#plan(o, fileKey, start, Math.max(inputEnd, start));
+    transform.timeBy!(plan.anchor);
+    const r = run(transform);
+    if (r.out.length === 0) return this.#write(r.out, r.safeOffset);
+    const times = await this.#carryOut(o, plan, start, r.safeOffset);
+    return this.#write(r.out, r.safeOffset, undefined, undefined, { times, offsets: r.offsets ?? [] });
   }
 
-  async #write(data: Buffer, ackOffset: number, startOffset?: number, source?: InFlight["source"]): Promise<void> {
+  async #write(data: Buffer, ackOffset: number, startOffset?: number, source?: InFlight["source"], records?: { times: Batch["times"]; offsets: readonly number[] }): Promise<void> {
     const stats = this.#o.stats;
     if (data.length > 0) {
       const fileKey = await this.#fileKey;
-      const times = startOffset !== undefined && this.#o.times ? await this.#stamp(this.#o.times, fileKey, startOffset, ackOffset) : undefined;
-      const batch: Batch = { file: this.#o.path, data, fileKey, ...(startOffset === undefined ? {} : { startOffset }), ...(times ? { times } : {}) };
+      const times = records ? records.times : startOffset !== undefined && this.#o.times ? await this.#stamp(this.#o.times, fileKey, startOffset, ackOffset) : undefined;
+      const batch: Batch = { file: this.#o.path, data, fileKey, ...(startOffset === undefined ? {} : { startOffset }), ...(records ? { offsets: records.offsets } : {}), ...(times ? { times } : {}) };
       // Raw output is the file's bytes, but for a marker after each piece of a split line (longer)
       // or the newline given to a flushed unfinished line (one byte more, at the end).
       const span = startOffset === undefined ? -1 : ackOffset - startOffset;
@@ -205,9 +229,15 @@ export class FileOutput {
 
   /** The times of lines [start, end) as planStamp says; a new anchor or lease is saved before they go. */
   async #stamp(o: TimesOptions, fileKey: string, start: number, end: number): Promise<{ from: number; ns: bigint }> {
-    const { LEASE_BYTES, ceilingOf, planStamp, timeAt } = (lineTimes ??= await import("./line-times.ts"));
+    lineTimes ??= await import("./line-times.ts");
+    return this.#carryOut(o, this.#plan(o, fileKey, start, end), start, end);
+  }
+
+  /** planStamp for a batch [start, end) of `fileKey` (line-times.ts loaded). */
+  #plan(o: TimesOptions, fileKey: string, start: number, end: number): StampPlan {
+    const { LEASE_BYTES, ceilingOf, planStamp } = lineTimes!;
     if (this.#floorNs < 0n && this.#anchor) this.#floorNs = ceilingOf(this.#anchor);
-    const plan = planStamp({
+    return planStamp({
       anchor: this.#anchor,
       mayHaveSent: this.#mayHaveSent,
       floorNs: this.#floorNs,
@@ -218,6 +248,10 @@ export class FileOutput {
       maxLagNs: BigInt(o.maxLagMs) * 1_000_000n,
       leaseBytes: LEASE_BYTES,
     });
+  }
+
+  /** Takes `plan` on for a batch that covers [start, end): saves a new anchor or lease before it goes. */
+  async #carryOut(o: TimesOptions, plan: StampPlan, start: number, end: number): Promise<{ from: number; ns: bigint }> {
     const anchor = plan.anchor;
     if (plan.kind !== "stamp") {
       if (plan.kind === "anchor") this.#mayHaveSent = start;
@@ -225,7 +259,7 @@ export class FileOutput {
       await o.saveAhead();
     }
     this.#mayHaveSent = Math.max(this.#mayHaveSent, end);
-    const next = timeAt(anchor, end);
+    const next = lineTimes!.timeAt(anchor, end);
     if (next > this.#floorNs) this.#floorNs = next;
     return { from: anchor.from, ns: anchor.ns };
   }

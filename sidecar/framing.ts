@@ -7,6 +7,16 @@ const NL = 0x0a;
 /** Appended to every piece of a split line except its last one. */
 export const LINE_CONTINUES_MARKER = " [tailcar: line continues]";
 const MARKER_NL = Buffer.from(LINE_CONTINUES_MARKER + "\n");
+const MARKER_BYTES = Buffer.byteLength(LINE_CONTINUES_MARKER);
+
+/**
+ * The file's bytes that a framed line stands for: `textBytes` (before its "\n") and `lineBytes`
+ * (with it) as framed. A marked piece of a line longer than `maxLineBytes` (the only framed lines
+ * longer than that) stands for its bytes without the marker, and has no newline in the file.
+ */
+export function fileBytesOf(textBytes: number, lineBytes: number, maxLineBytes: number): number {
+  return textBytes > maxLineBytes ? textBytes - MARKER_BYTES : lineBytes;
+}
 
 export interface Framed {
   /** Bytes to write: whole lines and marked pieces, each ending in "\n". Empty when nothing is complete. */

@@ -86,3 +86,27 @@ export function planStamp(l: StampLook): StampPlan {
   if (l.end > a.until) return { kind: "extend", anchor: { ...a, until: lease } };
   return { kind: "stamp", anchor: a };
 }
+
+/**
+ * An anchor's times in whole milliseconds (a JSON record's own "time" field) in plain numbers,
+ * without a BigInt per record: `ms` and `subMs` split the anchor's nanoseconds.
+ */
+export interface MsTimes {
+  readonly from: number;
+  readonly ms: number;
+  readonly subMs: number;
+}
+
+export function msTimes(anchor: Pick<TimeAnchor, "from" | "ns">): MsTimes {
+  return { from: anchor.from, ms: Number(anchor.ns / 1_000_000n), subMs: Number(anchor.ns % 1_000_000n) };
+}
+
+/** The millisecond of the record starting at `offset` (at or after the anchor's `from`): timeAt's, truncated. */
+export function msAt(t: MsTimes, offset: number): number {
+  return t.ms + Math.floor((t.subMs + offset - t.from) / 1_000_000);
+}
+
+/** The first offset after `offset` whose millisecond is the next one: records before it share msAt(offset). */
+export function nextMsAt(t: MsTimes, offset: number): number {
+  return offset + 1_000_000 - ((t.subMs + offset - t.from) % 1_000_000);
+}

@@ -9,11 +9,18 @@ export interface Batch {
   readonly data: Buffer;
   /** This incarnation of the file (dev:ino:fingerprint): a rotated file and its successor differ. */
   readonly fileKey?: string;
-  /** File offset of data[0]; raw format only (a transform's output has no such offset). */
+  /** File offset of data[0]: raw format (the data are the file's lines, but for split markers). */
   readonly startOffset?: number;
   /**
-   * Forwarding with startOffset: the line starting at offset o has the time ns + (o - from)
-   * (line-times.ts), the same whenever it is read. Without it a network sink takes the clock.
+   * --format json: the file offset of each record's first input byte, one per line of data (a
+   * multiline record's is its first line's). What startOffset is to raw lines: names the record
+   * (the `_id`) and, with `times`, gives its time.
+   */
+  readonly offsets?: readonly number[];
+  /**
+   * Forwarding with startOffset or offsets: the line (record) starting at offset o has the time
+   * ns + (o - from) (line-times.ts), the same whenever it is read; a JSON record's own "time" is
+   * that time's millisecond. Without it a network sink takes the clock.
    */
   readonly times?: { readonly from: number; readonly ns: bigint };
 }

@@ -1,7 +1,9 @@
 // What the sidecar writes for the lines it read in JSON format: one record per line or per
 // multiline group. The follower hands over complete lines with the file offset just after them;
 // the transform says which bytes to write and up to which offset the input is fully covered by
-// what it returned, so checkpoints never pass a held-back record. Raw format has no transform: the
+// what it returned, so checkpoints never pass a held-back record. Forwarding, each record also
+// says the file offset of its first input byte and takes its time from it (TransformOptions.timed).
+// Raw format has no transform: the
 // follower writes the bytes it read. The pipeline imports only the types from here, so a raw
 // sidecar never loads this module.
 import type { SidecarConfig } from "./config.ts";
@@ -11,17 +13,34 @@ import { RecordEncoder, recordParts } from "./json-record.ts";
 import { createGrouper } from "./multiline.ts";
 import { ByteBuilder } from "./transform-bytes.ts";
 import { MultilineTransform } from "./transform-multiline.ts";
+import { TimedJsonTransform } from "./transform-timed.ts";
 
 export interface TransformOutput {
   /** Bytes to write (may be empty). */
   readonly out: Buffer;
   /** File offset up to which every input byte is now in `out` or in earlier outputs. */
   readonly safeOffset: number;
+  /**
+   * Timed transforms only (forwarding): the file offset of each record of `out`, in order: its
+   * first input byte (a multiline record's first line). Records of one output cover the input from
+   * the previous safeOffset to this one without a gap, so the first is at the previous safeOffset.
+   */
+  readonly offsets?: readonly number[];
+}
+
+/** The anchor of line-times.ts a timed transform takes its records' times from. */
+export interface RecordTimesAnchor {
+  readonly from: number;
+  readonly ns: bigint;
 }
 
 export interface Transform {
-  /** `lines`: one or more complete lines, each ending "\n", raw bytes; `endOffset`: file offset just after them. */
-  push(lines: Buffer, endOffset: number): TransformOutput;
+  /**
+   * `lines`: one or more complete lines, each ending "\n", raw bytes (a marked piece of a split
+   * line stands for its bytes without the marker: framing.ts); `endOffset`: file offset just after
+   * them; `startOffset`: file offset of lines[0] (timed transforms need it when pieces are marked).
+   */
+  push(lines: Buffer, endOffset: number, startOffset?: number): TransformOutput;
   /** Emits anything held back (multiline timeout, shutdown). */
   flush(): TransformOutput;
   /** Something is held back: call flush after config.multilineTimeoutMs if nothing else arrives. */
@@ -34,6 +53,12 @@ export interface Transform {
    * of each output (half the JSON encoder's CPU: docs/decisions.md, "JSON records in one buffer").
    */
   reuseOutput?(): void;
+  /**
+   * Timed transforms: the records of the next push or flush take their times from `anchor`, by
+   * their first byte's offset (line-times.ts), the JSON "time" field that time's millisecond.
+   * Called before every push and flush (the follower plans the anchor for the batch first).
+   */
+  timeBy?(anchor: RecordTimesAnchor): void;
 }
 
 export interface TransformOptions {
@@ -44,6 +69,12 @@ export interface TransformOptions {
    * in JSON mode). Off by default: a caller that keeps outputs around needs them to be its own.
    */
   readonly reuseOutput?: boolean;
+  /**
+   * Forwarding: records say their offsets (TransformOutput.offsets) and take their times from an
+   * anchor (timeBy), so a record sent again after a crash is the same record. Stdout keeps the
+   * read time and the one-buffer encoder without offsets (the CPU per GB of issue 17).
+   */
+  readonly timed?: boolean;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -80,7 +111,8 @@ export class JsonTransform implements Transform {
 
 /** The JSON transform for `file` (format json; raw format has none). */
 export function createTransform(config: Pick<SidecarConfig, "pod" | "multiline" | "maxLineBytes">, file: string, options: TransformOptions = {}): Transform {
-  if (config.multiline === undefined) return new JsonTransform(file, config, options);
+  const timed = options.timed === true;
+  if (config.multiline === undefined) return timed ? new TimedJsonTransform(file, config, options) : new JsonTransform(file, config, options);
   const grouper = createGrouper(config.multiline);
-  return new MultilineTransform(new RecordEncoder(file, config.pod), grouper, config.maxLineBytes, options.reuseOutput === true);
+  return new MultilineTransform(new RecordEncoder(file, config.pod), grouper, config.maxLineBytes, options.reuseOutput === true, timed);
 }

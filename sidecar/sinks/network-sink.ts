@@ -8,7 +8,7 @@ import type { PodMetadata } from "../config.ts";
 import { SinkClosedError, type Sink } from "../sink.ts";
 import { CredentialProblem } from "./http-protocol.ts";
 import { DEFAULT_RETRY, FailureReporter, backoffMs, describeFailure, isTlsFailure, stderrEmit, type Emit, type RetryPolicy } from "./http-retry.ts";
-import { NanoClock, splitLines, type ForwardBatch, type LineSource, type LogLine } from "./records.ts";
+import { NanoClock, splitLines, splitRecords, type ForwardBatch, type LineSource, type LogLine } from "./records.ts";
 
 /** What one attempt to send `lines` came to. */
 export type SendOutcome =
@@ -126,7 +126,7 @@ export class NetworkSink implements Sink {
   write(batch: ForwardBatch): Promise<void> {
     if (this.#abort.signal.aborted) return Promise.reject(new SinkClosedError("sink closed"));
     const source: LineSource = { file: batch.file, fileKey: batch.fileKey, pod: this.#pod };
-    const lines = splitLines(batch.data, batch.startOffset, this.#clock, batch.times, this.#maxLineBytes);
+    const lines = batch.offsets !== undefined ? splitRecords(batch.data, batch.offsets, this.#clock, batch.times) : splitLines(batch.data, batch.startOffset, this.#clock, batch.times, this.#maxLineBytes);
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ source, lines, resolve, reject });
       void this.#pump();

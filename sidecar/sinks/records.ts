@@ -4,7 +4,7 @@
 
 import type { PodMetadata } from "../config.ts";
 import type { Batch } from "../sink.ts";
-import { LINE_CONTINUES_MARKER } from "../framing.ts";
+import { fileBytesOf } from "../framing.ts";
 
 /**
  * The tailer's batch (complete lines of one file, in file order), plus what makes resends
@@ -41,8 +41,6 @@ export interface LineSource {
 
 const NEWLINE = 0x0a;
 
-const MARKER_BYTES = Buffer.byteLength(LINE_CONTINUES_MARKER);
-
 /**
  * Splits complete lines; a trailing fragment without "\n" is kept as a last line too (a flushed
  * partial). Times from `times` by offset when the batch has both (the same on a replay), else the clock.
@@ -63,7 +61,27 @@ export function splitLines(data: Buffer, startOffset: number | undefined, clock:
     if (end === -1) end = data.length;
     const timeNs = base === undefined ? clock.next() : base + BigInt(at);
     lines.push({ text: data.toString("utf8", start, end), offset: startOffset === undefined ? undefined : startOffset + at, timeNs });
-    at += end - start > maxLineBytes ? end - start - MARKER_BYTES : next - start;
+    at += fileBytesOf(end - start, next - start, maxLineBytes);
+    start = next;
+  }
+  return lines;
+}
+
+/**
+ * Records of a transform (--format json), one a line of `data`, each starting at the file offset
+ * `offsets[i]` (its first input byte; a multiline record's first line): the offset names it (the
+ * `_id`) and, with `times`, gives its time as for raw lines (line-times.ts), the same on a replay.
+ */
+export function splitRecords(data: Buffer, offsets: readonly number[], clock: NanoClock, times?: { readonly from: number; readonly ns: bigint }): LogLine[] {
+  const lines: LogLine[] = [];
+  let start = 0;
+  for (let i = 0; start < data.length; i++) {
+    let end = data.indexOf(NEWLINE, start);
+    const next = end === -1 ? data.length : end + 1;
+    if (end === -1) end = data.length;
+    const offset = offsets[i];
+    const timeNs = offset !== undefined && times !== undefined ? times.ns + BigInt(offset - times.from) : clock.next();
+    lines.push({ text: data.toString("utf8", start, end), offset, timeNs });
     start = next;
   }
   return lines;

@@ -118,9 +118,9 @@ export interface Tally {
   readonly distinct: number;
 }
 
-/** `ca`: the PEM CA of a VictoriaLogs serving TLS. */
-export async function tally(url: string, ca?: string): Promise<Tally> {
-  const rows = await query(url, "* | stats count() as n, count_uniq(_msg) as u", ca);
+/** `ca`: the PEM CA of a VictoriaLogs serving TLS; `field`: what tells lines apart (JSON records through Loki push are unpacked: their text is in `log`). */
+export async function tally(url: string, ca?: string, field = "_msg"): Promise<Tally> {
+  const rows = await query(url, `* | stats count() as n, count_uniq(${field}) as u`, ca);
   return { total: Number(rows[0]?.n ?? 0), distinct: Number(rows[0]?.u ?? 0) };
 }
 
@@ -128,12 +128,12 @@ export async function tally(url: string, ca?: string): Promise<Tally> {
  * Polls until `want` distinct lines are stored and the count stopped moving, or the time is up.
  * Returns the last tally either way; the caller asserts on it.
  */
-export async function waitForLines(url: string, want: number, timeoutMs: number, ca?: string): Promise<Tally> {
+export async function waitForLines(url: string, want: number, timeoutMs: number, ca?: string, field = "_msg"): Promise<Tally> {
   const deadline = Date.now() + timeoutMs;
   let last: Tally = { total: 0, distinct: 0 };
   let stableSince = Date.now();
   for (let i = 0; i < 10_000 && Date.now() < deadline; i++) {
-    const now = await tally(url, ca);
+    const now = await tally(url, ca, field);
     if (now.total !== last.total) stableSince = Date.now();
     last = now;
     // Stable for 1.5 s: VictoriaLogs makes rows searchable within about a second. Stuck for 15 s: give up.

@@ -3,12 +3,15 @@
 // stream and every other field), so a backend that drops identical entries (Loki) drops them.
 // VictoriaLogs stores them (it does not deduplicate: the copies are counted here), so the test
 // counts distinct records: exactly one per line written. Elasticsearch's ids are checked too, by a
-// proxy that reads every _bulk request on its way to VictoriaLogs.
+// proxy that reads every _bulk request on its way to VictoriaLogs. Both formats: raw lines, and
+// --format json records with pod metadata and --multiline java (one record in ten a stack trace of
+// three lines), whose own "time" field must be the same in every copy too.
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { before, test } from "node:test";
 import { query, startVictoriaLogs } from "../../localcluster/backend/victorialogs.ts";
+import { appendFileSync } from "node:fs";
 import { body, buildBackend, endpointFor, missingNumbers, startSidecar, tally, tempDir, waitForLines, writeNumbered, type Sidecar, type SinkKind } from "./forward-helpers.ts";
 
 before(buildBackend.fn, buildBackend.options);
@@ -16,8 +19,26 @@ before(buildBackend.fn, buildBackend.options);
 const N = 50_000;
 const PER_TICK = 500; // every 50 ms: 10,000 lines/s
 
+/** JSON: N records, one in ten a three-line Java stack trace (55,000 lines). */
+const TRACE_EVERY = 10;
+
+/** Appends records [from, to) for --format json --multiline java: "<tag> <n>", or a trace of three lines for every tenth n. */
+function writeRecords(path: string, tag: string, from: number, to: number): void {
+  let text = "";
+  for (let n = from; n < to; n++) {
+    const id = `${tag} ${String(n).padStart(7, "0")}`;
+    text += n % TRACE_EVERY === 0 ? `${id} java.lang.IllegalStateException: boom\n\tat a.B.c(B.java:${n})\n\tat a.B.d(B.java:2)\n` : `${id}\n`;
+  }
+  appendFileSync(path, text);
+}
+
+/** What a JSON record's text is in a stored row: Loki push rows are unpacked (`log`), the others hold the record as _msg. */
+function recordText(row: Record<string, string>): string {
+  return row.log ?? (JSON.parse(row._msg!) as { log: string }).log;
+}
+
 /** A proxy to `target` that records, from each _bulk request, the _id given to each message. */
-async function bulkRecorder(t: { after(fn: () => Promise<void>): void }, target: string): Promise<{ url: string; ids: Map<string, Set<string>> }> {
+async function bulkRecorder(t: { after(fn: () => Promise<void>): void }, target: string, keyOf: (message: string) => string): Promise<{ url: string; ids: Map<string, Set<string>> }> {
   const ids = new Map<string, Set<string>>();
   const server = createServer((req, res) => {
     void body(req).then(async (b) => {
@@ -25,8 +46,9 @@ async function bulkRecorder(t: { after(fn: () => Promise<void>): void }, target:
       for (let i = 0; i + 1 < lines.length; i += 2) {
         const action = JSON.parse(lines[i]!) as { create?: { _id?: string } };
         const doc = JSON.parse(lines[i + 1]!) as { message: string };
-        let set = ids.get(doc.message);
-        if (!set) ids.set(doc.message, (set = new Set()));
+        const key = keyOf(doc.message);
+        let set = ids.get(key);
+        if (!set) ids.set(key, (set = new Set()));
         set.add(action.create?._id ?? "(none)");
       }
       const headers: Record<string, string> = {};
@@ -61,21 +83,29 @@ function identity(row: Record<string, string>): string {
   return JSON.stringify(Object.keys(row).sort().map((k) => [k, row[k]]));
 }
 
+for (const format of ["raw", "json"] as const)
 for (const sink of ["loki", "otlp", "elasticsearch"] as const satisfies readonly SinkKind[]) {
-  test(`${sink}: after SIGKILLs mid-stream the lines sent again are identical records (same time, message and fields): one distinct record per line`, { timeout: 150_000 }, async (t) => {
+  const what = format === "raw" ? "lines" : "JSON records (multiline, pod metadata)";
+  test(`${sink}, ${format}: after SIGKILLs mid-stream the ${what} sent again are identical records (same time, message and fields): one distinct record per ${format === "raw" ? "line" : "record"}`, { timeout: 150_000 }, async (t) => {
     const dir = tempDir(t);
     const file = join(dir, "app.log");
     const vl = await startVictoriaLogs();
     t.after(() => vl.dispose());
-    const recorder = sink === "elasticsearch" ? await bulkRecorder(t, vl.url) : undefined;
+    const json = format === "json";
+    // What tells records apart: the line, or the JSON record's log (its time differs between copies when the replay is wrong).
+    const keyOf = json ? (message: string): string => (JSON.parse(message) as { log: string }).log : (message: string): string => message;
+    const rowKey = json ? recordText : (row: Record<string, string>): string => row._msg!;
+    const field = json && sink === "loki" ? "log" : "_msg";
+    const recorder = sink === "elasticsearch" ? await bulkRecorder(t, vl.url, keyOf) : undefined;
     const tag = `replay-${sink}`;
-    const args = ["--file", file, "--sink", sink, "--endpoint", endpointFor(sink, recorder?.url ?? vl.url), "--checkpoint-dir", join(dir, "cp"), "--poll-interval", "50ms"];
+    const args = ["--file", file, "--sink", sink, "--endpoint", endpointFor(sink, recorder?.url ?? vl.url), "--checkpoint-dir", join(dir, "cp"), "--poll-interval", "50ms", ...(json ? ["--format", "json", "--multiline", "java"] : [])];
+    const write = json ? writeRecords : writeNumbered;
     let written = 0;
-    writeNumbered(file, tag, 0, PER_TICK);
+    write(file, tag, 0, PER_TICK);
     written = PER_TICK;
     const writer = setInterval(() => {
       if (written >= N) return;
-      writeNumbered(file, tag, written, written + PER_TICK);
+      write(file, tag, written, written + PER_TICK);
       written += PER_TICK;
     }, 50);
     t.after(() => clearInterval(writer));
@@ -95,20 +125,21 @@ for (const sink of ["loki", "otlp", "elasticsearch"] as const satisfies readonly
     clearInterval(writer);
     assert.equal(written, N, "the writer did not finish");
 
-    const got = await waitForLines(vl.url, N, 90_000);
+    const got = await waitForLines(vl.url, N, 90_000, undefined, field);
     assert.equal(await sidecar.stop(), 0, sidecar.stderr());
-    if (got.distinct !== N) assert.fail(`${N - got.distinct} lines missing; first: ${(await missingNumbers(vl.url, tag, N)).join(", ")}`);
+    if (got.distinct < N) assert.fail(`${N - got.distinct} lines missing; first: ${json ? "" : (await missingNumbers(vl.url, tag, N)).join(", ")}`);
     const rows = await query(vl.url, "*");
     assert.equal(rows.length, got.total);
     const byMessage = new Map<string, Set<string>>();
     for (const row of rows) {
-      let set = byMessage.get(row._msg!);
-      if (!set) byMessage.set(row._msg!, (set = new Set()));
+      const key = rowKey(row);
+      let set = byMessage.get(key);
+      if (!set) byMessage.set(key, (set = new Set()));
       set.add(identity(row));
     }
     const differing = [...byMessage.entries()].filter(([, s]) => s.size > 1);
     const replayed = got.total - N;
-    t.diagnostic(`${sink}: kills ${kills.join("; ")}; ${got.total} stored for ${N} lines: ${replayed} sent again, ${differing.length} of them differing from their first copy`);
+    t.diagnostic(`${sink}, ${format}: kills ${kills.join("; ")}; ${got.total} stored for ${N} ${json ? "records" : "lines"}: ${replayed} sent again, ${differing.length} of them differing from their first copy`);
     // Vacuous without replays: the kills must have landed after lines the checkpoint had not passed.
     assert.ok(replayed > 0, "no line was sent again: the kills proved nothing");
     assert.equal(byMessage.size, N);
@@ -120,6 +151,8 @@ for (const sink of ["loki", "otlp", "elasticsearch"] as const satisfies readonly
       const unstable = [...recorder.ids.entries()].filter(([, s]) => s.size > 1);
       assert.equal(recorder.ids.size, N, "the proxy saw every line");
       assert.deepEqual(unstable.slice(0, 3), [], `${unstable.length} lines were sent with different _ids`);
+      const unnamed = [...recorder.ids.entries()].filter(([, s]) => s.has("(none)"));
+      assert.deepEqual(unnamed.slice(0, 3), [], `${unnamed.length} records were sent without an _id (the backend chooses one: a resend is stored twice)`);
     }
   });
 }

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { LINE_CONTINUES_MARKER, countLines, frameLines } from "../../sidecar/framing.ts";
+import { LINE_CONTINUES_MARKER, countLines, fileBytesOf, frameLines } from "../../sidecar/framing.ts";
 
 const b = (s: string): Buffer => Buffer.from(s, "latin1");
 
@@ -71,4 +71,24 @@ test("countLines counts newlines", () => {
   assert.equal(countLines(b("")), 0);
   assert.equal(countLines(b("a")), 0);
   assert.equal(countLines(b("a\n\nb\n")), 3);
+});
+
+test("fileBytesOf: a framed line stands for its bytes with the newline; a marked piece for its bytes without marker or newline", () => {
+  const marker = Buffer.byteLength(LINE_CONTINUES_MARKER);
+  const cases: [text: number, line: number, max: number, want: number][] = [
+    [5, 6, 10, 6], // a line and its newline
+    [5, 5, 10, 5], // a flushed unfinished line: no newline
+    [10, 11, 10, 11], // exactly the limit: a whole line
+    [3 + marker, 4 + marker, 3, 3], // a piece of 3 bytes
+  ];
+  for (const [text, line, max, want] of cases) assert.equal(fileBytesOf(text, line, max), want, `${text}/${line}/${max}`);
+  // Against frameLines: the pieces and lines of a framed buffer add up to the input it consumed.
+  const framed = frameLines(b("ab\nabcdefgh\nxy\n"), 3);
+  let at = 0;
+  for (let pos = 0; pos < framed.out.length; ) {
+    const nl = framed.out.indexOf(0x0a, pos);
+    at += fileBytesOf(nl - pos, nl + 1 - pos, 3);
+    pos = nl + 1;
+  }
+  assert.equal(at, framed.consumed);
 });

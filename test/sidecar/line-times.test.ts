@@ -2,8 +2,8 @@
 // a new anchor or a longer lease must be saved before the batch is sent.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ceilingOf, planStamp, timeAt, type StampLook, type StampPlan, type TimeAnchor } from "../../sidecar/line-times.ts";
-import { NanoClock, splitLines } from "../../sidecar/sinks/records.ts";
+import { ceilingOf, msAt, msTimes, nextMsAt, planStamp, timeAt, type StampLook, type StampPlan, type TimeAnchor } from "../../sidecar/line-times.ts";
+import { NanoClock, splitLines, splitRecords } from "../../sidecar/sinks/records.ts";
 
 const S = 1_000_000_000n;
 const T0 = 1_700_000_000n * S;
@@ -50,4 +50,31 @@ test("splitLines with times: each line's time follows from its offset, the same 
   assert.deepEqual(again.map((l) => l.timeNs), [T0 + 3n, T0 + 7n]);
   // No offset (a transform's records): the clock, as before.
   assert.deepEqual(splitLines(Buffer.from("x\n"), undefined, clock, times).map((l) => l.timeNs), [5n]);
+});
+
+test("msAt: the millisecond of timeAt, in plain numbers; nextMsAt: where the next millisecond starts", () => {
+  const anchors = [A, { from: 0, ns: T0 + 999_999n }, { from: 7, ns: T0 + 123_456_789n }, { from: 3, ns: 0n }];
+  for (const a of anchors) {
+    const t = msTimes(a);
+    for (const d of [0, 1, 2, 999_999, 1_000_000, 1_000_001, 3_500_000, 2 ** 40]) {
+      const o = a.from + d;
+      assert.equal(msAt(t, o), Number(timeAt(a, o) / 1_000_000n), `${a.ns}+${d}`);
+      const n = nextMsAt(t, o);
+      assert.ok(n > o && n - o <= 1_000_000);
+      assert.equal(msAt(t, n), msAt(t, o) + 1);
+      assert.equal(msAt(t, n - 1), msAt(t, o));
+    }
+  }
+});
+
+test("splitRecords: each record gets its offset, its time by offset from the anchor, and the clock without one", () => {
+  const clock = new NanoClock(() => 5n);
+  const data = Buffer.from('{"log":"a"}\n{"log":"b\\nc"}\n{"log":"d"}\n');
+  const got = splitRecords(data, [100, 102, 110], clock, { from: 100, ns: T0 });
+  assert.deepEqual(got.map((l) => [l.text, l.offset, l.timeNs]), [
+    ['{"log":"a"}', 100, T0],
+    ['{"log":"b\\nc"}', 102, T0 + 2n],
+    ['{"log":"d"}', 110, T0 + 10n],
+  ]);
+  assert.deepEqual(splitRecords(data, [100, 102, 110], clock).map((l) => l.timeNs), [5n, 6n, 7n]);
 });
