@@ -43,6 +43,18 @@ export interface Checkpoint {
    * decimal. Older sidecars ignore it (the field is optional: no version change).
    */
   readonly times?: SavedTimes;
+  /**
+   * Forwarding with --multiline: a record was ended at this offset (past `offset`) by
+   * --multiline-timeout, not by its lines, and may have been sent so; a restart ends the record it
+   * holds here too, so it sends the same records again. Saved before that record was sent.
+   */
+  readonly cut?: number;
+  /**
+   * Forwarding with --multiline: the line at `offset` continues a record cut at the size cap
+   * (--max-line-bytes), and this is the grouper's state after it (multiline.ts), so a restart
+   * groups the lines after it as this run did.
+   */
+  readonly continues?: string;
 }
 
 export interface SavedTimes {
@@ -131,8 +143,10 @@ export async function loadCheckpoint(dir: string, path: string): Promise<Loaded>
   }
   // Version 1 differs only by lacking the two optional fields: migrated by relabelling. Times that
   // do not read are left out (the lines after the offset get new ones), not the whole checkpoint.
-  const { times, ...rest } = parsed;
-  return { checkpoint: { ...rest, version: CHECKPOINT_VERSION, ...(isSavedTimes(times) ? { times } : {}) } };
+  const { times, cut, continues, ...rest } = parsed;
+  const cutOk = Number.isSafeInteger(cut) && cut! > rest.offset;
+  const continuesOk = typeof continues === "string" && /^[A-Za-z]{1,16}$/.test(continues);
+  return { checkpoint: { ...rest, version: CHECKPOINT_VERSION, ...(isSavedTimes(times) ? { times } : {}), ...(cutOk ? { cut: cut! } : {}), ...(continuesOk ? { continues } : {}) } };
 }
 
 export async function saveCheckpoint(dir: string, checkpoint: Checkpoint): Promise<void> {

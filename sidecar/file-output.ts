@@ -5,7 +5,7 @@ import { countLines } from "./framing.ts";
 import type { FileIdentity } from "./identity.ts";
 import type { Transform, TransformOutput } from "./transform.ts";
 import type { Batch, Sink } from "./sink.ts";
-import type { SavedTimes } from "./checkpoint.ts";
+import type { Checkpoint, SavedTimes } from "./checkpoint.ts";
 import type { StampPlan, TimeAnchor } from "./line-times.ts";
 import type { FileStats } from "./stats.ts";
 
@@ -19,7 +19,7 @@ export interface FileOutputOptions {
   readonly newTransform: (() => Transform) | undefined;
   readonly countLines: boolean;
   /** The checkpoint resumed from: its `pending` bytes are owed to the reader first; its `times` stamp what it may have sent. */
-  readonly checkpoint?: { readonly pending?: string; readonly times?: SavedTimes } | undefined;
+  readonly checkpoint?: Pick<Checkpoint, "pending" | "times" | "cut" | "continues" | "offset" | "identity"> | undefined;
   /** Forwarding: give lines and records times by offset (line-times.ts), saving each new anchor first. */
   readonly times?: TimesOptions | undefined;
 }
@@ -67,11 +67,19 @@ export class FileOutput {
   #floorNs = 0n;
   /** Offset just after the last input pushed to the transform (what a flush may cover). */
   #pushedEnd = 0;
+  /** Where a record was last ended by a flush of a timed transform (checkpoint.ts, `cut`). */
+  #cut = -1;
+  /** At the acknowledged offset, a multiline record cut at the size cap goes on: the grouper's state (checkpoint.ts, `continues`). */
+  #continues: string | undefined;
+  /** The checkpoint's cut and continues, for the transform of the file it was saved for, at its offset. */
+  #resumeGroup: Pick<Checkpoint, "cut" | "continues" | "offset" | "identity"> | undefined;
 
   constructor(options: FileOutputOptions) {
     this.#o = options;
     const pending = options.checkpoint?.pending;
     if (pending) this.#owed = Buffer.from(pending, "base64");
+    const cp = options.checkpoint;
+    if ((cp?.cut !== undefined || cp?.continues !== undefined) && options.times) this.#resumeGroup = cp;
     const saved = options.checkpoint?.times;
     if (saved && options.times) {
       // The run before may have sent anything up to its lease with these times.
@@ -85,6 +93,16 @@ export class FileOutput {
   get times(): SavedTimes | undefined {
     const a = this.#anchor;
     return a && { fileKey: a.fileKey, from: a.from, ns: a.ns.toString(), until: a.until };
+  }
+
+  /** For the checkpoint: a cut the restart must make, while the record it ends may still be sent again. */
+  get cut(): number | undefined {
+    return this.#cut > this.#acked ? this.#cut : undefined;
+  }
+
+  /** For the checkpoint: the grouper's state at the acknowledged offset, where a record cut at the size cap goes on. */
+  get continues(): string | undefined {
+    return this.#continues;
   }
 
   /** Writes what the checkpoint said the reader is owed (once, before the first new lines). */
@@ -144,6 +162,17 @@ export class FileOutput {
     // they push again, and no sink keeps a batch's bytes after acknowledging it (raw batches are
     // the reader's reused buffer already).
     this.#transform?.reuseOutput?.();
+    const rg = this.#resumeGroup;
+    this.#resumeGroup = undefined;
+    this.#cut = -1;
+    this.#continues = undefined;
+    if (rg && offset === rg.offset && identity.dev === rg.identity.dev && identity.ino === rg.identity.ino && identity.fingerprint === rg.identity.fingerprint) {
+      // Group the lines as the run before did where their text does not say: a record it ended
+      // at the cut on its timeout, a record cut at the size cap that goes on here. Both stay in
+      // the checkpoints until passed (another crash needs them too).
+      if (rg.cut !== undefined) this.#transform?.cutAt?.((this.#cut = rg.cut));
+      if (rg.continues !== undefined) this.#transform?.continueAt?.(offset, (this.#continues = rg.continues));
+    }
     // Device, inode and birth time tell files apart; the fingerprint as first seen tells apart the
     // contents of one file before and after a truncation, so a network sink's ids never collide.
     const fp = identity.fingerprint.slice(0, 16);
@@ -180,7 +209,7 @@ export class FileOutput {
   async flushHeld(): Promise<void> {
     const transform = this.#transform;
     if (!transform?.pending) return;
-    if (this.#o.times && transform.timeBy) return this.#timed(this.#o.times, transform, (t) => t.flush(), this.#pushedEnd);
+    if (this.#o.times && transform.timeBy) return this.#timed(this.#o.times, transform, (t) => t.flush(), this.#pushedEnd, true);
     const r = transform.flush();
     await this.#write(r.out, r.safeOffset);
   }
@@ -190,26 +219,30 @@ export class FileOutput {
    * acknowledged offset on (nothing is in flight meanwhile), so the batch's times are planned at
    * that offset as a raw batch's are, before the transform writes them into the records; the plan
    * is carried out (a new anchor or lease saved) only if records came out. `inputEnd`: the end of
-   * the input pushed so far, which bounds what the records can cover.
+   * the input pushed so far, which bounds what the records can cover. `flushed`: the records end
+   * where the input does because of a timeout, not of their lines: that cut is saved before they
+   * are sent, as a new anchor is, so that a restart groups the lines as this run did.
    */
-  async #timed(o: TimesOptions, transform: Transform, run: (t: Transform) => TransformOutput, inputEnd: number): Promise<void> {
+  async #timed(o: TimesOptions, transform: Transform, run: (t: Transform) => TransformOutput, inputEnd: number, flushed = false): Promise<void> {
     const fileKey = await this.#fileKey;
     lineTimes ??= await import("./line-times.ts");
     const start = this.#acked;
     const plan = this.#plan(o, fileKey, start, Math.max(inputEnd, start));
     transform.timeBy!(plan.anchor);
     const r = run(transform);
-    if (r.out.length === 0) return this.#write(r.out, r.safeOffset);
-    const times = await this.#carryOut(o, plan, start, r.safeOffset);
-    return this.#write(r.out, r.safeOffset, undefined, undefined, { times, offsets: r.offsets ?? [] });
+    if (r.out.length === 0) return this.#write(r.out, r.safeOffset, undefined, undefined, { continues: r.continues });
+    if (flushed) this.#cut = r.safeOffset;
+    const times = await this.#carryOut(o, plan, start, r.safeOffset, flushed);
+    return this.#write(r.out, r.safeOffset, undefined, undefined, { times, offsets: r.offsets ?? [], continues: r.continues });
   }
 
-  async #write(data: Buffer, ackOffset: number, startOffset?: number, source?: InFlight["source"], records?: { times: Batch["times"]; offsets: readonly number[] }): Promise<void> {
+  /** `records`: a timed transform's output: its records' times and offsets, and what `continues` at ackOffset. */
+  async #write(data: Buffer, ackOffset: number, startOffset?: number, source?: InFlight["source"], records?: { times?: Batch["times"]; offsets?: readonly number[]; continues: string | undefined }): Promise<void> {
     const stats = this.#o.stats;
     if (data.length > 0) {
       const fileKey = await this.#fileKey;
       const times = records ? records.times : startOffset !== undefined && this.#o.times ? await this.#stamp(this.#o.times, fileKey, startOffset, ackOffset) : undefined;
-      const batch: Batch = { file: this.#o.path, data, fileKey, ...(startOffset === undefined ? {} : { startOffset }), ...(records ? { offsets: records.offsets } : {}), ...(times ? { times } : {}) };
+      const batch: Batch = { file: this.#o.path, data, fileKey, ...(startOffset === undefined ? {} : { startOffset }), ...(records?.offsets ? { offsets: records.offsets } : {}), ...(times ? { times } : {}) };
       // Raw output is the file's bytes, but for a marker after each piece of a split line (longer)
       // or the newline given to a flushed unfinished line (one byte more, at the end).
       const span = startOffset === undefined ? -1 : ackOffset - startOffset;
@@ -223,6 +256,7 @@ export class FileOutput {
       stats.bytesWritten += data.length;
       if (this.#o.countLines) stats.linesWritten += countLines(data);
     }
+    if (records && ackOffset >= this.#acked) this.#continues = records.continues;
     this.#acked = Math.max(this.#acked, ackOffset);
     stats.lagBytes = Math.max(0, this.#knownSize - this.#acked);
   }
@@ -250,14 +284,14 @@ export class FileOutput {
     });
   }
 
-  /** Takes `plan` on for a batch that covers [start, end): saves a new anchor or lease before it goes. */
-  async #carryOut(o: TimesOptions, plan: StampPlan, start: number, end: number): Promise<{ from: number; ns: bigint }> {
+  /** Takes `plan` on for a batch that covers [start, end): saves a new anchor or lease (or, `save`, a cut) before it goes. */
+  async #carryOut(o: TimesOptions, plan: StampPlan, start: number, end: number, save = false): Promise<{ from: number; ns: bigint }> {
     const anchor = plan.anchor;
     if (plan.kind !== "stamp") {
       if (plan.kind === "anchor") this.#mayHaveSent = start;
       this.#anchor = anchor;
-      await o.saveAhead();
     }
+    if (plan.kind !== "stamp" || save) await o.saveAhead();
     this.#mayHaveSent = Math.max(this.#mayHaveSent, end);
     const next = lineTimes!.timeAt(anchor, end);
     if (next > this.#floorNs) this.#floorNs = next;

@@ -181,7 +181,9 @@ export class Follower {
     const { birthtimeNs } = await fh.stat({ bigint: true });
     const owed = point.pending ? { pending: point.pending.toString("base64") } : {};
     const times = this.#out.times;
-    return { version: CHECKPOINT_VERSION, path: this.path, identity, offset, ...(point.midLine ? { midLine: true } : {}), ...owed, tail, savedAt: isoTime(Date.now()), birthtimeNs: birthtimeNs.toString(), ...(times ? { times } : {}) };
+    const { cut, continues } = this.#out;
+    const group = { ...(cut === undefined ? {} : { cut }), ...(continues === undefined ? {} : { continues }) };
+    return { version: CHECKPOINT_VERSION, path: this.path, identity, offset, ...(point.midLine ? { midLine: true } : {}), ...owed, tail, savedAt: isoTime(Date.now()), birthtimeNs: birthtimeNs.toString(), ...(times ? { times } : {}), ...group };
   }
 
   /**

@@ -15,6 +15,21 @@ export interface Grouper {
   next(line: string): Verdict;
   /** The open record was written (timeout, shutdown, size cap): what follows starts afresh. */
   reset(): void;
+  /** What next() knows from the lines before, as a short word (a checkpoint keeps it: transform-multiline.ts). */
+  state(): string;
+  /** Takes up a state() again; false (and starts afresh) for one it does not know. */
+  restore(state: string): boolean;
+}
+
+/** state() and restore() of a grouper whose only memory is whether a record is open. */
+function openState(get: () => boolean, set: (open: boolean) => void): Pick<Grouper, "state" | "restore"> {
+  return {
+    state: () => (get() ? "open" : "closed"),
+    restore(state) {
+      set(state === "open");
+      return state === "open" || state === "closed";
+    },
+  };
 }
 
 // Continuation lines of a Java stack trace.
@@ -42,6 +57,7 @@ export function javaGrouper(): Grouper {
     reset() {
       open = false;
     },
+    ...openState(() => open, (o) => (open = o)),
   };
 }
 
@@ -50,7 +66,8 @@ const PY_INDENTED = /^[\t ]+\S/;
 const PY_FINAL = /^[A-Za-z_][\w.]*(?::|$)/;
 const PY_CHAIN = /^(?:During handling of the above exception, another exception occurred:|The above exception was the direct cause of the following exception:)$/;
 
-type PyState = "closed" | "header" | "frames" | "final" | "gap" | "chain" | "chainGap";
+const PY_STATES = ["closed", "header", "frames", "final", "gap", "chain", "chainGap"] as const;
+type PyState = (typeof PY_STATES)[number];
 
 export function pythonGrouper(): Grouper {
   let state: PyState = "closed";
@@ -103,6 +120,12 @@ export function pythonGrouper(): Grouper {
     reset() {
       state = "closed";
     },
+    state: () => state,
+    restore(s) {
+      const known = (PY_STATES as readonly string[]).includes(s);
+      state = known ? (s as PyState) : "closed";
+      return known;
+    },
   };
 }
 
@@ -120,6 +143,7 @@ export function regexGrouper(firstLine: RegExp): Grouper {
     reset() {
       open = false;
     },
+    ...openState(() => open, (o) => (open = o)),
   };
 }
 

@@ -148,7 +148,7 @@ export async function startTailer(options: TailerOptions): Promise<Tailer> {
       return false;
     }
     if (!cp) return false;
-    const key = `${cp.identity.dev}:${cp.identity.ino}:${cp.identity.fingerprint}:${cp.offset}:${cp.pending?.length ?? 0}:${cp.times?.ns ?? ""}:${cp.times?.until ?? ""}`;
+    const key = `${cp.identity.dev}:${cp.identity.ino}:${cp.identity.fingerprint}:${cp.offset}:${cp.pending?.length ?? 0}:${cp.times?.ns ?? ""}:${cp.times?.until ?? ""}:${cp.cut ?? ""}:${cp.continues ?? ""}`;
     if (saved.get(f.path)?.key === key) return false;
     try {
       await saveCheckpoint(dir, cp);

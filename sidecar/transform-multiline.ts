@@ -31,6 +31,12 @@ export class MultilineTransform implements Transform {
   /** Timed: each record's first offset, for the output under way; undefined untimed. */
   private offsets: number[] | undefined;
   private times: MsTimes | undefined;
+  /** A restart's cut (cutAt), -1 when none. */
+  private cut = -1;
+  /** Timed: the grouper's state after the first line of the held record when it continues one cut at the size cap. */
+  private continued: string | undefined;
+  /** A restart's continueAt, until its line comes. */
+  private resume: { readonly offset: number; readonly state: string } | undefined;
 
   /**
    * `maxRecordBytes`: the tailer's --max-line-bytes, which is also what tells a marked piece of a
@@ -48,6 +54,14 @@ export class MultilineTransform implements Transform {
     this.times = msTimes(anchor);
   }
 
+  cutAt(offset: number): void {
+    this.cut = offset;
+  }
+
+  continueAt(offset: number, state: string): void {
+    this.resume = { offset, state };
+  }
+
   /** The time of the record about to be appended, starting at `offset`, read at `readMs`. */
   private stamp(offset: number, readMs: number): void {
     const offsets = this.offsets;
@@ -62,7 +76,8 @@ export class MultilineTransform implements Transform {
     const offsets = this.offsets;
     if (offsets === undefined) return { out, safeOffset };
     this.offsets = [];
-    return { out, safeOffset, offsets };
+    const continues = this.held.length > 0 ? this.continued : undefined;
+    return continues === undefined ? { out, safeOffset, offsets } : { out, safeOffset, offsets, continues };
   }
 
   private output(): Buffer {
@@ -79,12 +94,32 @@ export class MultilineTransform implements Transform {
     let start = 0;
     let at = startOffset; // file offset of the line at `start`
     while (start < lines.length) {
+      if (this.cut >= 0 && at >= this.cut) {
+        // Where the run before flushed on the timeout (at === cut; past it, the file changed).
+        if (at === this.cut) {
+          this.emitHeld(now);
+          this.grouper.reset();
+        }
+        this.cut = -1;
+      }
       let nl = lines.indexOf(0x0a, start);
       const next = nl < 0 ? lines.length : nl + 1;
       if (nl < 0) nl = lines.length;
+      const after = at + fileBytesOf(nl - start, next - start, this.maxBytes);
+      const resume = this.resume;
+      if (resume !== undefined && at >= resume.offset) {
+        this.resume = undefined;
+        if (at === resume.offset && this.held.length === 0 && this.grouper.restore(resume.state)) {
+          // The first line of a record's part after a cut at the size cap, as the run before held it.
+          this.hold(lines, start, next, at, after, now, true);
+          this.continued = resume.state;
+          start = next;
+          at = after;
+          continue;
+        }
+      }
       const textEnd = nl > start && lines[nl - 1] === 0x0d ? nl - 1 : nl;
       const verdict = this.grouper.next(lines.toString("utf8", start, textEnd));
-      const after = at + fileBytesOf(nl - start, next - start, this.maxBytes);
       if (verdict === "single") {
         this.emitHeld(now);
         this.stamp(at, now);
@@ -97,6 +132,7 @@ export class MultilineTransform implements Transform {
           // Cap: write what we have, marked, and go on with this line as the rest of the record.
           this.emitHeld(now, true);
           this.hold(lines, start, next, at, after, now, true);
+          if (this.offsets !== undefined) this.continued = this.grouper.state();
         } else {
           this.hold(lines, start, next, at, after, now, verdict === "join");
         }
@@ -141,6 +177,7 @@ export class MultilineTransform implements Transform {
     this.encoder.setTime(now);
     held.clear(256 * 1024);
     this.firm = 0;
+    this.continued = undefined;
   }
 
   /** Timed: the "maybe" lines of `buf[start, end)` a record each, each at its own offset (they are the file's bytes from firmEnd: blank lines, never a marked piece). */

@@ -26,6 +26,12 @@ export interface TransformOutput {
    * the previous safeOffset to this one without a gap, so the first is at the previous safeOffset.
    */
   readonly offsets?: readonly number[];
+  /**
+   * Timed multiline only: the record held at safeOffset continues one cut at the size cap, and
+   * this is the grouper's state after its first line (multiline.ts, state()): what a restart from
+   * safeOffset needs to group on as this run does (continueAt). Undefined otherwise.
+   */
+  readonly continues?: string;
 }
 
 /** The anchor of line-times.ts a timed transform takes its records' times from. */
@@ -59,6 +65,17 @@ export interface Transform {
    * Called before every push and flush (the follower plans the anchor for the batch first).
    */
   timeBy?(anchor: RecordTimesAnchor): void;
+  /**
+   * A restart from a checkpoint with a `cut` (checkpoint.ts): the record held when the line at
+   * `offset` comes is written before it, and grouping starts afresh there, as flush() did then.
+   */
+  cutAt?(offset: number): void;
+  /**
+   * A restart from a checkpoint with `continues` (checkpoint.ts): the line at `offset` continues a
+   * record cut at the size cap; it is held as that record's first line and the grouper takes up
+   * `state`, as it had them after that line the first time.
+   */
+  continueAt?(offset: number, state: string): void;
 }
 
 export interface TransformOptions {

@@ -84,6 +84,17 @@ test("a forwarding checkpoint's time anchor loads back unchanged; one that does 
   }
 });
 
+test("a forwarding checkpoint's multiline cut loads back unchanged; one not past the offset, or not a whole number, is left out, the checkpoint kept", async (t) => {
+  const dir = tempDir(t);
+  const cp: Checkpoint = { ...sample("/cut.log", 4096), cut: 4200 };
+  await saveCheckpoint(dir, cp);
+  assert.deepEqual((await loadCheckpoint(dir, "/cut.log")).checkpoint, cp);
+  for (const cut of [4096, 10, -1, 4200.5, "4200", null]) {
+    writeFileSync(checkpointFile(dir, "/cut.log"), JSON.stringify({ ...cp, cut }));
+    assert.deepEqual((await loadCheckpoint(dir, "/cut.log")).checkpoint, sample("/cut.log", 4096), JSON.stringify(cut));
+  }
+});
+
 test("a checkpoint directory is made with its missing parents; a file in the way is named, and a directory mkdir cannot make fails at once", async (t) => {
   const dir = tempDir(t);
   await saveCheckpoint(join(dir, "a", "b", "c"), sample("/deep.log", 3));

@@ -175,3 +175,22 @@ test("property: however lines are chunked, records keep every line once, in orde
     { numRuns: 300 },
   );
 });
+
+test("a grouper's state() taken up by restore() on a fresh one gives the same verdicts from there on; a state it does not know is refused and starts afresh", () => {
+  const cases: [spec: string, before: string[], after: string[]][] = [
+    ["java", ["x", "java.lang.IllegalStateException: boom", "\tat a.B.c(B.java:1)"], ["\tat a.B.d(B.java:2)", "Caused by: x.Y: z", "next"]],
+    ["python", ["Traceback (most recent call last):", '  File "a.py", line 1', "ValueError: v", ""], ["During handling of the above exception, another exception occurred:", "", "Traceback (most recent call last):", '  File "b.py", line 2', "KeyError: k", "end"]],
+    ["^\\d", ["1 start", "more"], ["more", "2 next", "more"]],
+  ];
+  for (const [spec, before, after] of cases) {
+    const first = createGrouper(spec);
+    for (const l of before) first.next(l);
+    const state = first.state();
+    const fresh = createGrouper(spec);
+    assert.equal(fresh.restore(state), true, spec);
+    assert.deepEqual(after.map((l) => fresh.next(l)), after.map((l) => first.next(l)), spec);
+    const other = createGrouper(spec);
+    assert.equal(other.restore("nonsense"), false, spec);
+    assert.equal(other.state(), createGrouper(spec).state(), spec);
+  }
+});

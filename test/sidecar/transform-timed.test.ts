@@ -36,11 +36,11 @@ function records(r: TransformOutput): Rec[] {
   });
 }
 
-/** Pushes `text` from offset `from` in chunks cut after the given line counts, flushing at the end; every output's safe offset too. */
-function run(t: Transform, text: string, from = 0, cuts: readonly number[] = []): { recs: Rec[]; safe: number[] } {
+/** Pushes `text` from offset `from` in chunks cut after the given line counts, flushing at the end; every output's safe offset (and what continues there) too. */
+function run(t: Transform, text: string, from = 0, cuts: readonly number[] = []): { recs: Rec[]; safe: { offset: number; continues?: string }[] } {
   const lines = text.split(/(?<=\n)/);
   const recs: Rec[] = [];
-  const safe: number[] = [];
+  const safe: { offset: number; continues?: string }[] = [];
   let at = from;
   let i = 0;
   for (const n of [...cuts, lines.length]) {
@@ -51,12 +51,12 @@ function run(t: Transform, text: string, from = 0, cuts: readonly number[] = [])
     const r = t.push(chunk, at + chunk.length, at);
     at += chunk.length;
     recs.push(...records(r));
-    safe.push(r.safeOffset);
+    safe.push({ offset: r.safeOffset, ...(r.continues === undefined ? {} : { continues: r.continues }) });
   }
   t.timeBy!(ANCHOR);
   const f = t.flush();
   recs.push(...records(f));
-  safe.push(f.safeOffset);
+  safe.push({ offset: f.safeOffset });
   return { recs, safe };
 }
 
@@ -137,23 +137,52 @@ test("multiline, untimed: no offsets, the read time (stdout as before)", () => {
 
 // The replay property: a restart reads from a safe offset of the first run, in other chunks; the
 // records it gives from there are the first run's records from there, offsets and times included.
+// Weighted towards the lines that join a record, so records are long and get cut at the cap.
 const lineArb = fc.oneof(
-  fc.constantFrom("java.lang.IllegalStateException: boom", "\tat a.B.c(B.java:1)", "Caused by: x.Y: z", "\t... 3 more", "", "Traceback (most recent call last):", "  File \"a.py\", line 1", "ValueError: v", "During handling of the above exception, another exception occurred:", "plain"),
-  fc.string({ maxLength: 12 }).map((s) => s.replace(/\n/g, " ")),
+  { arbitrary: fc.constantFrom("\tat a.B.c(B.java:1)", "Caused by: x.Y: z", "\t... 3 more", "  File \"a.py\", line 1", "ValueError: v", "", "1 numbered"), weight: 6 },
+  { arbitrary: fc.constantFrom("java.lang.IllegalStateException: boom", "Traceback (most recent call last):", "During handling of the above exception, another exception occurred:", "plain"), weight: 2 },
+  { arbitrary: fc.string({ maxLength: 12 }).map((s) => s.replace(/\n/g, " ")), weight: 1 },
 );
 
-for (const multiline of [undefined, "java", "python", "^\\d"] as const) {
-  test(`property (${multiline ?? "one record a line"}): a restart at any safe offset, chunked differently, gives the first run's records from there`, () => {
+// With a cap of 70 bytes (no line here is longer), records are cut at the size cap often: a restart
+// where a part goes on is told the grouper's state there (continueAt), as a checkpoint tells it.
+for (const [multiline, cap] of [[undefined, 1024], ["java", 1024], ["python", 1024], ["^\\d", 1024], ["java", 70], ["python", 70], ["^\\d", 70]] as const) {
+  test(`property (${multiline ?? "one record a line"}, records cut at ${cap} bytes): a restart at any safe offset, chunked differently, gives the first run's records from there`, () => {
     fc.assert(
       fc.property(fc.array(lineArb, { minLength: 1, maxLength: 40 }), fc.array(fc.nat(40), { maxLength: 6 }), fc.array(fc.nat(40), { maxLength: 6 }), fc.nat(), (lines, cuts1, cuts2, pick) => {
         const text = lines.map((l) => `${l}\n`).join("");
-        const first = run(timed(multiline), text, 0, [...cuts1].sort((a, b) => a - b));
-        const at = first.safe[pick % first.safe.length]!;
+        const first = run(timed(multiline, cap), text, 0, [...cuts1].sort((a, b) => a - b));
+        const { offset: at, continues } = first.safe[pick % first.safe.length]!;
         const rest = Buffer.from(text).subarray(at).toString("utf8");
-        const again = run(timed(multiline), rest, at, [...cuts2].sort((a, b) => a - b)).recs;
+        const t = timed(multiline, cap);
+        if (continues !== undefined) t.continueAt!(at, continues);
+        const again = run(t, rest, at, [...cuts2].sort((a, b) => a - b)).recs;
         assert.deepEqual(again, first.recs.filter((r) => r.offset >= at));
       }),
       { numRuns: 300 },
     );
   });
 }
+
+test("multiline, timed: a restart told where the run before flushed on the timeout (cutAt) gives that run's records; without it the group takes in the lines written after the flush", () => {
+  const group = "java.lang.IllegalStateException: boom\n\tat a.B.c(B.java:1)\n";
+  const later = "\tat a.B.d(B.java:2)\nnext\n";
+  const h = 5; // after "zero\n"
+  const first = timed("java");
+  const recs: Rec[] = [];
+  first.timeBy!(ANCHOR);
+  recs.push(...records(first.push(Buffer.from(`zero\n${group}`), h + group.length, 0)));
+  first.timeBy!(ANCHOR);
+  recs.push(...records(first.flush())); // --multiline-timeout: nothing came for that long
+  first.timeBy!(ANCHOR);
+  recs.push(...records(first.push(Buffer.from(later), h + group.length + later.length, h + group.length)));
+  assert.deepEqual(recs.map((r) => r.log), ["zero", group.slice(0, -1), "\tat a.B.d(B.java:2)", "next"]);
+
+  const again = timed("java");
+  again.cutAt!(h + group.length);
+  const replay = run(again, group + later, h).recs;
+  assert.deepEqual(replay, recs.slice(1));
+  const uncut = run(timed("java"), group + later, h).recs;
+  assert.notDeepEqual(uncut, recs.slice(1));
+  assert.equal(uncut[0]!.log, `${group}\tat a.B.d(B.java:2)`);
+});
