@@ -40,10 +40,13 @@ async function transformFactory(config: SidecarConfig): Promise<((file: string) 
     return (file) => new PrefixTransform(file);
   }
   if (config.format === "raw") return undefined; // raw bytes go straight to the sink: no copy, no transform
-  const { createTransform } = await import("./transform.ts");
+  if (config.sink === "stdout") {
+    const { createTransform } = await import("./transform.ts");
+    return (file) => createTransform(config, file);
+  }
   // Forwarded records are timed by offset, so a replay after a crash sends the same records.
-  const timed = config.sink !== "stdout";
-  return (file) => createTransform(config, file, { timed });
+  const { createTimedTransform } = await import("./transform-timed.ts");
+  return (file) => createTimedTransform(config, file);
 }
 
 interface Output {

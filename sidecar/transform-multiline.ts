@@ -40,7 +40,8 @@ export class MultilineTransform implements Transform {
 
   /**
    * `maxRecordBytes`: the tailer's --max-line-bytes, which is also what tells a marked piece of a
-   * split line (framing.ts). `reuseOutput`, `timed`: see TransformOptions in transform.ts.
+   * split line (framing.ts). `reuseOutput`: see TransformOptions in transform.ts. `timed`: records
+   * say their offsets and take their times from timeBy's anchor (transform-timed.ts).
    */
   constructor(encoder: RecordEncoder, grouper: Grouper, maxRecordBytes: number, reuseOutput = false, timed = false) {
     this.encoder = encoder;

@@ -9,9 +9,22 @@ import type { SidecarConfig } from "./config.ts";
 import { fileBytesOf } from "./framing.ts";
 import { jsonLinesEncoder, type WasmJsonLinesEncoder } from "./json-lines-wasm.ts";
 import type { JsonLinesEncoder } from "./json-lines.ts";
-import { recordParts } from "./json-record.ts";
+import { RecordEncoder, recordParts } from "./json-record.ts";
 import { msAt, msTimes, nextMsAt, type MsTimes } from "./line-times.ts";
+import { createGrouper } from "./multiline.ts";
 import type { RecordTimesAnchor, Transform, TransformOptions, TransformOutput } from "./transform.ts";
+import { MultilineTransform } from "./transform-multiline.ts";
+
+/**
+ * The JSON transform of a forwarding sidecar for `file`: records that say their offsets
+ * (TransformOutput.offsets) and take their times from an anchor (timeBy), so a record sent again
+ * after a crash is the same record. A module of its own: a stdout sidecar keeps the read time and
+ * the one-buffer encoder without offsets (the CPU per GB of issue 17) and never loads this one.
+ */
+export function createTimedTransform(config: Pick<SidecarConfig, "pod" | "multiline" | "maxLineBytes">, file: string, options: TransformOptions = {}): Transform {
+  if (config.multiline === undefined) return new TimedJsonTransform(file, config, options);
+  return new MultilineTransform(new RecordEncoder(file, config.pod), createGrouper(config.multiline), config.maxLineBytes, options.reuseOutput === true, true);
+}
 
 const NL = 0x0a;
 const EMPTY = Buffer.alloc(0);

@@ -2,7 +2,7 @@
 // multiline group. The follower hands over complete lines with the file offset just after them;
 // the transform says which bytes to write and up to which offset the input is fully covered by
 // what it returned, so checkpoints never pass a held-back record. Forwarding, each record also
-// says the file offset of its first input byte and takes its time from it (TransformOptions.timed).
+// says the file offset of its first input byte and takes its time from it (transform-timed.ts).
 // Raw format has no transform: the
 // follower writes the bytes it read. The pipeline imports only the types from here, so a raw
 // sidecar never loads this module.
@@ -13,7 +13,6 @@ import { RecordEncoder, recordParts } from "./json-record.ts";
 import { createGrouper } from "./multiline.ts";
 import { ByteBuilder } from "./transform-bytes.ts";
 import { MultilineTransform } from "./transform-multiline.ts";
-import { TimedJsonTransform } from "./transform-timed.ts";
 
 export interface TransformOutput {
   /** Bytes to write (may be empty). */
@@ -86,12 +85,6 @@ export interface TransformOptions {
    * in JSON mode). Off by default: a caller that keeps outputs around needs them to be its own.
    */
   readonly reuseOutput?: boolean;
-  /**
-   * Forwarding: records say their offsets (TransformOutput.offsets) and take their times from an
-   * anchor (timeBy), so a record sent again after a crash is the same record. Stdout keeps the
-   * read time and the one-buffer encoder without offsets (the CPU per GB of issue 17).
-   */
-  readonly timed?: boolean;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -128,8 +121,7 @@ export class JsonTransform implements Transform {
 
 /** The JSON transform for `file` (format json; raw format has none). */
 export function createTransform(config: Pick<SidecarConfig, "pod" | "multiline" | "maxLineBytes">, file: string, options: TransformOptions = {}): Transform {
-  const timed = options.timed === true;
-  if (config.multiline === undefined) return timed ? new TimedJsonTransform(file, config, options) : new JsonTransform(file, config, options);
+  if (config.multiline === undefined) return new JsonTransform(file, config, options);
   const grouper = createGrouper(config.multiline);
-  return new MultilineTransform(new RecordEncoder(file, config.pod), grouper, config.maxLineBytes, options.reuseOutput === true, timed);
+  return new MultilineTransform(new RecordEncoder(file, config.pod), grouper, config.maxLineBytes, options.reuseOutput === true);
 }

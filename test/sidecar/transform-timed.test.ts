@@ -6,6 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { createTransform, type Transform, type TransformOutput } from "../../sidecar/transform.ts";
+import { createTimedTransform } from "../../sidecar/transform-timed.ts";
 import { LINE_CONTINUES_MARKER, frameLines } from "../../sidecar/framing.ts";
 import { jsonConfig } from "./harness.ts";
 
@@ -23,7 +24,7 @@ interface Rec {
 }
 
 function timed(multiline?: string, maxLineBytes = 1024 * 1024): Transform {
-  return createTransform(jsonConfig({ maxLineBytes, pod: POD, ...(multiline === undefined ? {} : { multiline }) }), "/var/log/app.log", { timed: true });
+  return createTimedTransform(jsonConfig({ maxLineBytes, pod: POD, ...(multiline === undefined ? {} : { multiline }) }), "/var/log/app.log");
 }
 
 function records(r: TransformOutput): Rec[] {
