@@ -5,7 +5,6 @@
 // its first line's offset (line-times.ts) instead of the moment that line was read.
 import { fileBytesOf } from "./framing.ts";
 import type { RecordEncoder } from "./json-record.ts";
-import { msAt, msTimes, type MsTimes } from "./line-times.ts";
 import type { Grouper } from "./multiline.ts";
 import type { RecordTimesAnchor, Transform, TransformOutput } from "./transform.ts";
 import { ByteBuilder } from "./transform-bytes.ts";
@@ -30,7 +29,9 @@ export class MultilineTransform implements Transform {
   private readonly reuse: boolean;
   /** Timed: each record's first offset, for the output under way; undefined untimed. */
   private offsets: number[] | undefined;
-  private times: MsTimes | undefined;
+  /** Timed: the millisecond of the record starting at an offset, under the anchor of timeBy. */
+  private msAt: ((offset: number) => number) | undefined;
+  private readonly msUnder: ((anchor: RecordTimesAnchor) => (offset: number) => number) | undefined;
   /** A restart's cut (cutAt), -1 when none. */
   private cut = -1;
   /** Timed: the grouper's state after the first line of the held record when it continues one cut at the size cap. */
@@ -40,19 +41,22 @@ export class MultilineTransform implements Transform {
 
   /**
    * `maxRecordBytes`: the tailer's --max-line-bytes, which is also what tells a marked piece of a
-   * split line (framing.ts). `reuseOutput`: see TransformOptions in transform.ts. `timed`: records
-   * say their offsets and take their times from timeBy's anchor (transform-timed.ts).
+   * split line (framing.ts). `reuseOutput`: see TransformOptions in transform.ts. `msUnder`
+   * (timed, transform-timed.ts): records say their offsets and take their times from timeBy's
+   * anchor, the millisecond of a record at an offset under it (line-times.ts, which a stdout
+   * sidecar does not load).
    */
-  constructor(encoder: RecordEncoder, grouper: Grouper, maxRecordBytes: number, reuseOutput = false, timed = false) {
+  constructor(encoder: RecordEncoder, grouper: Grouper, maxRecordBytes: number, reuseOutput = false, msUnder?: (anchor: RecordTimesAnchor) => (offset: number) => number) {
     this.encoder = encoder;
     this.grouper = grouper;
     this.maxBytes = maxRecordBytes;
     this.reuse = reuseOutput;
-    if (timed) this.offsets = [];
+    this.msUnder = msUnder;
+    if (msUnder) this.offsets = [];
   }
 
   timeBy(anchor: RecordTimesAnchor): void {
-    this.times = msTimes(anchor);
+    this.msAt = this.msUnder?.(anchor);
   }
 
   cutAt(offset: number): void {
@@ -67,8 +71,8 @@ export class MultilineTransform implements Transform {
   private stamp(offset: number, readMs: number): void {
     const offsets = this.offsets;
     if (offsets === undefined) return this.encoder.setTime(readMs);
-    if (this.times === undefined) throw new Error("timed multiline transform: push before timeBy");
-    this.encoder.setTime(msAt(this.times, offset));
+    if (this.msAt === undefined) throw new Error("timed multiline transform: push before timeBy");
+    this.encoder.setTime(this.msAt(offset));
     offsets.push(offset);
   }
 

@@ -23,7 +23,13 @@ import { MultilineTransform } from "./transform-multiline.ts";
  */
 export function createTimedTransform(config: Pick<SidecarConfig, "pod" | "multiline" | "maxLineBytes">, file: string, options: TransformOptions = {}): Transform {
   if (config.multiline === undefined) return new TimedJsonTransform(file, config, options);
-  return new MultilineTransform(new RecordEncoder(file, config.pod), createGrouper(config.multiline), config.maxLineBytes, options.reuseOutput === true, true);
+  return new MultilineTransform(new RecordEncoder(file, config.pod), createGrouper(config.multiline), config.maxLineBytes, options.reuseOutput === true, msUnder);
+}
+
+/** The millisecond of a record at an offset under `anchor` (line-times.ts), for the multiline transform. */
+function msUnder(anchor: RecordTimesAnchor): (offset: number) => number {
+  const t = msTimes(anchor);
+  return (offset) => msAt(t, offset);
 }
 
 const NL = 0x0a;
