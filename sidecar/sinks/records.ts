@@ -7,8 +7,9 @@ import type { Batch } from "../sink.ts";
 import { fileBytesOf } from "../framing.ts";
 
 /**
- * The tailer's batch (complete lines of one file, in file order), plus what makes resends
- * idempotent in Elasticsearch: without both extras, documents get backend-chosen ids.
+ * The tailer's batch (complete lines or JSON records of one file, in file order), plus what makes
+ * resends idempotent in Elasticsearch: without fileKey and an offset (startOffset for raw lines,
+ * offsets for records), documents get backend-chosen ids.
  */
 export interface ForwardBatch extends Batch {
   /**
@@ -16,7 +17,7 @@ export interface ForwardBatch extends Batch {
    * its successor at the same path must differ here, or their lines would get the same document ids.
    */
   readonly fileKey?: string;
-  /** File offset of data[0]. */
+  /** File offset of data[0] (raw lines). */
   readonly startOffset?: number;
 }
 
