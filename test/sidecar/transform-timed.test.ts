@@ -187,3 +187,18 @@ test("multiline, timed: a restart told where the run before flushed on the timeo
   assert.notDeepEqual(uncut, recs.slice(1));
   assert.equal(uncut[0]!.log, `${group}\tat a.B.d(B.java:2)`);
 });
+
+test("json, timed: a push across several milliseconds of the anchor's times gives every record its own (the records past each millisecond's end retimed)", () => {
+  const line = `${"x".repeat(98)}\n`; // 99 bytes: records fall on both sides of each boundary
+  const text = line.repeat(30_000); // 2.97 MB: three boundaries
+  const t = timed();
+  t.timeBy!(ANCHOR);
+  const recs = records(t.push(Buffer.from(text), text.length, 0));
+  assert.equal(recs.length, 30_000);
+  const times = new Set<string>();
+  for (const r of recs) {
+    assert.equal(r.time, iso((ANCHOR.ns + BigInt(r.offset)) / 1_000_000n), `record at ${r.offset}`);
+    times.add(r.time);
+  }
+  assert.equal(times.size, 4);
+});
