@@ -39,7 +39,7 @@ const stages: Record<string, { run: () => void; minus?: string }> = {
   "inject": { run: () => void (sink += inject(fresh().request.object, options, { version: VERSION }).injected.length), minus: "JSON.parse of the review" },
   "podPatch": { run: () => { const pod = fresh().request.object; sink += podPatch(pod, inject(pod, options, { version: VERSION }).pod).length; }, minus: "inject+parse" },
   "inject+parse": { run: () => void (sink += inject(fresh().request.object, options, { version: VERSION }).injected.length) },
-  "patchJson(patch)": { run: () => void (sink += patchJson(patch).length) },
+  "patchJson(patch)": { run: () => void (sink += patchJson(patch).text.length) },
   "JSON.stringify(patch)": { run: () => void (sink += JSON.stringify(patch).length) },
   "btoa of the patch JSON": { run: () => void (sink += btoa(patchText).length) },
   "admissionResponse": { run: () => void (sink += admissionResponse("bench", patch, injected.warnings).response.uid.length) },

@@ -15,7 +15,7 @@ import { generateCertBundle } from "../webhook/certs.ts";
 import { defaultInjectOptions } from "../webhook/options.ts";
 import { admit } from "../webhook/admit.ts";
 import { jsonBody } from "../webhook/json-body.ts";
-import { BODY_LIMIT_BYTES } from "../webhook/server.ts";
+import { BODY_LIMIT_BYTES, sendJson } from "../webhook/server.ts";
 import { MEMO_LIMIT } from "../webhook/memo.ts";
 import { cpuNs } from "./probes.ts";
 import { machineInfo, publish } from "./report.ts";
@@ -190,16 +190,13 @@ export function tailcarShapedApp(text: string, work?: (review: unknown) => void)
   });
 }
 
-/** Reads the body as tailcar's /mutate does and writes the text `answer` computes from it, as one string. */
+/** Reads the body as tailcar's /mutate does and writes the text `answer` computes from it as tailcar writes its answers. */
 export function computedAnswerApp(answer: (review: unknown) => string): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
   app.post("/mutate", jsonBody(BODY_LIMIT_BYTES), (req, res) => {
-    const text = answer(req.body);
-    res.setHeader("Content-Type", "application/json; charset=utf-8");
-    res.setHeader("Content-Length", Buffer.byteLength(text));
-    res.end(text);
+    sendJson(res, 200, answer(req.body));
   });
   return app;
 }

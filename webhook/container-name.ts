@@ -9,9 +9,19 @@ function shorten(name: string, length: number): string {
   return name.slice(0, length).replace(/-+$/, "");
 }
 
+// Each admission names its sidecars again, from the same few paths: three regular expressions a
+// name, kept per path (bounded, dropped whole when full).
+const NAMES_KEPT = 1024;
+const names = new Map<string, string>();
+
 export function nameFromPath(path: string): string {
+  const kept = names.get(path);
+  if (kept !== undefined) return kept;
   const base = posix.basename(path).toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
-  return shorten(base, MAX_LABEL) || "log";
+  const name = shorten(base, MAX_LABEL) || "log";
+  if (names.size >= NAMES_KEPT) names.clear();
+  names.set(path, name);
+  return name;
 }
 
 /** `base`, or `base-2`, `base-3`… (shortened to stay a valid label) if taken; records the result. */

@@ -5,7 +5,7 @@
 // (metadata, annotations, spec, its container lists, volumes, and the app containers that gain a
 // mount) and shares the rest with the input: that is cheaper, and the diff skips shared subtrees
 // by reference (docs/decisions.md).
-import { INJECT_LABEL, STATUS_ANNOTATION, type PodConfig } from "./annotations.ts";
+import { INJECT_LABEL, PREFIX, STATUS_ANNOTATION, type PodConfig } from "./annotations.ts";
 import { claimName, nameFromPath } from "./container-name.ts";
 import { FILES_ANNOTATION } from "./file-entries.ts";
 import { planForwardVolumes } from "./forward-volumes.ts";
@@ -89,11 +89,26 @@ function wellFormedSpec(spec: unknown): spec is PodSpec {
     && (spec.volumes === undefined || (Array.isArray(spec.volumes) && spec.volumes.every(isRecord)));
 }
 
-function stringEntries(value: unknown): Record<string, string> {
-  // No prototype, so that a "__proto__" key is an entry like any other (as with Object.fromEntries).
-  const out = Object.create(null) as Record<string, string>;
-  if (!isRecord(value)) return out;
-  for (const [k, v] of Object.entries(value)) if (typeof v === "string") out[k] = v;
+/** A metadata map's (labels', annotations') value for `key` when it is a string. */
+function stringValue(map: unknown, key: string): string | undefined {
+  if (!isRecord(map) || !Object.hasOwn(map, key)) return undefined;
+  const value = map[key];
+  return typeof value === "string" ? value : undefined;
+}
+
+/**
+ * The tailcar.io/* annotations with string values: all that a pod's configuration is read from.
+ * Only these are copied; a pod's other annotations (tens, from Helm, Argo CD, …) are never touched.
+ */
+function tailcarAnnotations(map: unknown): Record<string, string> {
+  // No "__proto__" can start with the prefix, so a plain object is safe here.
+  const out: Record<string, string> = {};
+  if (!isRecord(map)) return out;
+  for (const key in map) {
+    if (!key.startsWith(PREFIX) || !Object.hasOwn(map, key)) continue;
+    const value = map[key];
+    if (typeof value === "string") out[key] = value;
+  }
   return out;
 }
 
@@ -124,9 +139,8 @@ export function inject(pod: Pod, options: InjectOptions, context: InjectContext)
   if (nestedDeeperThan(pod, MAX_POD_DEPTH)) throw new RangeError(`the pod is nested more than ${MAX_POD_DEPTH} levels deep`);
   if (!wellFormedSpec(pod.spec)) return skip(pod, "malformed-pod");
   if (pod.metadata !== undefined && !isRecord(pod.metadata)) return skip(pod, "malformed-pod");
-  const labels = stringEntries(pod.metadata?.labels);
-  if (labels[INJECT_LABEL] === "false") return skip(pod, "opted-out-by-label");
-  const annotations = stringEntries(pod.metadata?.annotations);
+  if (stringValue(pod.metadata?.labels, INJECT_LABEL) === "false") return skip(pod, "opted-out-by-label");
+  const annotations = tailcarAnnotations(pod.metadata?.annotations);
   if (annotations[STATUS_ANNOTATION] !== undefined) return skip(pod, "already-injected");
 
   if (annotations[FILES_ANNOTATION] === undefined) return skip(pod, "no-files-annotation", podConfigFor(annotations, options).warnings);

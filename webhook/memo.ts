@@ -23,17 +23,39 @@ export const MEMO_LIMIT = 1024;
 const MAX_KEY_LENGTH = 4096;
 
 let configs = new WeakMap<InjectOptions, Map<string, ParsedConfig>>();
-let sidecars = new WeakMap<PodConfig, Map<string, Container>>();
+let sidecars = new WeakMap<PodConfig, Map<string, Kept[]>>();
 let entries = 0;
 
-function keep<V>(map: Map<string, V>, key: string, value: V): V {
-  map.set(key, value);
+/** Counts one more entry kept; past MEMO_LIMIT everything kept is dropped. */
+function counted(): void {
   if (++entries >= MEMO_LIMIT) {
     configs = new WeakMap();
     sidecars = new WeakMap();
     entries = 0;
   }
+}
+
+function keep<V>(map: Map<string, V>, key: string, value: V): V {
+  map.set(key, value);
+  counted();
   return value;
+}
+
+/**
+ * Objects seen frozen. Object.isFrozen walks every property of the options (a runtime call, not
+ * inlined) on each request; an object once frozen stays frozen, so one look per object is enough.
+ */
+const seenFrozen = new WeakSet<object>();
+function isFrozen(value: object): boolean {
+  if (seenFrozen.has(value)) return true;
+  if (!Object.isFrozen(value)) return false;
+  seenFrozen.add(value);
+  return true;
+}
+
+/** Appends a length-prefixed string: keys built of these cannot collide, whatever the strings hold. */
+function part(text: string): string {
+  return `${text.length}:${text}`;
 }
 
 interface ParsedConfig {
@@ -43,10 +65,10 @@ interface ParsedConfig {
 
 /** parsePodConfig, kept per options and tailcar.io/* annotations (the only ones it reads). */
 export function podConfigFor(annotations: Readonly<Record<string, string>>, options: InjectOptions): { config: PodConfig; warnings: string[] } {
-  if (!Object.isFrozen(options)) return parsePodConfig(annotations, options);
+  if (!isFrozen(options)) return parsePodConfig(annotations, options);
   let key = "";
   for (const name in annotations) {
-    if (Object.hasOwn(annotations, name) && name.startsWith(PREFIX)) key += `${JSON.stringify(name)}:${JSON.stringify(annotations[name])},`;
+    if (Object.hasOwn(annotations, name) && name.startsWith(PREFIX)) key += part(name) + part(annotations[name]!);
   }
   if (key.length > MAX_KEY_LENGTH) return parsePodConfig(annotations, options);
   let perOptions = configs.get(options);
@@ -55,14 +77,45 @@ export function podConfigFor(annotations: Readonly<Record<string, string>>, opti
   return { config: parsed.config, warnings: [...parsed.warnings] };
 }
 
-// The key of a kept sidecar: every input of sidecarContainer but `config` (the map the entry is kept
-// in) and `extraEnv` (never kept, below). The key is built from this list, and the type fails to
-// compile when SidecarSpec gains a field the list does not name, so the key cannot miss an input.
+// What a kept sidecar is matched by: every input of sidecarContainer but `config` (the map the entry
+// is kept in) and `extraEnv` (never kept, below). Matching compares this list, and the type fails to
+// compile when SidecarSpec gains a field the list does not name, so a match cannot miss an input.
 type KeyField = Exclude<keyof SidecarSpec, "config" | "extraEnv">;
 const KEY_FIELDS = ["name", "path", "logMount", "checkpointVolume", "runAsUser", "runAsGroup", "native", "metricsPort", "reclaim", "forwardVolumes"] as const satisfies readonly KeyField[];
 type Unkeyed = Exclude<KeyField, (typeof KEY_FIELDS)[number]>;
 const everyInputKeyed: [Unkeyed] extends [never] ? true : Unkeyed = true;
 void everyInputKeyed;
+
+/** A kept sidecar and the inputs it was built from. */
+interface Kept {
+  readonly spec: SidecarSpec;
+  readonly container: Container;
+}
+/**
+ * Sidecars kept per file path (a string of the kept configuration, whose hash V8 keeps) at most:
+ * a lookup compares each one's inputs with the request's, so a path shared by many layouts (one
+ * annotation, pods whose volumes differ) costs a few comparisons, not a scan of all that is kept.
+ */
+const KEPT_PER_PATH = 8;
+
+/** Whether two inputs (JSON-like: primitives, plain objects, arrays) are equal, key by key. */
+function sameInput(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || a === null || typeof b !== "object" || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
+  let keys = 0;
+  for (const key in a) {
+    if (!Object.hasOwn(a, key)) continue;
+    keys++;
+    if (!Object.hasOwn(b, key) || !sameInput((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
+  }
+  for (const key in b) if (Object.hasOwn(b, key)) keys--;
+  return keys === 0;
+}
+
+function sameInputs(a: SidecarSpec, b: SidecarSpec): boolean {
+  for (const f of KEY_FIELDS) if (!sameInput(a[f], b[f])) return false;
+  return true;
+}
 
 /**
  * sidecarContainer(s), kept per configuration (a frozen config from podConfigFor, so the same
@@ -71,11 +124,15 @@ void everyInputKeyed;
  */
 export function sidecarFor(s: SidecarSpec): Container {
   // extraEnv only comes with a subPathExpr mount: rare, not worth a key.
-  if (!Object.isFrozen(s.config) || s.extraEnv !== undefined) return sidecarContainer(s);
-  const key = JSON.stringify(KEY_FIELDS.map((f) => s[f] ?? null));
+  if (!isFrozen(s.config) || s.extraEnv !== undefined) return sidecarContainer(s);
   let perConfig = sidecars.get(s.config);
   if (perConfig === undefined) sidecars.set(s.config, (perConfig = new Map()));
-  const kept = perConfig.get(key);
-  if (kept !== undefined) return kept;
-  return keep(perConfig, key, frozenWithKnownJson(sidecarContainer(s)));
+  let kept = perConfig.get(s.path);
+  if (kept === undefined) perConfig.set(s.path, (kept = []));
+  for (const k of kept) if (sameInputs(k.spec, s)) return k.container;
+  const container = frozenWithKnownJson(sidecarContainer(s));
+  if (kept.length === KEPT_PER_PATH) kept.shift();
+  kept.push({ spec: s, container });
+  counted();
+  return container;
 }

@@ -7,7 +7,7 @@ import express, { type NextFunction, type Request, type Response } from "express
 import { admit } from "./admit.ts";
 import { deepFreeze } from "./deep-freeze.ts";
 import { jsonBody } from "./json-body.ts";
-import { admissionReviewJson } from "./review.ts";
+import { admissionReviewJson, isAsciiReview } from "./review.ts";
 import type { Logger } from "./log.ts";
 import type { WebhookMetrics } from "./metrics.ts";
 import type { InjectOptions } from "./options.ts";
@@ -79,12 +79,16 @@ function bodyParserError(err: unknown): { status: number; error: string } | unde
 /**
  * What res.status(status).json(body) sends (the same headers, with etag off), without express's
  * copy of every body over 1000 characters into a Buffer: the socket takes the string as it is.
+ * An ASCII text (every answer but one quoting non-ASCII input) goes out as latin1, the same bytes:
+ * node then copies it, where UTF-8 had it measured and encoded again (docs/decisions.md). `ascii`:
+ * the caller knows it is; otherwise a UTF-8 length equal to its length tells.
  */
-function sendJson(res: Response, status: number, text: string): void {
+export function sendJson(res: Response, status: number, text: string, ascii = false): void {
+  const bytes = ascii ? text.length : Buffer.byteLength(text);
   res.statusCode = status;
   res.setHeader("Content-Type", "application/json; charset=utf-8");
-  res.setHeader("Content-Length", Buffer.byteLength(text));
-  res.end(text);
+  res.setHeader("Content-Length", bytes);
+  res.end(text, bytes === text.length ? "latin1" : "utf8");
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -123,7 +127,8 @@ export function createApp(deps: AppDeps): express.Express {
       ...(outcome.skipped !== undefined ? { skipped: outcome.skipped } : {}),
       ms: Math.round(seconds * 1e6) / 1e3,
     });
-    sendJson(res, outcome.status, "response" in outcome.body ? admissionReviewJson(outcome.body) : JSON.stringify(outcome.body));
+    if ("response" in outcome.body) sendJson(res, outcome.status, admissionReviewJson(outcome.body), isAsciiReview(outcome.body));
+    else sendJson(res, outcome.status, JSON.stringify(outcome.body));
   });
 
   // Every other request, /mutate with another method included.

@@ -101,6 +101,18 @@ describe("POST /mutate", () => {
     });
   }
 
+  test("an answer quoting non-ASCII input arrives as the same UTF-8 JSON, with its byte length", async () => {
+    // The warning quotes the annotation's value, "é ✓ 😀"; ASCII answers take another write path.
+    const pod = { ...application, metadata: { ...application.metadata, annotations: { ...application.metadata!.annotations, "tailcar.io/format": "é ✓ 😀" } } };
+    const reply = await post(JSON.stringify(podCreate("u-é", pod)));
+    assert.equal(reply.status, 200);
+    assert.equal(Number(reply.headers["content-length"]), Buffer.byteLength(reply.text));
+    const body = reply.json<AdmissionReviewResponse>();
+    assert.equal(body.response.uid, "u-é");
+    assert.ok(body.response.warnings?.some((w) => w.includes("é ✓ 😀")), JSON.stringify(body.response.warnings));
+    assert.ok(decodePatch(body).length > 0);
+  });
+
   test("dryRun gets the same mutation, and is not counted as sidecars injected", async () => {
     const before = sample(await s.metrics.registry.metrics(), "tailcar_webhook_sidecars_injected_total");
     const dry = (await post(JSON.stringify(podCreate("u-dry", application, { dryRun: true, namespace: "ns" })))).json<AdmissionReviewResponse>();
