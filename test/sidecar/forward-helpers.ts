@@ -172,3 +172,20 @@ export function body(req: IncomingMessage): Promise<Buffer> {
     req.on("error", reject);
   });
 }
+
+/** A stored row as a whole, every field in key order: two copies of a record are the same when these are. */
+export function rowIdentity(row: Record<string, string>): string {
+  return JSON.stringify(Object.keys(row).sort().map((k) => [k, row[k]]));
+}
+
+/** The distinct stored forms of each record, by `key` (its text): one each when every replay sent the same record. */
+export function copiesBy(rows: readonly Record<string, string>[], key: (row: Record<string, string>) => string): Map<string, Set<string>> {
+  const copies = new Map<string, Set<string>>();
+  for (const row of rows) {
+    const k = key(row);
+    let set = copies.get(k);
+    if (!set) copies.set(k, (set = new Set()));
+    set.add(rowIdentity(row));
+  }
+  return copies;
+}

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { before, test } from "node:test";
 import { checkpointFile } from "../../sidecar/checkpoint.ts";
 import { query, startVictoriaLogs } from "../../localcluster/backend/victorialogs.ts";
-import { buildBackend, endpointFor, startSidecar, tally, tempDir, waitForLines, type SinkKind } from "./forward-helpers.ts";
+import { buildBackend, copiesBy, endpointFor, startSidecar, tally, tempDir, waitForLines, type SinkKind } from "./forward-helpers.ts";
 
 before(buildBackend.fn, buildBackend.options);
 
@@ -23,8 +23,13 @@ function recordText(row: Record<string, string>): string {
   return row.log ?? (JSON.parse(row._msg!) as { log: string }).log;
 }
 
-function identity(row: Record<string, string>): string {
-  return JSON.stringify(Object.keys(row).sort().map((k) => [k, row[k]]));
+/** After the restart: something was sent again, the records are `expected`, and each was stored in one form only. */
+async function assertSameRecords(t: { diagnostic(message: string): void }, sink: SinkKind, url: string, before: number, after: number, expected: readonly string[]): Promise<void> {
+  const byText = copiesBy(await query(url, "*"), recordText);
+  t.diagnostic(`${sink}: ${before} stored before the kill, ${after} after the restart; records: ${JSON.stringify([...byText.keys()])}`);
+  assert.ok(after > before, "nothing was sent again: the kill proved nothing");
+  assert.deepEqual([...byText.keys()].sort(), [...expected].sort(), "the restart grouped the lines otherwise than the first run");
+  for (const [text, copies] of byText) assert.equal(copies.size, 1, `${JSON.stringify(text)} was sent again as a different record:\n${[...copies].join("\n")}`);
 }
 
 /** Polls until the backend holds at least `n` distinct records, bounded. */
@@ -57,19 +62,7 @@ for (const sink of ["loki", "otlp", "elasticsearch"] as const satisfies readonly
     sidecar = startSidecar(t, args);
     const got = await waitForLines(vl.url, 4, 20_000, undefined, field);
     assert.equal(await sidecar.stop(), 0, sidecar.stderr());
-
-    const rows = await query(vl.url, "*");
-    const byText = new Map<string, Set<string>>();
-    for (const row of rows) {
-      const text = recordText(row);
-      let set = byText.get(text);
-      if (!set) byText.set(text, (set = new Set()));
-      set.add(identity(row));
-    }
-    t.diagnostic(`${sink}: ${before} stored before the kill, ${got.total} after the restart; records: ${JSON.stringify([...byText.keys()])}`);
-    assert.ok(got.total > before, "nothing was sent again: the kill proved nothing");
-    assert.deepEqual([...byText.keys()].sort(), ["first", GROUP, LATE, "last"].sort(), "the restart grouped the lines otherwise than the first run");
-    for (const [text, copies] of byText) assert.equal(copies.size, 1, `${JSON.stringify(text)} was sent again as a different record:\n${[...copies].join("\n")}`);
+    await assertSameRecords(t, sink, vl.url, before, got.total, ["first", GROUP, LATE, "last"]);
   });
 }
 
@@ -116,19 +109,6 @@ for (const sink of ["loki", "otlp", "elasticsearch"] as const satisfies readonly
     sidecar = startSidecar(t, args);
     const got = await waitForLines(vl.url, 5, 20_000, undefined, field);
     assert.equal(await sidecar.stop(), 0, sidecar.stderr());
-
-    const rows = await query(vl.url, "*");
-    const byText = new Map<string, Set<string>>();
-    for (const row of rows) {
-      const text = recordText(row);
-      let set = byText.get(text);
-      if (!set) byText.set(text, (set = new Set()));
-      set.add(identity(row));
-    }
-    t.diagnostic(`${sink}: ${before} stored before the kill, ${got.total} after the restart; records: ${JSON.stringify([...byText.keys()])}`);
-    assert.ok(got.total > before, "nothing was sent again: the kill proved nothing");
-    const parts = ["first", `Error: x\n${at(1)}\n${at(2)}`, `${at(3)}\n${at(4)}\n${at(5)}`, at(6), "next"];
-    assert.deepEqual([...byText.keys()].sort(), parts.sort(), "the restart grouped the lines otherwise than the first run");
-    for (const [text, copies] of byText) assert.equal(copies.size, 1, `${JSON.stringify(text)} was sent again as a different record:\n${[...copies].join("\n")}`);
+    await assertSameRecords(t, sink, vl.url, before, got.total, ["first", `Error: x\n${at(1)}\n${at(2)}`, `${at(3)}\n${at(4)}\n${at(5)}`, at(6), "next"]);
   });
 }

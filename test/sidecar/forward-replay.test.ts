@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { before, test } from "node:test";
 import { query, startVictoriaLogs } from "../../localcluster/backend/victorialogs.ts";
 import { appendFileSync } from "node:fs";
-import { body, buildBackend, endpointFor, missingNumbers, startSidecar, tally, tempDir, waitForLines, writeNumbered, type Sidecar, type SinkKind } from "./forward-helpers.ts";
+import { body, buildBackend, copiesBy, endpointFor, missingNumbers, startSidecar, tally, tempDir, waitForLines, writeNumbered, type Sidecar, type SinkKind } from "./forward-helpers.ts";
 
 before(buildBackend.fn, buildBackend.options);
 
@@ -79,10 +79,6 @@ async function waitForMore(url: string, than: number, timeoutMs: number): Promis
 }
 
 /** One record as VictoriaLogs holds it, every field included, in a fixed key order. */
-function identity(row: Record<string, string>): string {
-  return JSON.stringify(Object.keys(row).sort().map((k) => [k, row[k]]));
-}
-
 for (const format of ["raw", "json"] as const)
 for (const sink of ["loki", "otlp", "elasticsearch"] as const satisfies readonly SinkKind[]) {
   const what = format === "raw" ? "lines" : "JSON records (multiline, pod metadata)";
@@ -130,13 +126,7 @@ for (const sink of ["loki", "otlp", "elasticsearch"] as const satisfies readonly
     if (got.distinct < N) assert.fail(`${N - got.distinct} lines missing; first: ${json ? "" : (await missingNumbers(vl.url, tag, N)).join(", ")}`);
     const rows = await query(vl.url, "*");
     assert.equal(rows.length, got.total);
-    const byMessage = new Map<string, Set<string>>();
-    for (const row of rows) {
-      const key = rowKey(row);
-      let set = byMessage.get(key);
-      if (!set) byMessage.set(key, (set = new Set()));
-      set.add(identity(row));
-    }
+    const byMessage = copiesBy(rows, rowKey);
     const differing = [...byMessage.entries()].filter(([, s]) => s.size > 1);
     const replayed = got.total - N;
     t.diagnostic(`${sink}, ${format}: kills ${kills.join("; ")}; ${got.total} stored for ${N} ${json ? "records" : "lines"}: ${replayed} sent again, ${differing.length} of them differing from their first copy`);
