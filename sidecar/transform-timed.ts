@@ -87,11 +87,6 @@ export class TimedJsonTransform implements Transform {
   flush(): TransformOutput {
     return { out: EMPTY, safeOffset: this.#end, offsets: [] };
   }
-
-  #encode(lines: Buffer, start: number, end: number, ms: number): Buffer {
-    this.#encoder.setTime(ms);
-    return this.#encoder.encode(lines, start, end);
-  }
 }
 
 /** Where a record's time starts: after `{"time":"` (json-record.ts, recordJoint). */

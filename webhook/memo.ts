@@ -7,7 +7,7 @@
 // options that are not frozen are correct too, only parsed on every call. Everything kept is
 // deep-frozen, so a caller cannot change it either, and a kept sidecar's JSON text is recorded by
 // frozenWithKnownJson, which freezes and serializes it itself.
-import { parsePodConfig, PREFIX, type PodConfig } from "./annotations.ts";
+import { parsePodConfig, type PodConfig } from "./annotations.ts";
 import { deepFreeze } from "./deep-freeze.ts";
 import { frozenWithKnownJson } from "./known-json.ts";
 import type { InjectOptions } from "./options.ts";
@@ -63,13 +63,15 @@ interface ParsedConfig {
   readonly warnings: readonly string[];
 }
 
-/** parsePodConfig, kept per options and tailcar.io/* annotations (the only ones it reads). */
+/**
+ * parsePodConfig, kept per options and annotations. `annotations`: the pod's tailcar.io/* ones, the
+ * only ones parsePodConfig reads (inject.ts copies just those), so other annotations that differ
+ * from pod to pod (a template hash) never split what is kept.
+ */
 export function podConfigFor(annotations: Readonly<Record<string, string>>, options: InjectOptions): { config: PodConfig; warnings: string[] } {
   if (!isFrozen(options)) return parsePodConfig(annotations, options);
   let key = "";
-  for (const name in annotations) {
-    if (Object.hasOwn(annotations, name) && name.startsWith(PREFIX)) key += part(name) + part(annotations[name]!);
-  }
+  for (const name in annotations) if (Object.hasOwn(annotations, name)) key += part(name) + part(annotations[name]!);
   if (key.length > MAX_KEY_LENGTH) return parsePodConfig(annotations, options);
   let perOptions = configs.get(options);
   if (perOptions === undefined) configs.set(options, (perOptions = new Map()));
@@ -98,7 +100,11 @@ interface Kept {
  */
 const KEPT_PER_PATH = 8;
 
-/** Whether two inputs (JSON-like: primitives, plain objects, arrays) are equal, key by key. */
+/**
+ * Whether two inputs (JSON-like: primitives, plain objects, arrays) are equal, key by key. Not
+ * node:util's isDeepStrictEqual (as manifest-stream.ts uses): it also compares prototypes and
+ * lists keys, 4.8 k more instructions an admission of the docs' pod (callgrind, a warm loop).
+ */
 function sameInput(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== "object" || a === null || typeof b !== "object" || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
